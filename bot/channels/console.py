@@ -1,0 +1,49 @@
+"""The console adapter: chat with the bot in a terminal, as a demo member. Buttons are shown
+as a numbered list and a digit selects one, the same way Zalo works."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TextIO
+
+from bot.chat import ChannelTraits, ChatCore
+from bot.messages import Channel, Incoming, Reply
+from bot.texts import text
+
+CONSOLE_TRAITS = ChannelTraits(has_buttons=False, text_limit=4096)
+CONSOLE_USER = "demo"
+
+
+def render(reply: Reply) -> str:
+    lines = [reply.text]
+    buttons = reply.flat_buttons
+    if buttons:
+        lines.append("")
+        lines.extend(f"  {number}. {button.label}" for number, button in enumerate(buttons, 1))
+    return "\n".join(lines)
+
+
+class ConsoleChat:
+    def __init__(self, core: ChatCore, stdin: TextIO, stdout: TextIO) -> None:
+        self._core = core
+        self._stdin = stdin
+        self._stdout = stdout
+
+    async def _send(self, message: str) -> None:
+        incoming = Incoming(Channel.CONSOLE, CONSOLE_USER, CONSOLE_USER, text=message)
+        for reply in await self._core.handle(incoming, CONSOLE_TRAITS):
+            self._stdout.write(f"\n{render(reply)}\n")
+        self._stdout.flush()
+
+    async def run(self) -> None:
+        """Greets with /start, then answers each line until end of input."""
+        self._stdout.write(text("console.intro") + "\n")
+        await self._send("/start")
+        while True:
+            self._stdout.write("\n> ")
+            self._stdout.flush()
+            line = await asyncio.to_thread(self._stdin.readline)
+            if not line:
+                self._stdout.write("\n")
+                return
+            await self._send(line.rstrip("\n"))

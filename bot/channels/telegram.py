@@ -1,0 +1,151 @@
+"""The Telegram adapter on python-telegram-bot: polling by default, or fed by the web app's
+webhook route. It only translates; the conversation lives in the handlers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
+
+from bot.channels.text_split import split_text
+from bot.chat import ChannelTraits, ChatCore
+from bot.messages import Attachment, Channel, Contact, Incoming, Reply
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+TELEGRAM_TRAITS = ChannelTraits(has_buttons=True, text_limit=4096)
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+
+
+def to_incoming(update: Update) -> Incoming | None:
+    """The part of an update the conversation needs; None for what the bot ignores
+    (group chats, channel posts, edits)."""
+    chat = update.effective_chat
+    user = update.effective_user
+    if chat is None or user is None or chat.type != chat.PRIVATE:
+        return None
+    base = {"channel": Channel.TELEGRAM, "sender_id": str(user.id), "chat_id": str(chat.id)}
+    if update.callback_query is not None:
+        return Incoming(**base, button_data=update.callback_query.data or "")
+    message = update.message
+    if message is None:
+        return None
+    if message.contact is not None:
+        contact_user = message.contact.user_id
+        return Incoming(
+            **base,
+            contact=Contact(
+                message.contact.phone_number, str(contact_user) if contact_user else None
+            ),
+        )
+    if message.text is not None:
+        return Incoming(**base, text=message.text)
+    return Incoming(**base, attachment=_attachment(message))
+
+
+def _attachment(message: Message) -> Attachment:
+    if message.sticker is not None:
+        return Attachment.STICKER
+    if message.photo:
+        return Attachment.PHOTO
+    if message.document is not None:
+        return Attachment.DOCUMENT
+    return Attachment.OTHER
+
+
+def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+            for row in reply.buttons
+        ]
+    )
+
+
+class TelegramChannel:
+    def __init__(self, settings: Settings, core: ChatCore, *, poll_timeout: int = 10) -> None:
+        if settings.telegram_token is None:
+            raise ValueError("TelegramChannel needs TELEGRAM_TOKEN")
+        self._settings = settings
+        self._core = core
+        self._poll_timeout = poll_timeout
+        builder = (
+            Application.builder()
+            .token(settings.telegram_token)
+            .base_url(f"{settings.telegram_base_url}/bot")
+            .base_file_url(f"{settings.telegram_base_url}/file/bot")
+            # Retries a reply once after a 429 instead of dropping it.
+            .rate_limiter(AIORateLimiter(max_retries=1))
+        )
+        if settings.telegram_webhook_mode:
+            builder = builder.updater(None)
+        self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.application.add_error_handler(self._on_error)
+
+    async def start(self) -> None:
+        await self.application.initialize()
+        if self._settings.telegram_webhook_mode:
+            await self.application.bot.set_webhook(
+                url=self._settings.telegram_webhook_url or "",
+                secret_token=self._settings.telegram_webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        else:
+            assert self.application.updater is not None
+            await self.application.updater.start_polling(
+                timeout=self._poll_timeout, allowed_updates=ALLOWED_UPDATES
+            )
+        await self.application.start()
+        log.info(
+            "Telegram: started (%s)",
+            "webhook" if self._settings.telegram_webhook_mode else "polling",
+        )
+
+    async def stop(self) -> None:
+        if self.application.updater is not None and self.application.updater.running:
+            await self.application.updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    async def feed_webhook(self, data: dict[str, Any]) -> None:
+        """Queue an update the web app received; the application processes it in order.
+        Raises ValueError for a body that is not an update."""
+        try:
+            update = Update.de_json(data, self.application.bot)
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise ValueError("not a Telegram update") from exc
+        await self.application.update_queue.put(update)
+
+    async def send(self, chat_id: str, replies: list[Reply]) -> None:
+        bot = self.application.bot
+        for reply in replies:
+            chunks = split_text(reply.text, TELEGRAM_TRAITS.text_limit) or ["…"]
+            for index, chunk in enumerate(chunks):
+                last = index == len(chunks) - 1
+                await bot.send_message(
+                    chat_id=chat_id, text=chunk, reply_markup=_keyboard(reply) if last else None
+                )
+
+    async def _on_update(self, update: object, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not isinstance(update, Update):
+            return
+        incoming = to_incoming(update)
+        if update.callback_query is not None:
+            # Stops the spinner on the pressed button whatever the outcome.
+            await update.callback_query.answer()
+        if incoming is None:
+            return
+        replies = await self._core.handle(incoming, TELEGRAM_TRAITS)
+        await self.send(incoming.chat_id, replies)
+
+    async def _on_error(self, _update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # Sending failed (network, blocked bot...). Update contents are not logged: they may
+        # hold phone or card numbers.
+        log.error("Telegram: error while handling an update: %r", context.error)

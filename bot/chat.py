@@ -1,0 +1,68 @@
+"""The conversation core every adapter calls: one transaction per incoming message, the
+handler the router picks, and a short apology instead of a traceback when something fails."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+
+from bot.db import Database
+from bot.messages import Incoming, Reply
+from bot.router import Context, Router
+from bot.services import Services
+from bot.services.conversations import FlowState
+from bot.settings import Settings
+from bot.texts import text
+
+log = logging.getLogger(__name__)
+
+# Longer messages are answered with a request to shorten them; Zalo's own limit is 2,000.
+MAX_INPUT_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class ChannelTraits:
+    """What a messenger can show; the core adapts replies and input to it."""
+
+    has_buttons: bool
+    text_limit: int
+
+
+def _select_choice(incoming: Incoming, state: FlowState | None) -> Incoming:
+    """On a messenger without buttons, a bare number picks from the list shown last."""
+    if state is None or not state.choices or incoming.text is None:
+        return incoming
+    choice = incoming.text.strip()
+    if choice.isdigit() and 1 <= int(choice) <= len(state.choices):
+        return replace(incoming, text=None, button_data=state.choices[int(choice) - 1])
+    return incoming
+
+
+class ChatCore:
+    def __init__(self, database: Database, router: Router, settings: Settings) -> None:
+        self._database = database
+        self._router = router
+        self._settings = settings
+
+    async def handle(self, incoming: Incoming, traits: ChannelTraits) -> list[Reply]:
+        if incoming.text is not None and len(incoming.text) > MAX_INPUT_CHARS:
+            return [Reply(text("errors.too_long", limit=MAX_INPUT_CHARS))]
+        try:
+            async with self._database.session() as session, session.begin():
+                services = Services.for_session(session, self._settings)
+                account = await services.accounts.touch(
+                    incoming.channel, incoming.sender_id, incoming.chat_id
+                )
+                state = await services.conversations.get(account.id)
+                if not traits.has_buttons:
+                    incoming = _select_choice(incoming, state)
+                handler = self._router.resolve(incoming, state)
+                replies = await handler(Context(incoming, account, state, services))
+                if not traits.has_buttons:
+                    choices = [button.data for reply in replies for button in reply.flat_buttons]
+                    await services.conversations.set_choices(account.id, choices)
+                return replies
+        except Exception:
+            # The message text may hold a phone or card number: log only where it came from.
+            log.exception("handler failed for a %s message", incoming.channel)
+            return [Reply(text("errors.internal"))]

@@ -1,0 +1,72 @@
+"""The two values every adapter and handler speak: what arrived, and what to answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    TELEGRAM = "telegram"
+    ZALO = "zalo"
+    CONSOLE = "console"
+
+
+class Attachment(StrEnum):
+    """Non-text content; the bot only reads text, but it answers these politely."""
+
+    STICKER = "sticker"
+    PHOTO = "photo"
+    DOCUMENT = "document"
+    OTHER = "other"
+    # Zalo hides some senders' content and says only that something arrived.
+    UNSUPPORTED = "unsupported"
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A contact shared through the messenger; `user_id` is whose contact card it is."""
+
+    phone_number: str
+    user_id: str | None
+
+
+@dataclass(frozen=True)
+class Incoming:
+    channel: Channel
+    sender_id: str
+    chat_id: str
+    text: str | None = None
+    button_data: str | None = None
+    contact: Contact | None = None
+    attachment: Attachment | None = None
+
+    @property
+    def command(self) -> str | None:
+        """`/start@SotayBot arg` → "start"; None for text that is not a command."""
+        if not self.text or not self.text.startswith("/"):
+            return None
+        word = self.text[1:].split(maxsplit=1)[0] if len(self.text) > 1 else ""
+        return word.split("@", 1)[0].lower()
+
+    @property
+    def command_args(self) -> str:
+        parts = (self.text or "").split(maxsplit=1)
+        return parts[1].strip() if len(parts) > 1 else ""
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    # Rows of buttons; messengers without buttons show them as a numbered list.
+    buttons: tuple[tuple[Button, ...], ...] = field(default=())
+
+    @property
+    def flat_buttons(self) -> list[Button]:
+        return [button for row in self.buttons for button in row]

@@ -1,0 +1,77 @@
+"""Wiring for a running process: the database, the conversation core, the messengers that
+have tokens, and the web app, until a stop signal."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from aiohttp import web
+
+from bot.channels.console import ConsoleChat
+from bot.channels.telegram import TelegramChannel
+from bot.channels.webapp import build_web_app
+from bot.chat import ChatCore
+from bot.db import Database
+from bot.migrate import current_revision, head_revision
+from bot.settings import Settings
+from handlers import build_router
+
+log = logging.getLogger(__name__)
+
+
+class SchemaOutdated(RuntimeError):
+    """The database is missing tables this version needs."""
+
+
+@asynccontextmanager
+async def open_core(settings: Settings) -> AsyncIterator[ChatCore]:
+    database = Database(settings.database_url)
+    try:
+        if await current_revision(database.engine) != head_revision(settings.database_url):
+            raise SchemaOutdated("the database schema is not up to date: run `sotay db upgrade`")
+        yield ChatCore(database, build_router(), settings)
+    finally:
+        await database.dispose()
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def run_messengers(settings: Settings, *, host: str, stop: asyncio.Event) -> None:
+    """Runs Telegram (polling or webhook) and the web app until `stop` is set."""
+    async with open_core(settings) as core:
+        telegram = TelegramChannel(settings, core) if settings.telegram_token else None
+        runner: web.AppRunner | None = None
+        if settings.serves_http:
+            runner = web.AppRunner(build_web_app(telegram, settings.telegram_webhook_secret))
+            await runner.setup()
+            await web.TCPSite(runner, host, settings.http_port).start()
+            log.info("web app listening on %s:%s", host, settings.http_port)
+        try:
+            if telegram is not None:
+                await telegram.start()
+            await stop.wait()
+        finally:
+            if telegram is not None:
+                await telegram.stop()
+            if runner is not None:
+                await runner.cleanup()
+
+
+async def run(settings: Settings, *, host: str) -> None:
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    await run_messengers(settings, host=host, stop=stop)
+
+
+async def run_console(settings: Settings) -> None:
+    async with open_core(settings) as core:
+        await ConsoleChat(core, sys.stdin, sys.stdout).run()

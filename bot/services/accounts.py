@@ -1,0 +1,71 @@
+"""Messenger accounts: find or create the account a message came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from bot.messages import Channel
+from bot.models import ChannelAccount, Member, utcnow
+
+
+@dataclass(frozen=True)
+class MemberView:
+    id: int
+    full_name: str
+    organisation_id: int
+    organisation_name: str
+
+
+@dataclass(frozen=True)
+class AccountView:
+    id: int
+    channel: Channel
+    chat_id: str
+    member: MemberView | None
+
+    @property
+    def linked(self) -> bool:
+        return self.member is not None
+
+
+def _view(account: ChannelAccount) -> AccountView:
+    member = account.member
+    return AccountView(
+        id=account.id,
+        channel=Channel(account.channel),
+        chat_id=account.chat_id,
+        member=None
+        if member is None
+        else MemberView(
+            id=member.id,
+            full_name=member.full_name,
+            organisation_id=member.organisation_id,
+            organisation_name=member.organisation.name,
+        ),
+    )
+
+
+class AccountService:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def touch(self, channel: Channel, external_id: str, chat_id: str) -> AccountView:
+        """The account for this sender, created on first contact; records when it was seen."""
+        account = await self._session.scalar(
+            select(ChannelAccount)
+            .where(ChannelAccount.channel == channel, ChannelAccount.external_id == external_id)
+            .options(joinedload(ChannelAccount.member).joinedload(Member.organisation))
+        )
+        if account is None:
+            account = ChannelAccount(channel=channel, external_id=external_id, chat_id=chat_id)
+            self._session.add(account)
+            await self._session.flush()
+            await self._session.refresh(account, ["member"])
+        else:
+            account.last_seen_at = utcnow()
+            account.chat_id = chat_id
+        return _view(account)

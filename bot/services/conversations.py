@@ -1,0 +1,56 @@
+"""Conversation state per account: the current flow and step, and the numbered choices
+last shown on a messenger without buttons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import ConversationState
+
+
+@dataclass(frozen=True)
+class FlowState:
+    flow: str | None
+    step: str | None
+    data: dict[str, Any] = field(default_factory=dict)
+    choices: tuple[str, ...] = ()
+
+
+class ConversationService:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, account_id: int) -> FlowState | None:
+        row = await self._session.get(ConversationState, account_id)
+        if row is None:
+            return None
+        return FlowState(row.flow, row.step, dict(row.data or {}), tuple(row.choices or ()))
+
+    async def _row(self, account_id: int) -> ConversationState:
+        row = await self._session.get(ConversationState, account_id)
+        if row is None:
+            row = ConversationState(account_id=account_id, data={}, choices=[])
+            self._session.add(row)
+        return row
+
+    async def start(
+        self, account_id: int, flow: str, step: str, data: dict[str, Any] | None = None
+    ) -> None:
+        row = await self._row(account_id)
+        row.flow, row.step, row.data = flow, step, dict(data or {})
+
+    async def clear(self, account_id: int) -> bool:
+        """Leave any flow; True if there was one."""
+        row = await self._session.get(ConversationState, account_id)
+        if row is None or row.flow is None:
+            return False
+        row.flow, row.step, row.data = None, None, {}
+        return True
+
+    async def set_choices(self, account_id: int, choices: list[str]) -> None:
+        row = await self._row(account_id)
+        if list(row.choices or []) != choices:
+            row.choices = choices

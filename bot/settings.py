@@ -1,0 +1,152 @@
+"""Settings from the environment and an optional `.env` file, validated once at start."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/sotay.db"
+DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org"
+DEFAULT_HTTP_PORT = 8080
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+
+_TELEGRAM_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+# Telegram accepts 1-256 characters A-Z, a-z, 0-9, _ and - as a webhook secret.
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    telegram_token: str | None = None
+    telegram_base_url: str = DEFAULT_TELEGRAM_BASE_URL
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: str | None = None
+    http_port: int = DEFAULT_HTTP_PORT
+    http_port_set: bool = False
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
+    public_handbook: bool = False
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str], env_file: Path | None = Path(".env")) -> Settings:
+        """Read settings: the process environment wins over the `.env` file."""
+        values: dict[str, str] = {}
+        if env_file is not None and env_file.is_file():
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(environ)
+        return cls.from_mapping(values)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, str]) -> Settings:
+        def get(name: str) -> str | None:
+            value = values.get(name, "").strip()
+            return value or None
+
+        webhook_url = _url(get("TELEGRAM_WEBHOOK_URL"), "TELEGRAM_WEBHOOK_URL", https=True)
+        webhook_secret = get("TELEGRAM_WEBHOOK_SECRET")
+        if webhook_secret is not None and not _WEBHOOK_SECRET.match(webhook_secret):
+            raise SettingsError(
+                "TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
+            )
+        if webhook_url and not webhook_secret:
+            raise SettingsError(
+                "TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_WEBHOOK_URL is set"
+            )
+        token = get("TELEGRAM_TOKEN")
+        if token is not None and not _TELEGRAM_TOKEN.match(token):
+            raise SettingsError("TELEGRAM_TOKEN does not look like a bot token (digits:letters)")
+        if webhook_url and token is None:
+            raise SettingsError("TELEGRAM_TOKEN is required when TELEGRAM_WEBHOOK_URL is set")
+        port_text = get("SOTAY_HTTP_PORT")
+        return cls(
+            database_url=_database_url(get("SOTAY_DATABASE_URL") or DEFAULT_DATABASE_URL),
+            telegram_token=token,
+            telegram_base_url=_telegram_base_url(get("TELEGRAM_BASE_URL")),
+            telegram_webhook_url=webhook_url,
+            telegram_webhook_secret=webhook_secret,
+            http_port=_port(port_text) if port_text else DEFAULT_HTTP_PORT,
+            http_port_set=port_text is not None,
+            timezone=_timezone(get("SOTAY_TIMEZONE") or DEFAULT_TIMEZONE),
+            public_handbook=_flag(get("SOTAY_PUBLIC_HANDBOOK"), "SOTAY_PUBLIC_HANDBOOK"),
+        )
+
+    @property
+    def telegram_webhook_mode(self) -> bool:
+        return self.telegram_webhook_url is not None
+
+    @property
+    def serves_http(self) -> bool:
+        """The web app runs for webhooks, or when a port was asked for (health checks)."""
+        return self.telegram_webhook_mode or self.http_port_set
+
+
+def _url(value: str | None, name: str, *, https: bool = False) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    allowed = {"https"} if https else {"http", "https"}
+    if parts.scheme not in allowed or not parts.netloc:
+        scheme = "https://" if https else "http:// or https://"
+        raise SettingsError(f"{name} must be a URL starting with {scheme} (got {value!r})")
+    return value.rstrip("/")
+
+
+def _telegram_base_url(value: str | None) -> str:
+    url = _url(value, "TELEGRAM_BASE_URL") or DEFAULT_TELEGRAM_BASE_URL
+    # Accept the form python-telegram-bot documents ("https://api.telegram.org/bot") too.
+    return url.removesuffix("/bot")
+
+
+def _database_url(value: str) -> str:
+    scheme, sep, rest = value.partition("://")
+    if not sep or scheme not in _DRIVERS:
+        raise SettingsError(
+            "SOTAY_DATABASE_URL must start with sqlite:/// or postgresql:// "
+            f"(got scheme {scheme!r})"
+        )
+    return f"{_DRIVERS[scheme]}://{rest}"
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise SettingsError(
+            f"SOTAY_HTTP_PORT must be a whole number from 1 to 65535 (got {value!r})"
+        )
+    return int(value)
+
+
+def _timezone(value: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"SOTAY_TIMEZONE must be an IANA time zone such as {DEFAULT_TIMEZONE} (got {value!r})"
+        ) from None
+
+
+def _flag(value: str | None, name: str) -> bool:
+    text = (value or "").lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise SettingsError(f"{name} must be 1 or 0 (got {value!r})")

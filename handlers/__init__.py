@@ -1,0 +1,11 @@
+"""The conversations, written once for every messenger. Each module registers its handlers
+on the router; handlers see only `bot.messages`, the services and the texts."""
+
+from bot.router import Router
+from handlers import basics
+
+
+def build_router() -> Router:
+    router = Router()
+    basics.register(router)
+    return router

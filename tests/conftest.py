@@ -1,0 +1,66 @@
+"""Shared fixtures: a migrated database (SQLite, or PostgreSQL when SOTAY_TEST_DATABASE_URL
+is set), emptied before each test, and the conversation core on top of it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.chat import ChatCore
+from bot.db import Database
+from bot.migrate import upgrade
+from bot.models import Base
+from bot.settings import Settings
+from handlers import build_router
+
+TEST_DATABASE_URL = os.environ.get("SOTAY_TEST_DATABASE_URL")
+
+
+async def _drop_everything(url: str) -> None:
+    database = Database(url)
+    async with database.engine.begin() as connection:
+        await connection.run_sync(Base.metadata.drop_all)
+        await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    await database.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Migrated once per run with Alembic, so the tests also prove the migrations."""
+    if TEST_DATABASE_URL:
+        url = Settings.from_mapping({"SOTAY_DATABASE_URL": TEST_DATABASE_URL}).database_url
+        asyncio.run(_drop_everything(url))
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    upgrade(url)
+    yield url
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    db = Database(database_url)
+    async with db.engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            await connection.execute(table.delete())
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings.from_mapping({"SOTAY_DATABASE_URL": database_url})
+
+
+@pytest.fixture
+def core(database: Database, settings: Settings) -> ChatCore:
+    return ChatCore(database, build_router(), settings)
+
+
+@pytest.fixture
+def project_root() -> Path:
+    return Path(__file__).resolve().parent.parent

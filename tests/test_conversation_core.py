@@ -1,0 +1,155 @@
+"""The shared conversation, driven through the core as any adapter would."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.chat import ChannelTraits, ChatCore
+from bot.db import Database
+from bot.demo import seed_demo
+from bot.logmask import MaskingFormatter
+from bot.messages import Attachment, Channel, Contact, Incoming, Reply
+from bot.models import ChannelAccount, ConversationState
+from bot.router import Context, Router
+from bot.settings import Settings
+from bot.texts import text
+from handlers import basics, build_router
+
+BUTTONS = ChannelTraits(has_buttons=True, text_limit=4096)
+NUMBERED = ChannelTraits(has_buttons=False, text_limit=2000)
+
+
+def message(body: str | None = None, **fields: object) -> Incoming:
+    return Incoming(Channel.TELEGRAM, "1001", "1001", text=body, **fields)  # type: ignore[arg-type]
+
+
+async def ask(core: ChatCore, incoming: Incoming, traits: ChannelTraits = BUTTONS) -> list[Reply]:
+    return await core.handle(incoming, traits)
+
+
+async def test_start_welcomes_an_unknown_account_and_remembers_it(
+    core: ChatCore, database: Database
+) -> None:
+    replies = await ask(core, message("/start"))
+    assert [r.text for r in replies] == [text("start.welcome")]
+    assert "liên kết tài khoản" in replies[0].text
+    async with database.session() as session:
+        accounts = (await session.scalars(select(ChannelAccount))).all()
+    assert [(a.channel, a.external_id, a.member_id) for a in accounts] == [
+        ("telegram", "1001", None)
+    ]
+
+
+async def test_start_greets_a_linked_member_by_name_and_unit(
+    core: ChatCore, database: Database
+) -> None:
+    async with database.session() as session, session.begin():
+        await seed_demo(session)
+    replies = await ask(core, Incoming(Channel.CONSOLE, "demo", "demo", text="/start"))
+    assert "Trần Thị Bình" in replies[0].text
+    assert "Chi bộ Văn phòng" in replies[0].text
+
+
+async def test_help_offers_buttons_and_each_button_answers(core: ChatCore) -> None:
+    (menu,) = await ask(core, message("/help"))
+    assert [b.label for b in menu.flat_buttons] == [
+        "Hỏi đáp Sổ tay",
+        "Liên kết tài khoản",
+        "Quyền riêng tư",
+        "Giới thiệu bot",
+    ]
+    for button in menu.flat_buttons:
+        (answer,) = await ask(core, message(button_data=button.data))
+        assert answer.text not in (text("fallback.stale_button"), text("errors.internal"))
+    (privacy,) = await ask(core, message(button_data="help:privacy"))
+    assert privacy.text == text("help.privacy")
+
+
+async def test_command_with_bot_username_and_case(core: ChatCore) -> None:
+    (reply,) = await ask(core, message("/HELP@SotayBot"))
+    assert reply.text == text("help.menu")
+
+
+async def test_numbered_choices_select_buttons_without_buttons(core: ChatCore) -> None:
+    (menu,) = await ask(core, message("/help"), NUMBERED)
+    assert len(menu.flat_buttons) == 4
+    (answer,) = await ask(core, message(" 3 "), NUMBERED)
+    assert answer.text == text("help.privacy")
+    # The list shown last was plain text, so a digit now is just text again.
+    (again,) = await ask(core, message("3"), NUMBERED)
+    assert again.text == text("fallback.text")
+    (out_of_range,) = await ask(core, message("/help"), NUMBERED)
+    assert out_of_range.flat_buttons
+    (nine,) = await ask(core, message("9"), NUMBERED)
+    assert nine.text == text("fallback.text")
+
+
+@pytest.mark.parametrize(
+    ("incoming", "expected"),
+    [
+        (message("/khongcolenhnay"), text("fallback.unknown_command", command="khongcolenhnay")),
+        (message("/"), text("fallback.unknown_command", command="")),
+        (message(button_data="help:nothing-here"), text("fallback.stale_button")),
+        (message(button_data="gone:42"), text("fallback.stale_button")),
+        (message(button_data=""), text("fallback.stale_button")),
+        (message(attachment=Attachment.STICKER), text("fallback.attachment")),
+        (message(attachment=Attachment.PHOTO), text("fallback.attachment")),
+        (message(attachment=Attachment.UNSUPPORTED), text("fallback.unsupported")),
+        (message(""), text("fallback.empty")),
+        (message("   \n "), text("fallback.empty")),
+        (message(contact=Contact("0900000001", "1001")), text("fallback.contact")),
+        (message("🙂🙂🙂"), text("fallback.text")),
+        (message("x" * 10_000), text("errors.too_long", limit=2000)),
+    ],
+)
+async def test_bad_input_gets_a_polite_vietnamese_reply(
+    core: ChatCore, incoming: Incoming, expected: str
+) -> None:
+    replies = await ask(core, incoming)
+    assert [r.text for r in replies] == [expected]
+
+
+async def test_cancel_leaves_a_flow(core: ChatCore, database: Database, settings: Settings) -> None:
+    await ask(core, message("/start"))
+    async with database.session() as session, session.begin():
+        account_id = await session.scalar(select(ChannelAccount.id))
+        assert account_id is not None
+        session.add(ConversationState(account_id=account_id, flow="link", step="card", data={}))
+    (reply,) = await ask(core, message("/cancel"))
+    assert reply.text == text("cancel.done")
+    (reply,) = await ask(core, message("/huy"))
+    assert reply.text == text("cancel.nothing")
+
+
+async def test_a_failing_handler_apologises_and_stores_nothing(
+    database: Database, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    router = Router()
+    basics.register(router)
+
+    async def explode(ctx: Context) -> list[Reply]:
+        await ctx.services.audit.record("test", "half.done")
+        raise RuntimeError("boom 0912345678")
+
+    router.command("boom")(explode)
+    core = ChatCore(database, router, settings)
+    replies = await core.handle(message("/boom 0912345678"), BUTTONS)
+    assert [r.text for r in replies] == [text("errors.internal")]
+    async with database.session() as session:
+        assert await session.scalar(select(func.count()).select_from(ChannelAccount)) == 0
+    (record,) = [r for r in caplog.records if r.name == "bot.chat"]
+    assert "handler failed" in record.getMessage()
+    assert "0912345678" not in MaskingFormatter().format(record)
+
+
+def test_every_router_slot_is_filled() -> None:
+    router = build_router()
+    for incoming in (
+        message("/nope"),
+        message(button_data="x:y"),
+        message(attachment=Attachment.OTHER),
+        message("hi"),
+        message(""),
+    ):
+        assert router.resolve(incoming, None) is not None
