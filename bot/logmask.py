@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 
-# Seven or more digits, possibly grouped by spaces or dots (not dashes: dates), with an optional "+".
+# Seven or more digits, grouped by spaces or dots (not dashes: dates), with an optional "+".
 _NUMBER = re.compile(r"\+?\d(?:[ .]?\d){6,}")
 
 

@@ -77,9 +77,11 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(String(200))
     path: Mapped[str] = mapped_column(String(500), default="", index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set when the unit was merged into another: its rows stay, so history keeps its meaning.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    parent: Mapped[Organisation | None] = relationship(remote_side=[id])
+    parent: Mapped[Organisation | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
 
 
 class Member(Base):
@@ -102,10 +104,14 @@ class Member(Base):
 
 
 class ChannelAccount(Base):
-    """A messenger account (Telegram user, Zalo user, the console), linked to at most one member."""
+    """A messenger account (Telegram user, Zalo user, the console), linked to at most one
+    member; a member has at most one account per messenger (NULLs never collide)."""
 
     __tablename__ = "channel_accounts"
-    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id"),
+        UniqueConstraint("member_id", "channel"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
@@ -113,10 +119,46 @@ class ChannelAccount(Base):
     chat_id: Mapped[str] = mapped_column(String(64))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     linked_at: Mapped[datetime | None]
+    consent_version: Mapped[str | None] = mapped_column(String(16))
+    consent_at: Mapped[datetime | None]
+    # Failed linking attempts within the current window, and the lock they may have caused.
+    link_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    link_window_started_at: Mapped[datetime | None]
+    link_locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     member: Mapped[Member | None] = relationship()
+
+
+class RoleGrant(Base):
+    """A role over a subtree: secretary or deputy of a unit, trainer for a unit; an admin's
+    grant has no unit and covers everything."""
+
+    __tablename__ = "role_grants"
+    __table_args__ = (UniqueConstraint("member_id", "role", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    granted_by: Mapped[str] = mapped_column(String(100))
+
+
+class ActivationCode(Base):
+    """A single-use code a secretary hands to a member to link an account; only its hash is
+    stored."""
+
+    __tablename__ = "activation_codes"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    issued_by: Mapped[str] = mapped_column(String(100))
 
 
 class ConversationState(Base):
