@@ -9,9 +9,8 @@ from dataclasses import dataclass, replace
 from bot.db import Database
 from bot.messages import Incoming, Reply
 from bot.router import Context, Router
-from bot.services import Services
+from bot.services import Services, Shared
 from bot.services.conversations import FlowState
-from bot.settings import Settings
 from bot.texts import text
 
 log = logging.getLogger(__name__)
@@ -26,6 +25,8 @@ class ChannelTraits:
 
     has_buttons: bool
     text_limit: int
+    # Telegram proves a shared contact belongs to the sender; other messengers cannot.
+    can_share_contact: bool = False
 
 
 def _select_choice(incoming: Incoming, state: FlowState | None) -> Incoming:
@@ -39,17 +40,17 @@ def _select_choice(incoming: Incoming, state: FlowState | None) -> Incoming:
 
 
 class ChatCore:
-    def __init__(self, database: Database, router: Router, settings: Settings) -> None:
+    def __init__(self, database: Database, router: Router, shared: Shared) -> None:
         self._database = database
         self._router = router
-        self._settings = settings
+        self._shared = shared
 
     async def handle(self, incoming: Incoming, traits: ChannelTraits) -> list[Reply]:
         if incoming.text is not None and len(incoming.text) > MAX_INPUT_CHARS:
             return [Reply(text("errors.too_long", limit=MAX_INPUT_CHARS))]
         try:
             async with self._database.session() as session, session.begin():
-                services = Services.for_session(session, self._settings)
+                services = Services.for_session(session, self._shared)
                 account = await services.accounts.touch(
                     incoming.channel, incoming.sender_id, incoming.chat_id
                 )
@@ -57,7 +58,7 @@ class ChatCore:
                 if not traits.has_buttons:
                     incoming = _select_choice(incoming, state)
                 handler = self._router.resolve(incoming, state)
-                replies = await handler(Context(incoming, account, state, services))
+                replies = await handler(Context(incoming, account, state, services, traits))
                 if not traits.has_buttons:
                     choices = [button.data for reply in replies for button in reply.flat_buttons]
                     await services.conversations.set_choices(account.id, choices)

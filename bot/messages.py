@@ -62,10 +62,21 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Document:
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str
     # Rows of buttons; messengers without buttons show them as a numbered list.
     buttons: tuple[tuple[Button, ...], ...] = field(default=())
+    # A button that shares the member's own verified phone number (Telegram only).
+    contact_request: str | None = None
+    # Take away a contact-request keyboard shown earlier.
+    clear_keyboard: bool = False
+    document: Document | None = None
 
     @property
     def flat_buttons(self) -> list[Button]:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -190,3 +191,36 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(String(200))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class HandbookQuery(Base):
+    """A question asked of the handbook, kept without who asked it, with what the bot did and
+    the asker's thumbs up or down: editors read the misses and the thumbs down."""
+
+    __tablename__ = "handbook_queries"
+    __table_args__ = (Index("ix_handbook_queries_answered_asked_at", "answered", "asked_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    asked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    question: Mapped[str] = mapped_column(String(2000))
+    answered: Mapped[bool] = mapped_column(Boolean)
+    entry_id: Mapped[str | None] = mapped_column(String(100))
+    score: Mapped[float] = mapped_column(Float)
+    helpful: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class CommitteeQuestion(Base):
+    """A question the handbook could not answer, sent by a member to the committee's inbox."""
+
+    __tablename__ = "committee_questions"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("channel_accounts.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    question: Mapped[str] = mapped_column(String(2000))
+    asked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answer: Mapped[str | None] = mapped_column(String(4000))
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    answered_at: Mapped[datetime | None]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from bot.messages import Incoming, Reply
 
 if TYPE_CHECKING:
+    from bot.chat import ChannelTraits
     from bot.services import Services
     from bot.services.accounts import AccountView
     from bot.services.conversations import FlowState
@@ -21,6 +22,7 @@ class Context:
     account: AccountView
     state: FlowState | None
     services: Services
+    traits: ChannelTraits
 
     @property
     def button_payload(self) -> str:

@@ -18,6 +18,8 @@ from bot.channels.webapp import build_web_app
 from bot.chat import ChatCore
 from bot.db import Database
 from bot.migrate import current_revision, head_revision
+from bot.services import Shared
+from bot.services.handbook import load_index
 from bot.settings import Settings
 from handlers import build_router
 
@@ -34,7 +36,7 @@ async def open_core(settings: Settings) -> AsyncIterator[ChatCore]:
     try:
         if await current_revision(database.engine) != head_revision(settings.database_url):
             raise SchemaOutdated("the database schema is not up to date: run `sotay db upgrade`")
-        yield ChatCore(database, build_router(), settings)
+        yield ChatCore(database, build_router(), Shared(settings, load_index()))
     finally:
         await database.dispose()
 

@@ -2,10 +2,13 @@
 on the router; handlers see only `bot.messages`, the services and the texts."""
 
 from bot.router import Router
-from handlers import basics
+from handlers import basics, handbook, linking, privacy
 
 
 def build_router() -> Router:
     router = Router()
     basics.register(router)
+    linking.register(router)
+    privacy.register(router)
+    handbook.register(router)
     return router

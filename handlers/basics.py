@@ -59,10 +59,6 @@ async def attachment(ctx: Context) -> list[Reply]:
     return [Reply(text("fallback.attachment"))]
 
 
-async def plain_text(ctx: Context) -> list[Reply]:
-    return [Reply(text("fallback.text"))]
-
-
 async def empty(ctx: Context) -> list[Reply]:
     if ctx.incoming.contact is not None:
         return [Reply(text("fallback.contact"))]
@@ -70,12 +66,10 @@ async def empty(ctx: Context) -> list[Reply]:
 
 
 def register(router: Router) -> None:
-    router.command("start")(start)
     router.command("help", "trogiup")(show_help)
     router.command("cancel", "huy")(cancel)
     router.button("help")(help_topic)
     router.fallback("unknown_command")(unknown_command)
     router.fallback("stale_button")(stale_button)
     router.fallback("attachment")(attachment)
-    router.fallback("text")(plain_text)
     router.fallback("empty")(empty)

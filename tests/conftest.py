@@ -15,6 +15,8 @@ from bot.chat import ChatCore
 from bot.db import Database
 from bot.migrate import upgrade
 from bot.models import Base
+from bot.services import Shared
+from bot.services.handbook import HandbookIndex, load_index
 from bot.settings import Settings
 from handlers import build_router
 
@@ -56,9 +58,19 @@ def settings(database_url: str) -> Settings:
     return Settings.from_mapping({"SOTAY_DATABASE_URL": database_url})
 
 
+@pytest.fixture(scope="session")
+def handbook() -> HandbookIndex:
+    return load_index()
+
+
 @pytest.fixture
-def core(database: Database, settings: Settings) -> ChatCore:
-    return ChatCore(database, build_router(), settings)
+def shared(settings: Settings, handbook: HandbookIndex) -> Shared:
+    return Shared(settings, handbook)
+
+
+@pytest.fixture
+def core(database: Database, shared: Shared) -> ChatCore:
+    return ChatCore(database, build_router(), shared)
 
 
 @pytest.fixture

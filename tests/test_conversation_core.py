@@ -12,7 +12,7 @@ from bot.logmask import MaskingFormatter
 from bot.messages import Attachment, Channel, Contact, Incoming, Reply
 from bot.models import ChannelAccount, ConversationState
 from bot.router import Context, Router
-from bot.settings import Settings
+from bot.services import Shared
 from bot.texts import text
 from handlers import basics, build_router
 
@@ -32,8 +32,9 @@ async def test_start_welcomes_an_unknown_account_and_remembers_it(
     core: ChatCore, database: Database
 ) -> None:
     replies = await ask(core, message("/start"))
-    assert [r.text for r in replies] == [text("start.welcome")]
+    assert [r.text for r in replies] == [text("start.welcome"), text("link.consent")]
     assert "liên kết tài khoản" in replies[0].text
+    assert [b.label for b in replies[1].flat_buttons] == ["Đồng ý", "Không đồng ý"]
     async with database.session() as session:
         accounts = (await session.scalars(select(ChannelAccount))).all()
     assert [(a.channel, a.external_id, a.member_id) for a in accounts] == [
@@ -76,13 +77,14 @@ async def test_numbered_choices_select_buttons_without_buttons(core: ChatCore) -
     assert len(menu.flat_buttons) == 4
     (answer,) = await ask(core, message(" 3 "), NUMBERED)
     assert answer.text == text("help.privacy")
-    # The list shown last was plain text, so a digit now is just text again.
+    # The list shown last had no buttons, so a digit now is just text: a handbook question,
+    # which an account that is not linked may not ask.
     (again,) = await ask(core, message("3"), NUMBERED)
-    assert again.text == text("fallback.text")
+    assert again.text == text("handbook.members_only")
     (out_of_range,) = await ask(core, message("/help"), NUMBERED)
     assert out_of_range.flat_buttons
     (nine,) = await ask(core, message("9"), NUMBERED)
-    assert nine.text == text("fallback.text")
+    assert nine.text == text("handbook.members_only")
 
 
 @pytest.mark.parametrize(
@@ -99,7 +101,7 @@ async def test_numbered_choices_select_buttons_without_buttons(core: ChatCore) -
         (message(""), text("fallback.empty")),
         (message("   \n "), text("fallback.empty")),
         (message(contact=Contact("0900000001", "1001")), text("fallback.contact")),
-        (message("🙂🙂🙂"), text("fallback.text")),
+        (message("🙂🙂🙂"), text("handbook.members_only")),
         (message("x" * 10_000), text("errors.too_long", limit=2000)),
     ],
 )
@@ -110,20 +112,19 @@ async def test_bad_input_gets_a_polite_vietnamese_reply(
     assert [r.text for r in replies] == [expected]
 
 
-async def test_cancel_leaves_a_flow(core: ChatCore, database: Database, settings: Settings) -> None:
-    await ask(core, message("/start"))
-    async with database.session() as session, session.begin():
-        account_id = await session.scalar(select(ChannelAccount.id))
-        assert account_id is not None
-        session.add(ConversationState(account_id=account_id, flow="link", step="card", data={}))
+async def test_cancel_leaves_a_flow(core: ChatCore, database: Database) -> None:
+    await ask(core, message("/start"))  # starts the linking flow
     (reply,) = await ask(core, message("/cancel"))
     assert reply.text == text("cancel.done")
     (reply,) = await ask(core, message("/huy"))
     assert reply.text == text("cancel.nothing")
+    async with database.session() as session:
+        state = await session.scalar(select(ConversationState))
+    assert state is not None and state.flow is None
 
 
 async def test_a_failing_handler_apologises_and_stores_nothing(
-    database: Database, settings: Settings, caplog: pytest.LogCaptureFixture
+    database: Database, shared: Shared, caplog: pytest.LogCaptureFixture
 ) -> None:
     router = Router()
     basics.register(router)
@@ -133,7 +134,7 @@ async def test_a_failing_handler_apologises_and_stores_nothing(
         raise RuntimeError("boom 0912345678")
 
     router.command("boom")(explode)
-    core = ChatCore(database, router, settings)
+    core = ChatCore(database, router, shared)
     replies = await core.handle(message("/boom 0912345678"), BUTTONS)
     assert [r.text for r in replies] == [text("errors.internal")]
     async with database.session() as session:

@@ -20,6 +20,12 @@ def render(reply: Reply) -> str:
     if buttons:
         lines.append("")
         lines.extend(f"  {number}. {button.label}" for number, button in enumerate(buttons, 1))
+    if reply.document is not None:
+        lines += [
+            "",
+            f"[{reply.document.filename}]",
+            reply.document.content.decode(errors="replace"),
+        ]
     return "\n".join(lines)
 
 

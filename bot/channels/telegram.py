@@ -6,7 +6,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
 from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 
 from bot.channels.text_split import split_text
@@ -16,7 +25,7 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-TELEGRAM_TRAITS = ChannelTraits(has_buttons=True, text_limit=4096)
+TELEGRAM_TRAITS = ChannelTraits(has_buttons=True, text_limit=4096, can_share_contact=True)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
 
@@ -56,15 +65,25 @@ def _attachment(message: Message) -> Attachment:
     return Attachment.OTHER
 
 
-def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
-            for row in reply.buttons
-        ]
-    )
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+
+def _markup(reply: Reply) -> Markup | None:
+    """One markup per message: a contact request, inline buttons, or taking a keyboard away."""
+    if reply.contact_request is not None:
+        return ReplyKeyboardMarkup(
+            [[KeyboardButton(reply.contact_request, request_contact=True)]],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+    if reply.buttons:
+        return InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+                for row in reply.buttons
+            ]
+        )
+    return ReplyKeyboardRemove() if reply.clear_keyboard else None
 
 
 class TelegramChannel:
@@ -130,7 +149,12 @@ class TelegramChannel:
             for index, chunk in enumerate(chunks):
                 last = index == len(chunks) - 1
                 await bot.send_message(
-                    chat_id=chat_id, text=chunk, reply_markup=_keyboard(reply) if last else None
+                    chat_id=chat_id, text=chunk, reply_markup=_markup(reply) if last else None
+                )
+            if reply.document is not None:
+                await bot.send_document(
+                    chat_id=chat_id,
+                    document=InputFile(reply.document.content, filename=reply.document.filename),
                 )
 
     async def _on_update(self, update: object, _context: ContextTypes.DEFAULT_TYPE) -> None:

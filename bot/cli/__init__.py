@@ -16,6 +16,8 @@ _COMMAND_MODULES = (
     "bot.cli.run",
     "bot.cli.db",
     "bot.cli.demo",
+    "bot.cli.ask",
+    "bot.cli.content",
 )
 
 

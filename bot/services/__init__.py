@@ -2,28 +2,55 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.models import utcnow
 from bot.services.accounts import AccountService
 from bot.services.audit import AuditService
 from bot.services.conversations import ConversationService
+from bot.services.handbook import HandbookIndex
+from bot.services.linking import LinkingService
+from bot.services.permissions import PermissionService
+from bot.services.questions import QuestionService
 from bot.settings import Settings
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What every message's services share in a process: built once at start."""
+
+    settings: Settings
+    handbook: HandbookIndex
+    clock: Callable[[], datetime] = field(default=utcnow)
 
 
 @dataclass(frozen=True)
 class Services:
     settings: Settings
+    clock: Callable[[], datetime]
+    handbook: HandbookIndex
     accounts: AccountService
     conversations: ConversationService
     audit: AuditService
+    linking: LinkingService
+    permissions: PermissionService
+    questions: QuestionService
 
     @classmethod
-    def for_session(cls, session: AsyncSession, settings: Settings) -> Services:
+    def for_session(cls, session: AsyncSession, shared: Shared) -> Services:
+        audit = AuditService(session)
         return cls(
-            settings=settings,
+            settings=shared.settings,
+            clock=shared.clock,
+            handbook=shared.handbook,
             accounts=AccountService(session),
             conversations=ConversationService(session),
-            audit=AuditService(session),
+            audit=audit,
+            linking=LinkingService(session, audit, shared.clock),
+            permissions=PermissionService(session),
+            questions=QuestionService(session, shared.clock),
         )

@@ -32,26 +32,36 @@ class AccountView:
         return self.member is not None
 
 
+def _member_view(member: Member) -> MemberView:
+    return MemberView(
+        id=member.id,
+        full_name=member.full_name,
+        organisation_id=member.organisation_id,
+        organisation_name=member.organisation.name,
+    )
+
+
 def _view(account: ChannelAccount) -> AccountView:
     member = account.member
     return AccountView(
         id=account.id,
         channel=Channel(account.channel),
         chat_id=account.chat_id,
-        member=None
-        if member is None
-        else MemberView(
-            id=member.id,
-            full_name=member.full_name,
-            organisation_id=member.organisation_id,
-            organisation_name=member.organisation.name,
-        ),
+        member=None if member is None else _member_view(member),
     )
 
 
 class AccountService:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+
+    async def member(self, member_id: int) -> MemberView:
+        member = await self._session.scalar(
+            select(Member).where(Member.id == member_id).options(joinedload(Member.organisation))
+        )
+        if member is None:
+            raise LookupError(f"no member {member_id}")
+        return _member_view(member)
 
     async def touch(self, channel: Channel, external_id: str, chat_id: str) -> AccountView:
         """The account for this sender, created on first contact; records when it was seen."""

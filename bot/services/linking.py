@@ -1,0 +1,238 @@
+"""Linking a messenger account to a roster member: consent, card number plus a verified phone
+or a one-time activation code, the lock after repeated failures, unlinking and erasure."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from bot.messages import Contact
+from bot.models import ChannelAccount, ConversationState, Member, Organisation, RoleGrant
+from bot.services.audit import AuditService
+from bot.services.codes import CodeService
+from bot.services.phones import normalise_phone
+
+# Bump when the consent text changes, so that what each member agreed to is known.
+CONSENT_VERSION = "2026-11"
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(hours=1)
+LOCK_DURATION = timedelta(hours=1)
+
+
+class LinkResult(StrEnum):
+    LINKED = "linked"
+    CARD_FOUND = "card_found"
+    UNKNOWN_CARD = "unknown_card"
+    ALREADY_LINKED = "already_linked"
+    NOT_OWN_CONTACT = "not_own_contact"
+    PHONE_MISMATCH = "phone_mismatch"
+    BAD_CODE = "bad_code"
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class LinkAttempt:
+    result: LinkResult
+    member_id: int | None = None
+    locked_until: datetime | None = None
+
+
+def looks_like_code(text: str) -> bool:
+    """Activation codes hold letters; card numbers are digits (with dots or spaces)."""
+    return any(char.isalpha() for char in text)
+
+
+def canonical_card(text: str) -> str:
+    return "".join(text.split())
+
+
+def _mask(value: str | None) -> str | None:
+    return None if not value else f"***{value[-4:]}"
+
+
+class LinkingService:
+    def __init__(
+        self, session: AsyncSession, audit: AuditService, clock: Callable[[], datetime]
+    ) -> None:
+        self._session = session
+        self._audit = audit
+        self._clock = clock
+
+    async def _account(self, account_id: int) -> ChannelAccount:
+        account = await self._session.get(ChannelAccount, account_id)
+        if account is None:
+            raise LookupError(f"no account {account_id}")
+        return account
+
+    async def locked_until(self, account_id: int) -> datetime | None:
+        account = await self._account(account_id)
+        until = account.link_locked_until
+        return until if until is not None and until > self._clock() else None
+
+    async def failures(self, account_id: int) -> int:
+        """Failed attempts in the current window."""
+        account = await self._account(account_id)
+        started = account.link_window_started_at
+        if started is None or self._clock() - started > FAILURE_WINDOW:
+            return 0
+        return account.link_failures
+
+    async def record_consent(self, account_id: int) -> None:
+        account = await self._account(account_id)
+        account.consent_version, account.consent_at = CONSENT_VERSION, self._clock()
+
+    async def has_consent(self, account_id: int) -> bool:
+        return (await self._account(account_id)).consent_at is not None
+
+    async def check_card(self, account_id: int, card_text: str) -> LinkAttempt:
+        """First step of linking by phone: is this an active member's card, free to link?"""
+        account = await self._account(account_id)
+        if (locked := await self.locked_until(account_id)) is not None:
+            return LinkAttempt(LinkResult.LOCKED, locked_until=locked)
+        member_id = await self._session.scalar(
+            select(Member.id).where(
+                Member.card_number == canonical_card(card_text), Member.active.is_(True)
+            )
+        )
+        if member_id is None:
+            return await self._fail(account, LinkResult.UNKNOWN_CARD)
+        if await self._linked_elsewhere(member_id, account):
+            return LinkAttempt(LinkResult.ALREADY_LINKED, member_id)
+        return LinkAttempt(LinkResult.CARD_FOUND, member_id)
+
+    async def link_by_contact(
+        self, account_id: int, member_id: int, sender_id: str, contact: Contact
+    ) -> LinkAttempt:
+        """Telegram proves a shared contact is the sender's own when its user id matches."""
+        account = await self._account(account_id)
+        if (locked := await self.locked_until(account_id)) is not None:
+            return LinkAttempt(LinkResult.LOCKED, locked_until=locked)
+        if contact.user_id != sender_id:
+            return await self._fail(account, LinkResult.NOT_OWN_CONTACT)
+        member = await self._session.get(Member, member_id)
+        shared = normalise_phone(contact.phone_number)
+        if member is None or shared is None or normalise_phone(member.phone or "") != shared:
+            return await self._fail(account, LinkResult.PHONE_MISMATCH)
+        return await self._link(account, member, "phone")
+
+    async def link_by_code(self, account_id: int, code: str) -> LinkAttempt:
+        account = await self._account(account_id)
+        if (locked := await self.locked_until(account_id)) is not None:
+            return LinkAttempt(LinkResult.LOCKED, locked_until=locked)
+        member_id = await CodeService(self._session).redeem(code, now=self._clock())
+        member = None if member_id is None else await self._session.get(Member, member_id)
+        if member is None or not member.active:
+            return await self._fail(account, LinkResult.BAD_CODE)
+        return await self._link(account, member, "code")
+
+    async def _linked_elsewhere(self, member_id: int, account: ChannelAccount) -> bool:
+        other = await self._session.scalar(
+            select(ChannelAccount.id).where(
+                ChannelAccount.member_id == member_id,
+                ChannelAccount.channel == account.channel,
+                ChannelAccount.id != account.id,
+            )
+        )
+        return other is not None
+
+    async def _link(self, account: ChannelAccount, member: Member, method: str) -> LinkAttempt:
+        if await self._linked_elsewhere(member.id, account):
+            return LinkAttempt(LinkResult.ALREADY_LINKED, member.id)
+        account.member_id, account.linked_at = member.id, self._clock()
+        account.link_failures, account.link_window_started_at = 0, None
+        await self._audit.record(
+            f"account:{account.id}", "account.link", f"member:{member.id}", method=method
+        )
+        return LinkAttempt(LinkResult.LINKED, member.id)
+
+    async def _fail(self, account: ChannelAccount, result: LinkResult) -> LinkAttempt:
+        now = self._clock()
+        started = account.link_window_started_at
+        if started is None or now - started > FAILURE_WINDOW:
+            account.link_failures, account.link_window_started_at = 0, now
+        account.link_failures += 1
+        if account.link_failures < MAX_FAILURES:
+            return LinkAttempt(result)
+        account.link_locked_until = now + LOCK_DURATION
+        account.link_failures, account.link_window_started_at = 0, None
+        await self._audit.record(
+            f"account:{account.id}",
+            "account.link_locked",
+            None,
+            minutes=LOCK_DURATION.seconds // 60,
+        )
+        return LinkAttempt(LinkResult.LOCKED, locked_until=account.link_locked_until)
+
+    async def unlink(self, account_id: int, *, actor: str) -> bool:
+        account = await self._account(account_id)
+        if account.member_id is None:
+            return False
+        member_id = account.member_id
+        account.member_id, account.linked_at = None, None
+        await self._audit.record(actor, "account.unlink", f"member:{member_id}")
+        return True
+
+    async def withdraw_consent(self, account_id: int) -> None:
+        """Without consent nothing may be processed, so the account is unlinked too."""
+        await self.unlink(account_id, actor=f"account:{account_id}")
+        account = await self._account(account_id)
+        account.consent_version, account.consent_at = None, None
+        await self._audit.record(f"account:{account_id}", "consent.withdraw")
+
+    async def erase(self, account_id: int) -> None:
+        """The member's own chat data goes; the roster row belongs to the committee and stays."""
+        await self.withdraw_consent(account_id)
+        await self._session.execute(
+            delete(ConversationState).where(ConversationState.account_id == account_id)
+        )
+        await self._audit.record(f"account:{account_id}", "account.erase")
+
+    async def personal_data(self, account_id: int) -> dict[str, Any]:
+        """Everything stored about the account's member, for the member's own eyes; phone and
+        card numbers are masked so the file is harmless if forwarded by mistake."""
+        account = await self._account(account_id)
+        data: dict[str, Any] = {
+            "tai_khoan": {
+                "kenh": account.channel,
+                "lien_ket_luc": account.linked_at.isoformat() if account.linked_at else None,
+                "phien_ban_dong_y": account.consent_version,
+                "dong_y_luc": account.consent_at.isoformat() if account.consent_at else None,
+            }
+        }
+        if account.member_id is None:
+            return data
+        member = await self._session.scalar(
+            select(Member)
+            .where(Member.id == account.member_id)
+            .options(joinedload(Member.organisation))
+        )
+        assert member is not None
+        accounts = await self._session.scalars(
+            select(ChannelAccount).where(ChannelAccount.member_id == member.id)
+        )
+        roles = await self._session.execute(
+            select(RoleGrant.role, Organisation.name)
+            .outerjoin(Organisation, Organisation.id == RoleGrant.organisation_id)
+            .where(RoleGrant.member_id == member.id)
+        )
+        data["dang_vien"] = {
+            "ho_ten": member.full_name,
+            "ngay_sinh": member.birth_date.isoformat() if member.birth_date else None,
+            "so_the": _mask(member.card_number),
+            "so_dien_thoai": _mask(member.phone),
+            "don_vi": member.organisation.name,
+            "loai": "dự bị" if member.probationary else "chính thức",
+        }
+        data["tai_khoan_lien_ket"] = [
+            {"kenh": a.channel, "lien_ket_luc": a.linked_at.isoformat() if a.linked_at else None}
+            for a in accounts
+        ]
+        data["vai_tro"] = [{"vai_tro": role, "don_vi": unit} for role, unit in roles]
+        return data

@@ -1,0 +1,73 @@
+"""The handbook's question log (anonymous: what was asked and how the bot did) and the
+committee inbox for questions the handbook could not answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import CommitteeQuestion, HandbookQuery
+from bot.services.handbook import SearchResult
+
+
+class QuestionService:
+    def __init__(self, session: AsyncSession, clock: Callable[[], datetime]) -> None:
+        self._session = session
+        self._clock = clock
+
+    async def log(self, result: SearchResult) -> int:
+        row = HandbookQuery(
+            asked_at=self._clock(),
+            question=result.query[:2000],
+            answered=result.answered,
+            entry_id=result.entry.id if result.entry else None,
+            score=round(result.score, 4),
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return row.id
+
+    async def feedback(self, query_id: int, helpful: bool) -> bool:
+        row = await self._session.get(HandbookQuery, query_id)
+        if row is None:
+            return False
+        row.helpful = helpful
+        return True
+
+    async def send_to_committee(self, query_id: int, account_id: int, organisation_id: int) -> bool:
+        """Puts a logged question into the inbox, once; False if it is unknown."""
+        row = await self._session.get(HandbookQuery, query_id)
+        if row is None:
+            return False
+        existing = await self._session.scalar(
+            select(CommitteeQuestion.id).where(
+                CommitteeQuestion.account_id == account_id,
+                CommitteeQuestion.question == row.question,
+                CommitteeQuestion.answer.is_(None),
+            )
+        )
+        if existing is None:
+            self._session.add(
+                CommitteeQuestion(
+                    account_id=account_id,
+                    organisation_id=organisation_id,
+                    question=row.question,
+                    asked_at=self._clock(),
+                )
+            )
+        return True
+
+    async def for_editors(self, since: datetime) -> list[HandbookQuery]:
+        """Questions not answered, or answered with a thumbs down, since a moment."""
+        rows = await self._session.scalars(
+            select(HandbookQuery)
+            .where(
+                HandbookQuery.asked_at >= since,
+                or_(HandbookQuery.answered.is_(False), HandbookQuery.helpful.is_(False)),
+            )
+            .order_by(HandbookQuery.asked_at)
+        )
+        return list(rows)

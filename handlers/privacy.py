@@ -1,0 +1,45 @@
+"""A member's data rights: see what is stored, erase it, withdraw consent."""
+
+from __future__ import annotations
+
+import json
+
+from bot.messages import Button, Document, Reply
+from bot.router import Context, Router
+from bot.texts import text
+
+
+async def my_data(ctx: Context) -> list[Reply]:
+    data = await ctx.services.linking.personal_data(ctx.account.id)
+    content = json.dumps(data, ensure_ascii=False, indent=2).encode()
+    return [Reply(text("privacy.data_summary"), document=Document("du-lieu-ca-nhan.json", content))]
+
+
+async def erase_request(ctx: Context) -> list[Reply]:
+    buttons = (
+        (
+            Button(text("privacy.button_erase"), "erase:yes"),
+            Button(text("privacy.button_keep"), "erase:no"),
+        ),
+    )
+    return [Reply(text("privacy.erase_confirm"), buttons=buttons)]
+
+
+async def erase_answer(ctx: Context) -> list[Reply]:
+    if ctx.button_payload != "yes":
+        return [Reply(text("privacy.kept"))]
+    await ctx.services.linking.erase(ctx.account.id)
+    return [Reply(text("privacy.erased"), clear_keyboard=True)]
+
+
+async def withdraw_consent(ctx: Context) -> list[Reply]:
+    await ctx.services.linking.withdraw_consent(ctx.account.id)
+    await ctx.services.conversations.clear(ctx.account.id)
+    return [Reply(text("privacy.consent_withdrawn"), clear_keyboard=True)]
+
+
+def register(router: Router) -> None:
+    router.command("dulieu")(my_data)
+    router.command("xoadulieu")(erase_request)
+    router.button("erase")(erase_answer)
+    router.command("rutdongy")(withdraw_consent)

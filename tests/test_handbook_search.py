@@ -1,0 +1,203 @@
+"""Handbook loading and search over the fixture entries in tests/data/handbook."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.services.handbook import (
+    Abbreviations,
+    ContentError,
+    Decision,
+    HandbookIndex,
+    check_entries,
+    load_abbreviations,
+    load_entries,
+    load_index,
+)
+
+DATA = Path(__file__).parent / "data"
+HANDBOOK = DATA / "handbook"
+
+VALID = """---
+id: {id}
+title: Mức đóng đảng phí
+category: Đảng phí
+questions:
+  - Đóng đảng phí bao nhiêu?
+keywords: [đảng phí]
+source: "Quy định 01-QĐ/TW"
+effective: 2026-02-03
+updated: 2026-11-25
+---
+Đảng viên đóng 1% tiền lương.
+"""
+
+
+@pytest.fixture(scope="module")
+def index() -> HandbookIndex:
+    return load_index(HANDBOOK, DATA / "abbreviations.tsv")
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Đảng viên đóng đảng phí bao nhiêu?", "dang-phi-muc-dong"),
+        ("dang phi bao nhieu", "dang-phi-muc-dong"),
+        ("ddangr phis", "dang-phi-muc-dong"),
+        ("d9ang3 phi1 bao nhie6u", "dang-phi-muc-dong"),
+        ("dnag phi bao nheiu", "dang-phi-muc-dong"),
+        ("dangphi mot thang", "dang-phi-muc-dong"),
+        ("đv dự bị mấy tháng", "dang-vien-du-bi"),
+        ("DV du bi bao lau thi chinh thuc", "dang-vien-du-bi"),
+        ("chi bo hop may lan", "sinh-hoat-chi-bo"),
+        ("CB sinh hoạt khi nào", "sinh-hoat-chi-bo"),
+        ("lam mat the dang thi sao", "mat-the-dang-vien"),
+        ("bị khiển trách cảnh cáo", "ky-luat-dang-vien"),
+        ("bao nhieu tuoi duoc vao dang", "ket-nap-dang-dieu-kien"),
+        ("huy hiệu 40 năm tuổi đảng", "huy-hieu-dang"),
+        ("già yếu có được miễn sinh hoạt ko", "mien-sinh-hoat-dang"),
+        ("xếp loại đảng viên cuối năm", "danh-gia-xep-loai"),
+        ("chuyển sinh hoạt đảng khi đổi chỗ làm", "chuyen-sinh-hoat-dang"),
+    ],
+)
+def test_finds_the_right_entry(index: HandbookIndex, query: str, expected: str) -> None:
+    result = index.search(query)
+    assert result.answered, (query, result.score)
+    assert result.entry is not None and result.entry.id == expected
+    assert 0.0 < result.score <= 1.0
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "giá vàng hôm nay bao nhiêu",
+        "thời tiết Hà Nội ngày mai",
+        "cách nấu phở bò",
+        "tỷ số trận bóng đá tối qua",
+        "là gì",
+        "cho hỏi",
+        "đảng viên",
+    ],
+)
+def test_refuses_out_of_scope_and_vague_questions(index: HandbookIndex, query: str) -> None:
+    result = index.search(query)
+    assert result.decision is Decision.NOT_FOUND, (result.entry, result.score)
+    assert result.entry is None
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "   \n\t ", "😀🎉👍", "?!...,;", "đảng phí " * 1250, "a" * 10_000, "Привет 你好 مرحبا"],
+)
+def test_bad_input_is_not_found_quickly(index: HandbookIndex, query: str) -> None:
+    started = time.perf_counter()
+    result = index.search(query)
+    assert time.perf_counter() - started < 0.05
+    assert result.decision is Decision.NOT_FOUND
+    assert result.entry is None
+
+
+def test_not_found_offers_the_closest_topics(index: HandbookIndex) -> None:
+    result = index.search("thủ tục chuyển đảng phí sang nơi khác")
+    assert not result.answered or result.suggestions
+    ids = {e.id for e in (*result.suggestions, *([result.entry] if result.entry else []))}
+    assert ids & {"chuyen-sinh-hoat-dang", "dang-phi-muc-dong"}
+
+
+def test_close_runners_up_are_suggested(index: HandbookIndex) -> None:
+    result = index.search("sinh hoạt đảng")
+    assert result.decision is Decision.ANSWER_WITH_SUGGESTIONS
+    assert result.entry is not None
+    assert result.entry not in result.suggestions
+    shown = {result.entry.id, *(e.id for e in result.suggestions)}
+    assert shown >= {"chuyen-sinh-hoat-dang", "mien-sinh-hoat-dang"}
+
+
+def test_a_clear_question_gets_no_runners_up(index: HandbookIndex) -> None:
+    result = index.search("mất thẻ đảng viên thì làm gì")
+    assert result.decision is Decision.ANSWER
+    assert result.suggestions == ()
+
+
+def test_related_prefers_the_same_category(index: HandbookIndex) -> None:
+    entry = index.get("sinh-hoat-chi-bo")
+    assert entry is not None
+    related = index.related(entry, 2)
+    assert len(related) == 2
+    assert entry not in related
+    assert {e.category for e in related} == {"Sinh hoạt đảng"}
+
+
+def test_get_returns_none_for_an_unknown_id(index: HandbookIndex) -> None:
+    assert index.get("khong-co") is None
+
+
+def test_build_accepts_an_empty_handbook() -> None:
+    empty = HandbookIndex.build([], Abbreviations.from_mapping({}))
+    assert empty.search("đảng phí").decision is Decision.NOT_FOUND
+
+
+def test_fixture_content_is_valid() -> None:
+    assert check_entries(HANDBOOK) == []
+    entries = load_entries(HANDBOOK)
+    assert len(entries) == 10
+    fee = next(e for e in entries if e.id == "dang-phi-muc-dong")
+    assert fee.questions[0] == "Đảng viên đóng đảng phí bao nhiêu?"
+    assert fee.keywords == ("đảng phí", "mức đóng", "1%", "tiền lương")
+    assert str(fee.effective) == "2026-02-03"
+    assert fee.body.startswith("Đảng viên hưởng lương")
+
+
+def write(directory: Path, name: str, text: str) -> None:
+    (directory / f"{name}.md").write_text(text, encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("Không có front matter.\n", "no front matter"),
+        ("---\nid: [unclosed\n---\nBody\n", "not valid YAML"),
+        ("---\n- a list\n---\nBody\n", "mapping of fields"),
+        (VALID.replace("title: Mức đóng đảng phí\n", ""), "missing field 'title'"),
+        (VALID.replace('source: "Quy định 01-QĐ/TW"\n', ""), "missing field 'source'"),
+        (VALID.replace('source: "Quy định 01-QĐ/TW"', 'source: ""'), "missing field 'source'"),
+        (VALID.replace("keywords: [đảng phí]", "keywords: []"), "missing field 'keywords'"),
+        (VALID.replace("questions:\n  - Đóng", "questions: Đóng"), "must be a list"),
+        (VALID.replace("2026-02-03", "03/02/2026"), "must be a date"),
+        (VALID.replace("Đảng viên đóng 1% tiền lương.\n", "\n  \n"), "empty body"),
+        (VALID.replace("id: {id}", "id: khac-ten-file"), "differs from the file name"),
+        (VALID.replace("id: {id}", "id: Dang_Phi"), "lowercase ASCII"),
+        (VALID.replace("category:", "tags: [x]\ncategory:"), "unknown field 'tags'"),
+    ],
+)
+def test_check_entries_reports_each_problem(tmp_path: Path, text: str, problem: str) -> None:
+    write(tmp_path, "dang-phi", text.replace("{id}", "dang-phi"))
+    problems = check_entries(tmp_path)
+    assert len(problems) >= 1
+    assert any(problem in p and p.startswith("dang-phi.md: ") for p in problems), problems
+    with pytest.raises(ContentError) as raised:
+        load_entries(tmp_path)
+    assert raised.value.problems == problems
+
+
+def test_check_entries_reports_a_duplicate_id(tmp_path: Path) -> None:
+    write(tmp_path, "dang-phi", VALID.replace("{id}", "dang-phi"))
+    write(tmp_path, "phi-dang", VALID.replace("{id}", "dang-phi"))
+    problems = check_entries(tmp_path)
+    assert "phi-dang.md: duplicate id 'dang-phi' (also dang-phi.md)" in problems
+
+
+def test_check_entries_accepts_a_valid_file_and_rejects_an_empty_directory(
+    tmp_path: Path,
+) -> None:
+    assert check_entries(tmp_path) == [f"{tmp_path}: no entries (*.md)"]
+    write(tmp_path, "dang-phi", VALID.replace("{id}", "dang-phi"))
+    assert check_entries(tmp_path) == []
+    assert check_entries(tmp_path / "missing") == [f"{tmp_path / 'missing'}: not a directory"]
+
+
+def test_fixture_abbreviations_load() -> None:
+    assert load_abbreviations(DATA / "abbreviations.tsv")["đv"] == "đảng viên"
