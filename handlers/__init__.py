@@ -2,7 +2,7 @@
 on the router; handlers see only `bot.messages`, the services and the texts."""
 
 from bot.router import Router
-from handlers import basics, handbook, linking, privacy
+from handlers import basics, handbook, linking, privacy, secretary
 
 
 def build_router() -> Router:
@@ -10,5 +10,6 @@ def build_router() -> Router:
     basics.register(router)
     linking.register(router)
     privacy.register(router)
+    secretary.register(router)
     handbook.register(router)
     return router

@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import utcnow
 from bot.services.accounts import AccountService
+from bot.services.adoption import AdoptionService
 from bot.services.audit import AuditService
+from bot.services.codes import CodeService
 from bot.services.conversations import ConversationService
 from bot.services.handbook import HandbookIndex
 from bot.services.linking import LinkingService
@@ -39,6 +41,8 @@ class Services:
     linking: LinkingService
     permissions: PermissionService
     questions: QuestionService
+    codes: CodeService
+    adoption: AdoptionService
 
     @classmethod
     def for_session(cls, session: AsyncSession, shared: Shared) -> Services:
@@ -53,4 +57,6 @@ class Services:
             linking=LinkingService(session, audit, shared.clock),
             permissions=PermissionService(session),
             questions=QuestionService(session, shared.clock),
+            codes=CodeService(session),
+            adoption=AdoptionService(session),
         )

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from bot.messages import Channel
-from bot.models import ChannelAccount, Member, utcnow
+from bot.models import ChannelAccount, Member, Organisation, utcnow
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,12 @@ class AccountService:
         if member is None:
             raise LookupError(f"no member {member_id}")
         return _member_view(member)
+
+    async def unit_name(self, unit_id: int) -> str:
+        unit = await self._session.get(Organisation, unit_id)
+        if unit is None:
+            raise LookupError(f"no unit {unit_id}")
+        return unit.name
 
     async def touch(self, channel: Channel, external_id: str, chat_id: str) -> AccountView:
         """The account for this sender, created on first contact; records when it was seen."""

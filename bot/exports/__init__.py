@@ -1,0 +1,1 @@
+"""Files the committee's operators take away: spreadsheets and charts."""

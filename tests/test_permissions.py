@@ -1,0 +1,140 @@
+"""Who may do what, where: the permission matrix, and the secretary commands in chat."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from bot.chat import ChannelTraits, ChatCore
+from bot.db import Database
+from bot.demo import seed_demo
+from bot.messages import Channel, Incoming, Reply
+from bot.models import ChannelAccount, Member, Organisation, RoleGrant, utcnow
+from bot.services.permissions import Action, PermissionService, Role
+from bot.texts import text
+
+TRAITS = ChannelTraits(has_buttons=True, text_limit=4096, can_share_contact=True)
+OFFICE, JUSTICE, COMMITTEE = (
+    "Chi bộ Văn phòng",
+    "Chi bộ Sở Tư pháp",
+    "Đảng bộ Khối các cơ quan và doanh nghiệp",
+)
+# card → (role, unit name or None); the target unit of the matrix is Chi bộ Văn phòng.
+ACTORS = {
+    "member": ("90000003", None),
+    "sibling_secretary": ("90000004", (Role.SECRETARY, JUSTICE)),
+    "right_secretary": ("90000001", (Role.SECRETARY, OFFICE)),
+    "right_deputy": ("90000002", (Role.DEPUTY_SECRETARY, OFFICE)),
+    "committee_secretary": ("90000007", (Role.SECRETARY, COMMITTEE)),
+    "trainer": ("90000005", (Role.TRAINER, OFFICE)),
+    "admin": ("90000010", (Role.ADMIN, None)),
+}
+SECRETARY_ACTIONS = {
+    Action.BROADCAST,
+    Action.ISSUE_CODES,
+    Action.MANAGE_MEETINGS,
+    Action.ANSWER_QUESTIONS,
+}
+ALLOWED = {
+    "member": set(),
+    "sibling_secretary": set(),
+    "right_secretary": SECRETARY_ACTIONS | {Action.VIEW_REPORTS},
+    "right_deputy": SECRETARY_ACTIONS | {Action.VIEW_REPORTS},
+    "committee_secretary": SECRETARY_ACTIONS | {Action.VIEW_REPORTS},
+    "trainer": {Action.SCHEDULE_QUIZ, Action.VIEW_REPORTS},
+    "admin": set(Action),
+}
+
+
+async def _unit(session: object, name: str) -> int:
+    unit_id = await session.scalar(select(Organisation.id).where(Organisation.name == name))  # type: ignore[attr-defined]
+    assert unit_id is not None
+    return unit_id
+
+
+@pytest.fixture
+async def roles(database: Database) -> dict[str, int]:
+    """Demo data with the ACTORS' grants; returns member ids by actor name."""
+    ids: dict[str, int] = {}
+    async with database.session() as session, session.begin():
+        await seed_demo(session)
+        for actor, (card, grant) in ACTORS.items():
+            member_id = await session.scalar(select(Member.id).where(Member.card_number == card))
+            assert member_id is not None
+            ids[actor] = member_id
+            if grant is not None:
+                role, unit = grant
+                unit_id = None if unit is None else await _unit(session, unit)
+                session.add(
+                    RoleGrant(
+                        member_id=member_id, role=role, organisation_id=unit_id, granted_by="test"
+                    )
+                )
+            session.add(
+                ChannelAccount(
+                    channel="telegram",
+                    external_id=card,
+                    chat_id=card,
+                    member_id=member_id,
+                    linked_at=utcnow(),
+                )
+            )
+    return ids
+
+
+@pytest.mark.parametrize("action", list(Action))
+@pytest.mark.parametrize("actor", list(ACTORS))
+async def test_permission_matrix(
+    database: Database, roles: dict[str, int], actor: str, action: Action
+) -> None:
+    async with database.session() as session:
+        office = await _unit(session, OFFICE)
+        allowed = await PermissionService(session).can(roles[actor], action, office)
+    assert allowed == (action in ALLOWED[actor])
+
+
+async def _say(core: ChatCore, card: str, body: str) -> list[Reply]:
+    return await core.handle(Incoming(Channel.TELEGRAM, card, card, text=body), TRAITS)
+
+
+def _names_in(reply: Reply) -> list[str]:
+    assert reply.document is not None
+    sheet = load_workbook(io.BytesIO(reply.document.content)).active
+    return [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+
+
+async def test_a_member_cannot_issue_codes_or_see_reports(
+    core: ChatCore, roles: dict[str, int]
+) -> None:
+    for command in ("/macode", "/baocao"):
+        assert [r.text for r in await _say(core, "90000003", command)] == [
+            text("secretary.not_allowed")
+        ]
+
+
+async def test_a_secretary_gets_codes_for_their_own_unit_only(
+    core: ChatCore, roles: dict[str, int]
+) -> None:
+    # In Chi bộ Sở Tư pháp only Vũ Đức Khang has no linked account.
+    (justice,) = await _say(core, "90000004", "/macode")
+    assert justice.text == text("secretary.codes_ready", count=1, unit=JUSTICE)
+    assert _names_in(justice) == ["Vũ Đức Khang"]
+    # Everyone in Chi bộ Văn phòng is linked.
+    (office,) = await _say(core, "90000001", "/macode")
+    assert office.text == text("secretary.codes_none", unit=OFFICE)
+    assert office.document is None
+
+
+async def test_reports_cover_the_secretarys_subtree(core: ChatCore, roles: dict[str, int]) -> None:
+    (office,) = await _say(core, "90000001", "/baocao")
+    assert office.text.splitlines()[0] == text("secretary.report_title")
+    assert OFFICE in office.text and JUSTICE not in office.text
+    (committee,) = await _say(core, "90000007", "/baocao")
+    assert (
+        OFFICE in committee.text and JUSTICE in committee.text and "thôn Đông" not in committee.text
+    )
+    (everything,) = await _say(core, "90000010", "/baocao")
+    assert "thôn Đông" in everything.text
