@@ -26,5 +26,7 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Content is checked like code: a broken handbook entry fails the build.
 test: lint
+	$(BIN)/sotay content check
 	$(BIN)/pytest -q

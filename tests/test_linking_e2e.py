@@ -99,6 +99,12 @@ async def to_card_step(server: FakeTelegramServer, user: int = USER) -> None:
     assert (await press(server, "consent:yes", user=user))["text"] == text("link.ask_card")
 
 
+async def link_by_phone(server: FakeTelegramServer) -> None:
+    await to_card_step(server)
+    await say(server, CARD)
+    assert (await share(server, PHONE))["text"].startswith("Liên kết thành công")
+
+
 async def linked_member(database: Database, user: int = USER) -> int | None:
     async with database.session() as session:
         return await session.scalar(
@@ -234,9 +240,7 @@ async def test_an_activation_code_links_once(
 async def test_a_member_links_one_account_per_messenger(
     server: FakeTelegramServer, telegram: TelegramChannel, database: Database
 ) -> None:
-    await to_card_step(server)
-    await say(server, CARD)
-    await share(server, PHONE)
+    await link_by_phone(server)
     other = USER + 2
     await to_card_step(server, other)
     assert (await say(server, CARD, user=other))["text"] == text("link.already_linked")
@@ -250,9 +254,7 @@ async def test_a_member_links_one_account_per_messenger(
 async def test_my_data_is_sent_as_a_file_without_full_numbers(
     server: FakeTelegramServer, telegram: TelegramChannel
 ) -> None:
-    await to_card_step(server)
-    await say(server, CARD)
-    await share(server, PHONE)
+    await link_by_phone(server)
     assert (await say(server, "/dulieu"))["text"] == text("privacy.data_summary")
     (document,) = await server.wait_for("sendDocument", chat_id=USER)
     upload = document.params["document"]
@@ -266,9 +268,7 @@ async def test_my_data_is_sent_as_a_file_without_full_numbers(
 async def test_erasing_my_data_unlinks_and_forgets_consent(
     server: FakeTelegramServer, telegram: TelegramChannel, database: Database
 ) -> None:
-    await to_card_step(server)
-    await say(server, CARD)
-    await share(server, PHONE)
+    await link_by_phone(server)
     confirm = await say(server, "/xoadulieu")
     assert keyboard_labels(confirm) == ["Xóa dữ liệu của tôi", "Không, giữ lại"]
     assert (await press(server, "erase:no"))["text"] == text("privacy.kept")
@@ -290,9 +290,7 @@ async def test_erasing_my_data_unlinks_and_forgets_consent(
 async def test_withdrawing_consent_unlinks(
     server: FakeTelegramServer, telegram: TelegramChannel, database: Database
 ) -> None:
-    await to_card_step(server)
-    await say(server, CARD)
-    await share(server, PHONE)
+    await link_by_phone(server)
     assert (await say(server, "/rutdongy"))["text"] == text("privacy.consent_withdrawn")
     assert await linked_member(database) is None
 
@@ -300,9 +298,7 @@ async def test_withdrawing_consent_unlinks(
 async def test_audit_entries_hold_no_phone_or_card_numbers(
     server: FakeTelegramServer, telegram: TelegramChannel, database: Database
 ) -> None:
-    await to_card_step(server)
-    await say(server, CARD)
-    await share(server, PHONE)
+    await link_by_phone(server)
     await say(server, "/huylienket")
     async with database.session() as session:
         entries = (await session.scalars(select(AuditEntry))).all()
