@@ -71,12 +71,20 @@ class Organisation(Base):
     """
 
     __tablename__ = "organisations"
-    __table_args__ = (UniqueConstraint("parent_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("parent_id", "name"),
+        # Prefix matches (path LIKE '/1/4/%') use an index on PostgreSQL only with this.
+        Index(
+            "ix_organisations_path_prefix",
+            "path",
+            postgresql_ops={"path": "varchar_pattern_ops"},
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
-    path: Mapped[str] = mapped_column(String(500), default="", index=True)
+    path: Mapped[str] = mapped_column(String(500), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Set when the unit was merged into another: its rows stay, so history keeps its meaning.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))

@@ -138,3 +138,17 @@ async def test_reports_cover_the_secretarys_subtree(core: ChatCore, roles: dict[
     )
     (everything,) = await _say(core, "90000010", "/baocao")
     assert "thôn Đông" in everything.text
+
+
+async def test_a_secretary_who_left_the_roster_loses_the_powers(
+    database: Database, roles: dict[str, int]
+) -> None:
+    async with database.session() as session, session.begin():
+        member = await session.get(Member, roles["right_secretary"])
+        assert member is not None
+        member.active = False
+    async with database.session() as session:
+        office = await _unit(session, OFFICE)
+        assert not await PermissionService(session).can(
+            roles["right_secretary"], Action.ISSUE_CODES, office
+        )

@@ -18,6 +18,12 @@ _COMMAND_MODULES = (
     "bot.cli.demo",
     "bot.cli.ask",
     "bot.cli.content",
+    "bot.cli.roster",
+    "bot.cli.org",
+    "bot.cli.role",
+    "bot.cli.codes",
+    "bot.cli.report",
+    "bot.cli.audit",
 )
 
 

@@ -32,8 +32,24 @@ def chart_rows(rows: Sequence[AdoptionRow]) -> list[AdoptionRow]:
     return [row for row in rows if row.depth == depths[-1]]
 
 
-def _label(name: str) -> str:
-    return name if len(name) <= _LABEL_LENGTH else name[: _LABEL_LENGTH - 1] + "…"
+def _labels(rows: Sequence[AdoptionRow], bars: Sequence[AdoptionRow]) -> list[str]:
+    """Unit names, with the parent's name where a name repeats ("Chi bộ thôn 1" is in many
+    communes), shortened to fit."""
+    parent: dict[int, str] = {}
+    above: list[AdoptionRow] = []  # the rows above the current one in the outline
+    for row in rows:
+        del above[row.depth :]
+        if above:
+            parent[row.unit_id] = above[-1].unit_name
+        above.append(row)
+    names = [row.unit_name for row in bars]
+    labels = []
+    for row in bars:
+        label = row.unit_name
+        if names.count(label) > 1 and row.unit_id in parent:
+            label = f"{label} ({parent[row.unit_id]})"
+        labels.append(label if len(label) <= _LABEL_LENGTH else label[: _LABEL_LENGTH - 1] + "…")
+    return labels
 
 
 def _percent(rate: float) -> str:
@@ -49,9 +65,9 @@ def write_adoption_chart(path: Path, rows: Sequence[AdoptionRow], title: str) ->
         axes = figure.add_subplot()
         positions = range(len(bars))
         axes.barh(positions, [row.rate * 100 for row in bars], color="#c8102e")
-        axes.set_yticks(positions, [_label(row.unit_name) for row in bars])
+        axes.set_yticks(positions, _labels(rows, bars))
         axes.invert_yaxis()  # the first unit on top, as in the spreadsheet
-        axes.set_xlim(0, 110)
+        axes.set_xlim(0, 120)  # room for the figures after a full bar
         axes.set_xticks(range(0, 101, 20), [f"{p}%" for p in range(0, 101, 20)])
         axes.set_xlabel("Tỷ lệ đảng viên đã liên kết tài khoản")
         axes.set_title(title)

@@ -10,10 +10,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy import Row, delete, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import ActivationCode, ChannelAccount, Member, Organisation
+from bot.services.handbook.normalize import fold
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 CODE_LENGTH = 8
@@ -38,6 +39,16 @@ def _looks_like_code(normalised: str) -> bool:
     return len(normalised) == CODE_LENGTH and all(ch in ALPHABET for ch in normalised)
 
 
+def _list_order(row: Row[tuple[int, str, int, str]]) -> tuple[str, str, str]:
+    """By unit, then as Vietnamese lists go: by given name (the last word), then full name."""
+    _, full_name, _, unit_name = row
+    return (
+        fold(unit_name).lower(),
+        fold(full_name.rpartition(" ")[2]).lower(),
+        fold(full_name).lower(),
+    )
+
+
 @dataclass(frozen=True)
 class IssuedCode:
     member_id: int
@@ -57,7 +68,7 @@ class CodeService:
     ) -> list[IssuedCode]:
         """A new code for each active member of the unit and the units under it who has no
         linked account (or every active member, with include_linked); each replaces the
-        member's unused older codes. Sorted by unit, then name."""
+        member's unused older codes. Sorted by unit, then given name."""
         unit_path = await self._session.scalar(
             select(Organisation.path).where(Organisation.id == unit_id)
         )
@@ -67,11 +78,11 @@ class CodeService:
             select(Member.id, Member.full_name, Organisation.id, Organisation.name)
             .join(Organisation, Organisation.id == Member.organisation_id)
             .where(Member.active, Organisation.path.startswith(unit_path))
-            .order_by(Organisation.path, Member.full_name, Member.id)
+            .order_by(Member.id)
         )
         if not include_linked:
             query = query.where(~exists().where(ChannelAccount.member_id == Member.id))
-        members = (await self._session.execute(query)).all()
+        members = sorted((await self._session.execute(query)).all(), key=_list_order)
         member_ids = [row[0] for row in members]
         for start in range(0, len(member_ids), _CHUNK):
             chunk = member_ids[start : start + _CHUNK]
@@ -101,7 +112,7 @@ class CodeService:
 
     async def _fresh_codes(self, count: int) -> list[str]:
         """`count` distinct codes whose hashes are not stored yet (a clash is rare, but with
-        every old code kept it is not impossible)."""
+        used codes kept it is not impossible)."""
         codes: dict[str, str] = {}
         while len(codes) < count:
             batch = {hash_code(c): c for c in (generate_code() for _ in range(count - len(codes)))}

@@ -18,6 +18,7 @@ from bot.models import ChannelAccount, ConversationState, Member, Organisation, 
 from bot.services.audit import AuditService
 from bot.services.codes import CodeService
 from bot.services.phones import normalise_phone
+from bot.services.roster import canonical_card
 
 # Bump when the consent text changes, so that what each member agreed to is known.
 CONSENT_VERSION = "2026-11"
@@ -47,10 +48,6 @@ class LinkAttempt:
 def looks_like_code(text: str) -> bool:
     """Activation codes hold letters; card numbers are digits (with dots or spaces)."""
     return any(char.isalpha() for char in text)
-
-
-def canonical_card(text: str) -> str:
-    return "".join(text.split())
 
 
 def _mask(value: str | None) -> str | None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Organisation
+from bot.models import Member, Organisation
 
 PATH_SEPARATOR = "/"
 
@@ -89,6 +89,10 @@ class UnitTree:
     def children(self, parent_id: int | None) -> list[Unit]:
         return sorted(self._children.get(parent_id, []), key=lambda u: unit_key(u.name))
 
+    def path_of(self, unit_id: int | None) -> str:
+        """The id path of a unit, "/" for None (above the roots): a child's path extends it."""
+        return PATH_SEPARATOR if unit_id is None else self.by_id[unit_id].path
+
     def find(self, names: Sequence[str]) -> Unit | None:
         """The unit at this names path from the root, merged or not."""
         unit: Unit | None = None
@@ -102,6 +106,14 @@ class UnitTree:
         """ "Đảng bộ tỉnh/Đảng bộ xã A/Chi bộ thôn 1", as the roster and the commands write it."""
         unit = self.by_id[unit_id]
         return PATH_SEPARATOR.join(self.by_id[int(i)].name for i in unit.path.strip("/").split("/"))
+
+    def subtree_totals(self, direct: Mapping[int, int]) -> dict[int, int]:
+        """Per-unit counts summed over each unit and every unit under it."""
+        totals: dict[int, int] = {}
+        for unit_id, count in direct.items():
+            for ancestor in self.by_id[unit_id].path.strip("/").split("/"):
+                totals[int(ancestor)] = totals.get(int(ancestor), 0) + count
+        return totals
 
     def subtree(self, unit_id: int | None) -> list[Unit]:
         """The unit and everything under it (the whole tree for None), in outline order:
@@ -127,3 +139,13 @@ async def load_tree(session: AsyncSession) -> UnitTree:
         ).order_by(Organisation.id)
     )
     return UnitTree(Unit(*row) for row in rows)
+
+
+async def member_counts(session: AsyncSession) -> dict[int, int]:
+    """Active members directly in each unit that has any: one grouped query."""
+    rows = await session.execute(
+        select(Member.organisation_id, func.count())
+        .where(Member.active)
+        .group_by(Member.organisation_id)
+    )
+    return {unit_id: count for unit_id, count in rows}

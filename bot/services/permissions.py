@@ -11,7 +11,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Organisation, RoleGrant
+from bot.models import Member, Organisation, RoleGrant
 
 
 class Role(StrEnum):
@@ -58,10 +58,12 @@ class PermissionService:
         self._session = session
 
     async def grants(self, member_id: int) -> list[Grant]:
+        # A member who left the roster (inactive) keeps grants on record but no powers.
         rows = await self._session.execute(
             select(RoleGrant.role, RoleGrant.organisation_id, Organisation.path)
+            .join(Member, Member.id == RoleGrant.member_id)
             .outerjoin(Organisation, Organisation.id == RoleGrant.organisation_id)
-            .where(RoleGrant.member_id == member_id)
+            .where(RoleGrant.member_id == member_id, Member.active.is_(True))
         )
         return [Grant(Role(role), org_id, path) for role, org_id, path in rows]
 
