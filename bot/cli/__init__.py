@@ -18,6 +18,7 @@ _COMMAND_MODULES = (
     "bot.cli.demo",
     "bot.cli.ask",
     "bot.cli.content",
+    "bot.cli.questions",
     "bot.cli.roster",
     "bot.cli.org",
     "bot.cli.role",

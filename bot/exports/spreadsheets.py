@@ -1,5 +1,6 @@
-"""Excel workbooks for secretaries and the committee: activation codes to hand out, and the
-adoption report. Headers are in Vietnamese: these files are read by people, not programs."""
+"""Excel workbooks for secretaries, the committee and the editors: activation codes to hand
+out, the adoption report, and the questions the handbook could not answer. Headers are in
+Vietnamese: these files are read by people, not programs."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from bot.models import HandbookQuery
 from bot.services.adoption import AdoptionRow
 from bot.services.codes import IssuedCode
 
@@ -75,4 +77,28 @@ def write_adoption(path: Path, rows: Iterable[AdoptionRow]) -> None:
             for cell in cells:
                 cell.font = font
         sheet.append(cells)
+    workbook.save(path)
+
+
+EDITOR_HEADERS = ("Thời điểm hỏi", "Câu hỏi", "Bot đã trả lời", "Mục bot chọn", "Điểm", "Phản hồi")
+
+
+def write_editor_questions(path: Path, rows: Iterable[HandbookQuery], timezone: ZoneInfo) -> None:
+    """Questions the handbook missed or answered with a thumbs down, for the editors."""
+    workbook = Workbook(write_only=True)
+    sheet = _sheet(workbook, "Câu hỏi cần bổ sung", EDITOR_HEADERS, (18, 60, 14, 32, 8, 12))
+    for row in rows:
+        asked = WriteOnlyCell(sheet, row.asked_at.astimezone(timezone).replace(tzinfo=None))
+        asked.number_format = "dd/mm/yyyy hh:mm"
+        verdict = {True: "👍", False: "👎", None: ""}[row.helpful]
+        sheet.append(
+            [
+                asked,
+                row.question,
+                "có" if row.answered else "không",
+                row.entry_id or "",
+                row.score,
+                verdict,
+            ]
+        )
     workbook.save(path)
