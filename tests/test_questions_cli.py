@@ -42,7 +42,7 @@ async def test_export_lists_misses_and_thumbs_down_since_the_day(
     assert await asyncio.to_thread(main, command) == 0
     rows = list(load_workbook(out).active.iter_rows(min_row=2, values_only=True))
     assert [(r[1], r[2], r[5]) for r in rows] == [
-        ("thời tiết hôm nay", "không", ""),
+        ("thời tiết hôm nay", "không", None),
         ("đảng phí bao nhiêu", "có", "👎"),
     ]
 

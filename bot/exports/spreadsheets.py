@@ -90,7 +90,7 @@ def write_editor_questions(path: Path, rows: Iterable[HandbookQuery], timezone: 
     for row in rows:
         asked = WriteOnlyCell(sheet, row.asked_at.astimezone(timezone).replace(tzinfo=None))
         asked.number_format = "dd/mm/yyyy hh:mm"
-        verdict = {True: "👍", False: "👎", None: ""}[row.helpful]
+        verdict = {True: "👍", False: "👎", None: None}[row.helpful]
         sheet.append(
             [
                 asked,

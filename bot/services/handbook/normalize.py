@@ -19,12 +19,14 @@ _TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
 _VOWELS = frozenset("aăâeêioôơuưy")
 _MODIFIED_VOWELS = frozenset("ăâêôơư")
 
-# A folded (diacritic-free) Vietnamese syllable: onset, vowel nucleus, final consonant.
-# Permissive on purpose: it only has to tell syllables from Telex/VNI leftovers and from
-# English words, not spell-check Vietnamese. The nucleus "oo" (loanwords such as "xoong")
-# is left out: "khoong", "coong" are far more often Telex for "không", "công".
+# A folded (diacritic-free) Vietnamese syllable: onset, vowel nucleus, final consonant, with
+# the spelling rules for k/c, gh/g and ngh/ng ("ko" and "ge" are not Vietnamese). Permissive
+# otherwise: it only has to tell syllables from Telex/VNI leftovers, chat shorthand and
+# English words. The nucleus "oo" (loanwords such as "xoong") is left out: "khoong",
+# "coong" are far more often Telex for "không", "công".
 _SYLLABLE = re.compile(
-    r"(?:ngh|ng|nh|ph|th|tr|ch|gh|gi|kh|qu|[bcdghklmnprstvx])?"
+    r"(?:ngh(?=[eiy])|ng(?![eiy])|nh|ph|th|tr|ch|gh(?=[eiy])|gi|kh|qu"
+    r"|k(?=[eiy])|c(?![eiy])|g(?!e)|[bdhlmnprstvx])?"
     r"(?:ieu|oai|oay|oeo|uay|uoi|uou|uya|uye|uyu|yeu"
     r"|ai|ao|au|ay|eo|eu|ia|ie|iu|oa|oe|oi|ua|ue|ui|uo|uu|uy|ya|ye|[aeiouy])"
     r"(?:ch|ng|nh|[cmnpt])?"

@@ -1,11 +1,11 @@
 """Handbook search: ranks entries for a question and decides whether to answer it.
 
 Ranking is BM25F over folded syllables and adjacent-syllable pairs (Vietnamese words are
-mostly two syllables, so pairs stand in for words without a segmenter), with the fields
-weighted. Query syllables missing from the vocabulary are corrected to the closest one by
+mostly two syllables, so pairs stand in for words without a segmenter), fields weighted.
+Query syllables missing from the vocabulary are corrected to the closest one by
 Damerau-Levenshtein distance (rapidfuzz). The confidence that decides is the share of the
-question's information (idf) the entry covers, blended with rapidfuzz similarity between
-the question and the entry's title and sample questions.
+question's information (idf) that the best entry covers, a syllable counting in full only
+where the word it belongs to matches too ("tỷ giá" is not "tỷ lệ" + "đánh giá").
 """
 
 from __future__ import annotations
@@ -14,16 +14,17 @@ import math
 from array import array
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import pairwise
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
 from bot.services.handbook.entries import Entry
-from bot.services.handbook.normalize import Abbreviations, fold, normalize
+from bot.services.handbook.function_words import is_function_word
+from bot.services.handbook.normalize import Abbreviations, fold, is_syllable, normalize
 
 # Field: (BM25F weight, length normalisation b). Titles and sample questions are written to
 # match how people ask; the body is long and matches many words by chance.
@@ -34,13 +35,20 @@ _FIELDS = {
     "category": (1.0, 0.0),
     "body": (1.0, 0.75),
 }
-_K1 = 1.2
-_PAIR_WEIGHT = 1.0
+_K1 = 2.0
 # Field mask bits kept with each posting: coverage credits a body-only match less.
 _HEADING = 1
 _BODY = 2
 _BODY_CREDIT = 0.5
+# A syllable matched alone, though the question pairs it with a neighbour the entry lacks.
+_UNLINKED_CREDIT = 0.5
+# A typo corrected to a vocabulary syllable, or diacritics the handbook never uses.
 _CORRECTED_CREDIT = 0.7
+# An unknown word weighs this share of a never-seen word's idf: colloquial questions are
+# full of words the handbook lacks ("bố em", "ạ") that do not make them off-topic.
+_UNKNOWN_SHARE = 0.6
+# Function words and pairs with them still rank ("bao lâu"), at this share of the weight.
+_FUNCTION_BOOST = 0.2
 
 # Questions are short; anything longer is pasted text, not a question, and is refused
 # before any work so the time spent stays bounded.
@@ -48,13 +56,13 @@ MAX_QUERY_CHARS = 500
 _MAX_QUERY_TOKENS = 40
 _CANDIDATES = 20
 
-_COVERAGE_SHARE = 0.7
-# A question must name something specific: the information it matches (idf) must reach this
-# share of one never-seen word's, or "là gì" and "đảng viên" would match everything a little.
+ANSWER_THRESHOLD = 0.33
+# A question must name something specific: the information it matches must reach this
+# share of one never-seen word's, or "đảng viên" would match everything a little.
 _SPECIFICITY = 0.4
-ANSWER_THRESHOLD = 0.5
-AMBIGUITY_GAP = 0.08
-_SUGGEST_FLOOR = 0.25
+# Runners-up within this share of the best BM25F score are offered as "did you mean".
+AMBIGUITY_GAP = 0.15
+_SUGGEST_FLOOR = 0.2
 _MAX_SUGGESTIONS = 3
 
 
@@ -80,9 +88,11 @@ class SearchResult:
 
 @dataclass(frozen=True, slots=True)
 class _Token:
-    typed: str
-    term: str | None  # the vocabulary syllable it matched; None if unknown
+    typed: str  # folded, as typed
+    term: str | None  # the folded vocabulary syllable it matched; None if unknown
+    key: str | None  # what it matches on its own: the term, or its accented form
     corrected: bool
+    function: bool  # a function word ("bao nhiêu", "thì", "ạ"): says how, not what
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,16 +102,29 @@ class _Posting:
     masks: array  # _HEADING | _BODY
 
 
-def _segments(text: str, abbreviations: Abbreviations) -> list[list[str]]:
-    return [[fold(t) for t in segment] for segment in normalize(text, abbreviations)]
+@dataclass(slots=True)
+class _Query:
+    """What a question asks for: BM25F terms, and the information its words carry."""
+
+    boosts: dict[str, float] = field(default_factory=dict)  # term: query weight
+    # key (or unknown typed word): (information, credit if matched, pairs that link it)
+    words: dict[str, tuple[float, float, list[list[str]]]] = field(default_factory=dict)
+
+
+def _accented(word: str) -> str:
+    """The index key of a syllable written with diacritics; "=" never occurs in a token."""
+    return f"={word}"
 
 
 def _terms(segments: Iterable[list[str]]) -> Counter[str]:
-    """Syllables and adjacent-syllable pairs (within a segment) with their counts."""
+    """Folded syllables, folded adjacent-syllable pairs (within a segment) and accented
+    syllables, with their counts, for normalised (accented) segments."""
     counts: Counter[str] = Counter()
     for segment in segments:
-        counts.update(segment)
-        counts.update(f"{a} {b}" for a, b in pairwise(segment))
+        folded = [fold(word) for word in segment]
+        counts.update(folded)
+        counts.update(f"{a} {b}" for a, b in pairwise(folded))
+        counts.update(_accented(w) for w, f in zip(segment, folded, strict=True) if w != f)
     return counts
 
 
@@ -113,59 +136,58 @@ class HandbookIndex:
         entries: Sequence[Entry],
         abbreviations: Abbreviations,
         postings: dict[str, _Posting],
-        titles: list[list[str]],
+        keyword_pairs: frozenset[str],
     ) -> None:
         self._entries = list(entries)
         self._by_id = {entry.id: i for i, entry in enumerate(self._entries)}
         self._abbreviations = abbreviations
         self._postings = postings
-        self._titles = titles
-        self._vocabulary = sorted(t for t in postings if " " not in t)
-        n = len(self._entries)
-        self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
+        self._keyword_pairs = keyword_pairs
+        self._vocabulary = sorted(t for t in postings if " " not in t and t[0] != "=")
+        self._unknown_idf = math.log(1 + (len(self._entries) + 0.5) / 0.5)
 
     @classmethod
     def build(cls, entries: Sequence[Entry], abbreviations: Abbreviations) -> HandbookIndex:
-        fields = []
-        for entry in entries:
-            fields.append(
-                {
-                    "title": _segments(entry.title, abbreviations),
-                    "questions": [s for q in entry.questions for s in _segments(q, abbreviations)],
-                    "keywords": [s for k in entry.keywords for s in _segments(k, abbreviations)],
-                    "category": _segments(entry.category, abbreviations),
-                    "body": _segments(entry.body, abbreviations),
-                }
-            )
+        fields = [
+            {
+                "title": normalize(entry.title, abbreviations),
+                "questions": [s for q in entry.questions for s in normalize(q, abbreviations)],
+                "keywords": [s for k in entry.keywords for s in normalize(k, abbreviations)],
+                "category": normalize(entry.category, abbreviations),
+                "body": normalize(entry.body, abbreviations),
+            }
+            for entry in entries
+        ]
         n = len(entries)
         lengths = {name: [sum(map(len, doc[name])) for doc in fields] for name in _FIELDS}
         average = {name: max(sum(values) / max(n, 1), 1.0) for name, values in lengths.items()}
 
         raw: dict[str, list[tuple[int, float, int]]] = {}
+        keyword_pairs: set[str] = set()
         for i, doc in enumerate(fields):
             weighted: Counter[str] = Counter()
             masks: dict[str, int] = {}
             for name, (weight, b) in _FIELDS.items():
                 norm = 1 - b + b * lengths[name][i] / average[name]
                 bit = _BODY if name == "body" else _HEADING
-                for term, count in _terms(doc[name]).items():
+                terms = _terms(doc[name])
+                for term, count in terms.items():
                     weighted[term] += weight * count / norm
                     masks[term] = masks.get(term, 0) | bit
+                if name == "keywords":
+                    keyword_pairs.update(t for t in terms if " " in t)
             for term, tf in weighted.items():
                 raw.setdefault(term, []).append((i, tf, masks[term]))
 
         postings = {}
         for term, rows in raw.items():
             idf = math.log(1 + (n - len(rows) + 0.5) / (len(rows) + 0.5))
-            if " " in term:
-                idf *= _PAIR_WEIGHT
             postings[term] = _Posting(
                 array("I", (i for i, _, _ in rows)),
                 array("f", (idf * tf * (_K1 + 1) / (tf + _K1) for _, tf, _ in rows)),
                 array("B", (mask for _, _, mask in rows)),
             )
-        titles = [[" ".join(s) for s in doc["title"] + doc["questions"]] for doc in fields]
-        return cls(entries, abbreviations, postings, titles)
+        return cls(entries, abbreviations, postings, frozenset(keyword_pairs))
 
     @property
     def entries(self) -> list[Entry]:
@@ -175,26 +197,83 @@ class HandbookIndex:
         index = self._by_id.get(entry_id)
         return None if index is None else self._entries[index]
 
+    def search(self, query: str) -> SearchResult:
+        if len(query) > MAX_QUERY_CHARS:
+            return SearchResult(query, Decision.NOT_FOUND, None, 0.0, ())
+        parsed = self._parse(query)
+        scores = self._score(parsed.boosts)
+        if not scores:
+            return SearchResult(query, Decision.NOT_FOUND, None, 0.0, ())
+        top = sorted(scores, key=scores.__getitem__, reverse=True)[:_CANDIDATES]
+        best = top[0]
+        confidence = self._confidence(parsed, best)
+        if confidence < ANSWER_THRESHOLD:
+            closest = tuple(
+                self._entries[doc]
+                for doc in top[:_MAX_SUGGESTIONS]
+                if self._coverage(parsed, doc) >= _SUGGEST_FLOOR
+            )
+            return SearchResult(query, Decision.NOT_FOUND, None, confidence, closest)
+        runners_up = tuple(
+            self._entries[doc]
+            for doc in top[1 : 1 + _MAX_SUGGESTIONS]
+            if scores[doc] >= (1 - AMBIGUITY_GAP) * scores[best]
+            and self._confidence(parsed, doc) >= ANSWER_THRESHOLD
+        )
+        decision = Decision.ANSWER_WITH_SUGGESTIONS if runners_up else Decision.ANSWER
+        return SearchResult(query, decision, self._entries[best], confidence, runners_up)
+
+    def related(self, entry: Entry, n: int = 3) -> list[Entry]:
+        """Up to n other entries on nearby topics, those in the same category first."""
+        own = self._by_id[entry.id]
+        text = " ".join((entry.title, *entry.questions, *entry.keywords))
+        terms = _terms(normalize(text, self._abbreviations))
+        scores = self._score({term: 1.0 for term in terms if term in self._postings})
+        scores.pop(own, None)
+        ranked = sorted(
+            scores,
+            key=lambda doc: (self._entries[doc].category == entry.category, scores[doc]),
+            reverse=True,
+        )
+        return [self._entries[doc] for doc in ranked[:n]]
+
     def _idf(self, term: str) -> float:
         n = len(self._entries)
         df = len(self._postings[term].docs)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
-    def _correct(self, typed: str, before: str | None, after: str | None) -> str | None:
+    def _mask(self, term: str, doc: int) -> int:
+        posting = self._postings.get(term)
+        if posting is None:
+            return 0
+        at = bisect_left(posting.docs, doc)
+        if at < len(posting.docs) and posting.docs[at] == doc:
+            return posting.masks[at]
+        return 0
+
+    def _score(self, terms: Mapping[str, float]) -> dict[int, float]:
+        """BM25F score of every entry matching any of the terms (term: query weight)."""
+        scores: dict[int, float] = {}
+        for term, boost in terms.items():
+            posting = self._postings[term]
+            for doc, weight in zip(posting.docs, posting.weights, strict=True):
+                scores[doc] = scores.get(doc, 0.0) + weight * boost
+        return scores
+
+    def _correct(
+        self, typed: str, before: str | None, after: str | None, needs_pair: bool
+    ) -> str | None:
         """The vocabulary syllable closest to a typo, preferring one that pairs with its
-        neighbours; None if nothing is close enough."""
+        neighbours; None if nothing is close enough (or pairs, when `needs_pair`)."""
         if not typed.isalpha() or len(typed) < 3:
             return None
-        limit = 1 if len(typed) <= 5 else 2
         found = process.extract(
             typed,
             self._vocabulary,
             scorer=DamerauLevenshtein.distance,
-            score_cutoff=limit,
+            score_cutoff=1 if len(typed) <= 5 else 2,
             limit=10,
         )
-        if not found:
-            return None
 
         def preference(candidate: tuple[str, int, int]) -> tuple[int, int, int]:
             term, distance, _ = candidate
@@ -203,13 +282,29 @@ class HandbookIndex:
             )
             return distance, -pairs, -len(self._postings[term].docs)
 
-        return min(found, key=preference)[0]
+        if not found:
+            return None
+        best = min(found, key=preference)
+        if needs_pair and preference(best)[1] == 0:
+            return None
+        return best[0]
 
     def _resolve(self, segment: list[str]) -> list[_Token]:
+        """Tokens for one segment of normalised (accented) query words."""
         tokens: list[_Token] = []
-        for i, typed in enumerate(segment):
+        for i, word in enumerate(segment):
+            typed = fold(word)
+            function = is_function_word(word)
             if typed in self._postings:
-                tokens.append(_Token(typed, typed, corrected=False))
+                # Typed with diacritics, a word matches only entries that spell it the same
+                # ("vàng" is not "vắng"), unless the handbook never spells it so: then the
+                # diacritics are likely wrong and it matches as corrected.
+                if typed == word:
+                    tokens.append(_Token(typed, typed, typed, False, function))
+                elif _accented(word) in self._postings:
+                    tokens.append(_Token(typed, typed, _accented(word), False, function))
+                else:
+                    tokens.append(_Token(typed, None, None, False, function))
                 continue
             # Two syllables typed without the space between them ("dangvien").
             split = next(
@@ -221,110 +316,88 @@ class HandbookIndex:
                 None,
             )
             if split is not None:
-                tokens.extend(_Token(part, part, corrected=False) for part in split)
+                tokens.extend(_Token(p, p, p, False, is_function_word(p)) for p in split)
                 continue
-            before = tokens[-1].term if tokens else None
-            after = segment[i + 1] if i + 1 < len(segment) else None
-            if after is not None and after not in self._postings:
-                after = None
-            term = self._correct(typed, before, after)
-            tokens.append(_Token(typed, term, corrected=term is not None))
+            term = None
+            # A function word or a real syllable typed with diacritics ("xóm") is a word the
+            # handbook lacks, not a typo; a bare syllable ("dim") is corrected only into a
+            # pair the handbook knows ("kiem diem").
+            if not function and (typed == word or not is_syllable(typed)):
+                before = tokens[-1].term if tokens else None
+                after = fold(segment[i + 1]) if i + 1 < len(segment) else None
+                if after is not None and after not in self._postings:
+                    after = None
+                term = self._correct(typed, before, after, needs_pair=is_syllable(typed))
+            tokens.append(_Token(typed, term, term, term is not None, function))
+        # A function word inside a key phrase is content: "co" in "co so" is "cơ sở".
+        for i, (a, b) in enumerate(pairwise(tokens)):
+            if (a.function or b.function) and f"{a.term} {b.term}" in self._keyword_pairs:
+                tokens[i] = _Token(a.typed, a.term, a.key, a.corrected, False)
+                tokens[i + 1] = _Token(b.typed, b.term, b.key, b.corrected, False)
         return tokens
 
-    def _score(self, terms: Iterable[str]) -> dict[int, float]:
-        scores: dict[int, float] = {}
-        for term in terms:
-            posting = self._postings[term]
-            for doc, weight in zip(posting.docs, posting.weights, strict=True):
-                scores[doc] = scores.get(doc, 0.0) + weight
-        return scores
-
-    def _mask(self, term: str, doc: int) -> int:
-        posting = self._postings[term]
-        at = bisect_left(posting.docs, doc)
-        if at < len(posting.docs) and posting.docs[at] == doc:
-            return posting.masks[at]
-        return 0
-
-    def search(self, query: str) -> SearchResult:
-        if len(query) > MAX_QUERY_CHARS:
-            return SearchResult(query, Decision.NOT_FOUND, None, 0.0, ())
-        segments = _segments(query, self._abbreviations)
-        kept: list[list[str]] = []
+    def _parse(self, query: str) -> _Query:
+        parsed = _Query()
         budget = _MAX_QUERY_TOKENS
-        for segment in segments:
+        for segment in normalize(query, self._abbreviations):
             if budget <= 0:
                 break
-            kept.append(segment[:budget])
-            budget -= len(kept[-1])
-        resolved = [self._resolve(segment) for segment in kept]
-
-        # Each distinct query syllable counts once, weighted by how informative it is.
-        weights: dict[str, tuple[str | None, bool, float]] = {}
-        for tokens in resolved:
-            for token in tokens:
-                if token.term is None:
-                    weights.setdefault(token.typed, (None, False, self._unknown_idf))
-                else:
-                    weights.setdefault(
-                        token.term, (token.term, token.corrected, self._idf(token.term))
-                    )
-        terms = {w[0] for w in weights.values() if w[0] is not None}
-        for tokens in resolved:
-            known = [t.term for t in tokens]
-            terms.update(
-                f"{a} {b}"
-                for a, b in pairwise(known)
-                if a is not None and b is not None and f"{a} {b}" in self._postings
-            )
-        if not terms:
-            return SearchResult(query, Decision.NOT_FOUND, None, 0.0, ())
-
-        scores = self._score(terms)
-        top = sorted(scores, key=scores.__getitem__, reverse=True)[:_CANDIDATES]
-        total = sum(w for _, _, w in weights.values())
-        text = " ".join(" ".join(s) for s in kept)
-        ranked = []
-        for doc in top:
-            covered = 0.0
-            for term, corrected, weight in weights.values():
-                if term is None:
+            tokens = self._resolve(segment[:budget])
+            budget -= len(tokens)
+            for i, token in enumerate(tokens):
+                if token.key is None:
+                    # An unknown function word or number says nothing about the topic.
+                    if not (token.function or token.typed.isdigit()):
+                        information = _UNKNOWN_SHARE * self._unknown_idf
+                        parsed.words.setdefault(token.typed, (information, 0.0, []))
                     continue
-                mask = self._mask(term, doc)
-                credit = 1.0 if mask & _HEADING else _BODY_CREDIT if mask else 0.0
-                covered += weight * credit * (_CORRECTED_CREDIT if corrected else 1.0)
-            similar = max(fuzz.token_sort_ratio(text, t) for t in self._titles[doc]) / 100
-            confidence = _COVERAGE_SHARE * covered / total + (1 - _COVERAGE_SHARE) * similar
-            confidence *= min(1.0, covered / (_SPECIFICITY * self._unknown_idf))
-            ranked.append((confidence, scores[doc], doc))
-        ranked.sort(reverse=True)
+                credit = _CORRECTED_CREDIT if token.corrected else 1.0
+                boost = _FUNCTION_BOOST if token.function else 1.0
+                parsed.boosts.setdefault(token.key, boost * credit)
+                if token.function:
+                    continue
+                # The pairs it forms with its content neighbours: one of them should match.
+                # An unknown neighbour's pair never does: "giá" in "giá vàng" is not the
+                # "giá" of "đánh giá".
+                links = [
+                    f"{a.term or a.typed} {b.term or b.typed}"
+                    for a, b in pairwise(tokens[max(i - 1, 0) : i + 2])
+                    if not (a.function or b.function or a.typed.isdigit() or b.typed.isdigit())
+                ]
+                word = parsed.words.setdefault(token.key, (self._idf(token.key), credit, []))
+                word[2].append(links)
+            for a, b in pairwise(tokens):
+                pair = f"{a.term} {b.term}"
+                if a.term is not None and b.term is not None and pair in self._postings:
+                    content = not (a.function or b.function)
+                    parsed.boosts[pair] = max(
+                        parsed.boosts.get(pair, 0.0), 1.0 if content else _FUNCTION_BOOST
+                    )
+        return parsed
 
-        best_confidence, _, best = ranked[0]
-        if best_confidence < ANSWER_THRESHOLD:
-            closest = tuple(
-                self._entries[doc]
-                for confidence, _, doc in ranked[:_MAX_SUGGESTIONS]
-                if confidence >= _SUGGEST_FLOOR
+    def _coverage(self, parsed: _Query, doc: int) -> float:
+        """Share of the question's information the entry covers, 0..1."""
+        total = covered = 0.0
+        for key, (information, credit, link_options) in parsed.words.items():
+            total += information
+            mask = self._mask(key, doc) if credit else 0
+            if not mask:
+                continue
+            linked = any(
+                not links or any(self._mask(pair, doc) for pair in links) for links in link_options
             )
-            return SearchResult(query, Decision.NOT_FOUND, None, best_confidence, closest)
-        runners_up = tuple(
-            self._entries[doc]
-            for confidence, _, doc in ranked[1 : 1 + _MAX_SUGGESTIONS]
-            if confidence >= best_confidence - AMBIGUITY_GAP
-        )
-        decision = Decision.ANSWER_WITH_SUGGESTIONS if runners_up else Decision.ANSWER
-        return SearchResult(query, decision, self._entries[best], best_confidence, runners_up)
+            covered += (
+                information
+                * credit
+                * (1.0 if mask & _HEADING else _BODY_CREDIT)
+                * (1.0 if linked else _UNLINKED_CREDIT)
+            )
+        return covered / total if total else 0.0
 
-    def related(self, entry: Entry, n: int = 3) -> list[Entry]:
-        """Up to n other entries on nearby topics, those in the same category first."""
-        own = self._by_id[entry.id]
-        text = " ".join((entry.title, *entry.questions, *entry.keywords))
-        terms = [t for t in _terms(_segments(text, self._abbreviations)) if t in self._postings]
-        scores = self._score(terms)
-        scores.pop(own, None)
-        ranked = sorted(
-            scores,
-            key=lambda doc: (self._entries[doc].category == entry.category, scores[doc]),
-            reverse=True,
-        )
-        return [self._entries[doc] for doc in ranked[:n]]
+    def _confidence(self, parsed: _Query, doc: int) -> float:
+        """The coverage, scaled down when what it covers is less than _SPECIFICITY of one
+        never-seen word: "chi bộ" alone is everywhere and picks no entry."""
+        coverage = self._coverage(parsed, doc)
+        total = sum(information for information, _, _ in parsed.words.values())
+        information = coverage * total / self._unknown_idf
+        return coverage * min(1.0, information / _SPECIFICITY)
