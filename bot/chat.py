@@ -62,7 +62,9 @@ class ChatCore:
                 if not traits.has_buttons:
                     choices = [button.data for reply in replies for button in reply.flat_buttons]
                     await services.conversations.set_choices(account.id, choices)
-                return replies
+            if services.outbox.enqueued:
+                self._shared.notify_outbox()
+            return replies
         except Exception:
             # The message text may hold a phone or card number: log only where it came from.
             log.exception("handler failed for a %s message", incoming.channel)

@@ -51,8 +51,12 @@ class Incoming:
 
     @property
     def command_args(self) -> str:
+        """What follows the command: "/lenh 12" and the tappable "/lenh_12" both give "12"."""
         parts = (self.text or "").split(maxsplit=1)
-        return parts[1].strip() if len(parts) > 1 else ""
+        if len(parts) > 1:
+            return parts[1].strip()
+        suffix = (self.command or "").rpartition("_")[2]
+        return suffix if suffix.isdigit() else ""
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,9 @@ class Member(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     probationary: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Where proactive messages go when the member linked several messengers (None: the
+    # one linked first).
+    preferred_channel: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -134,6 +137,8 @@ class ChannelAccount(Base):
     link_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     link_window_started_at: Mapped[datetime | None]
     link_locked_until: Mapped[datetime | None]
+    # Set when the messenger said the member blocked the bot; nothing is sent here then.
+    blocked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -232,3 +237,50 @@ class CommitteeQuestion(Base):
     answer: Mapped[str | None] = mapped_column(String(4000))
     answered_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     answered_at: Mapped[datetime | None]
+
+
+class Broadcast(Base):
+    """A notice a secretary (or admin) sent to units; its recipients are outbox rows."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    sender_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    text: Mapped[str] = mapped_column(String(4000))
+    unit_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # The outbox row of the progress message to the sender, edited as sending goes on.
+    progress_row_id: Mapped[int | None] = mapped_column(Integer)
+    finished_at: Mapped[datetime | None]
+
+
+class OutboxMessage(Base):
+    """One proactive message to one recipient, written in the transaction that decided to
+    send it and drained by the dispatcher. Status: pending, sending (claimed), sent, failed,
+    blocked, skipped (not linked or inactive), cancelled."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_status_due", "status", "next_attempt_at"),
+        Index("ix_outbox_broadcast_status", "broadcast_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(32))
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("channel_accounts.id", ondelete="SET NULL")
+    )
+    channel: Mapped[str | None] = mapped_column(String(16))
+    chat_id: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    message_id: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(String(200))

@@ -70,7 +70,11 @@ class Router:
         if incoming.attachment is not None:
             return self._fallbacks["attachment"]
         if incoming.command is not None:
-            return self._commands.get(incoming.command, self._fallbacks["unknown_command"])
+            # "/thongbao_chitiet_12" is the tappable form of "/thongbao_chitiet 12".
+            name = incoming.command
+            if name not in self._commands and name.rpartition("_")[2].isdigit():
+                name = name.rpartition("_")[0]
+            return self._commands.get(name, self._fallbacks["unknown_command"])
         if incoming.button_data is not None:
             prefix = incoming.button_data.partition(":")[0]
             return self._buttons.get(prefix, self._fallbacks["stale_button"])

@@ -1,5 +1,5 @@
 """Wiring for a running process: the database, the conversation core, the messengers that
-have tokens, and the web app, until a stop signal."""
+have tokens, the outbox dispatcher and the web app, until a stop signal."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 
 from bot.channels.console import ConsoleChat
-from bot.channels.telegram import TelegramChannel
+from bot.channels.delivery import RateLimits, Sender
+from bot.channels.telegram import TelegramChannel, TelegramSender
 from bot.channels.webapp import build_web_app
 from bot.chat import ChatCore
 from bot.db import Database
@@ -22,6 +23,7 @@ from bot.services import Shared
 from bot.services.handbook import load_index
 from bot.settings import Settings
 from handlers import build_router
+from jobs.dispatcher import Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +33,31 @@ class SchemaOutdated(RuntimeError):
 
 
 @asynccontextmanager
-async def open_core(settings: Settings) -> AsyncIterator[ChatCore]:
+async def open_database(settings: Settings) -> AsyncIterator[Database]:
     database = Database(settings.database_url)
     try:
         if await current_revision(database.engine) != head_revision(settings.database_url):
             raise SchemaOutdated("the database schema is not up to date: run `sotay db upgrade`")
-        yield ChatCore(database, build_router(), Shared(settings, load_index()))
+        yield database
     finally:
         await database.dispose()
+
+
+@asynccontextmanager
+async def open_senders(settings: Settings) -> AsyncIterator[dict[str, Sender]]:
+    """A sender per messenger that has a token, for the outbox dispatcher."""
+    senders: dict[str, Sender] = {}
+    telegram: TelegramSender | None = None
+    if settings.telegram_token:
+        limits = RateLimits(settings.telegram_rate_per_second, settings.telegram_burst, 1.0)
+        telegram = TelegramSender(settings, limits=limits)
+        await telegram.start()
+        senders[telegram.channel] = telegram
+    try:
+        yield senders
+    finally:
+        if telegram is not None:
+            await telegram.stop()
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:
@@ -48,8 +67,11 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 
 
 async def run_messengers(settings: Settings, *, host: str, stop: asyncio.Event) -> None:
-    """Runs Telegram (polling or webhook) and the web app until `stop` is set."""
-    async with open_core(settings) as core:
+    """Runs Telegram (polling or webhook), the dispatcher and the web app until `stop`."""
+    async with open_database(settings) as database, open_senders(settings) as senders:
+        dispatcher = Dispatcher(database, senders)
+        shared = Shared(settings, load_index(), notify_outbox=dispatcher.wake)
+        core = ChatCore(database, build_router(), shared)
         telegram = TelegramChannel(settings, core) if settings.telegram_token else None
         runner: web.AppRunner | None = None
         if settings.serves_http:
@@ -57,11 +79,14 @@ async def run_messengers(settings: Settings, *, host: str, stop: asyncio.Event) 
             await runner.setup()
             await web.TCPSite(runner, host, settings.http_port).start()
             log.info("web app listening on %s:%s", host, settings.http_port)
+        dispatching = asyncio.create_task(dispatcher.run(stop))
         try:
             if telegram is not None:
                 await telegram.start()
             await stop.wait()
         finally:
+            stop.set()
+            await dispatching
             if telegram is not None:
                 await telegram.stop()
             if runner is not None:
@@ -74,6 +99,15 @@ async def run(settings: Settings, *, host: str) -> None:
     await run_messengers(settings, host=host, stop=stop)
 
 
+async def run_dispatcher(settings: Settings) -> None:
+    """The dispatcher alone, for a deployment that runs it in its own process."""
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    async with open_database(settings) as database, open_senders(settings) as senders:
+        await Dispatcher(database, senders).run(stop)
+
+
 async def run_console(settings: Settings) -> None:
-    async with open_core(settings) as core:
+    async with open_database(settings) as database:
+        core = ChatCore(database, build_router(), Shared(settings, load_index()))
         await ConsoleChat(core, sys.stdin, sys.stdout).run()

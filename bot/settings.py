@@ -45,6 +45,9 @@ class Settings:
     http_port_set: bool = False
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
     public_handbook: bool = False
+    # Telegram allows about 30 messages a second overall; a little under keeps clear of 429s.
+    telegram_rate_per_second: float = 29.5
+    telegram_burst: int = 1
 
     @classmethod
     def load(cls, environ: Mapping[str, str], env_file: Path | None = Path(".env")) -> Settings:
@@ -87,6 +90,10 @@ class Settings:
             http_port_set=port_text is not None,
             timezone=_timezone(get("SOTAY_TIMEZONE") or DEFAULT_TIMEZONE),
             public_handbook=_flag(get("SOTAY_PUBLIC_HANDBOOK"), "SOTAY_PUBLIC_HANDBOOK"),
+            telegram_rate_per_second=_positive(
+                get("TELEGRAM_RATE_PER_SECOND") or "29.5", "TELEGRAM_RATE_PER_SECOND"
+            ),
+            telegram_burst=int(_positive(get("TELEGRAM_BURST") or "1", "TELEGRAM_BURST")),
         )
 
     @property
@@ -132,6 +139,16 @@ def _port(value: str) -> int:
             f"SOTAY_HTTP_PORT must be a whole number from 1 to 65535 (got {value!r})"
         )
     return int(value)
+
+
+def _positive(value: str, name: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if not number > 0:
+        raise SettingsError(f"{name} must be a positive number (got {value!r})")
+    return number
 
 
 def _timezone(value: str) -> ZoneInfo:

@@ -2,7 +2,7 @@
 on the router; handlers see only `bot.messages`, the services and the texts."""
 
 from bot.router import Router
-from handlers import basics, handbook, linking, privacy, secretary
+from handlers import basics, broadcast, handbook, linking, privacy, secretary
 
 
 def build_router() -> Router:
@@ -11,5 +11,6 @@ def build_router() -> Router:
     linking.register(router)
     privacy.register(router)
     secretary.register(router)
+    broadcast.register(router)
     handbook.register(router)
     return router

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from telegram import (
+    Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -16,8 +17,28 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
+from telegram.request import HTTPXRequest
 
+from bot.channels.delivery import (
+    ChatNotFound,
+    DeliveryError,
+    PermanentError,
+    RateLimits,
+    RecipientBlocked,
+    RetryLater,
+    SenderUnauthorized,
+    TransientError,
+)
 from bot.channels.text_split import split_text
 from bot.chat import ChannelTraits, ChatCore
 from bot.messages import Attachment, Channel, Contact, Incoming, Reply
@@ -173,3 +194,65 @@ class TelegramChannel:
         # Sending failed (network, blocked bot...). Update contents are not logged: they may
         # hold phone or card numbers.
         log.error("Telegram: error while handling an update: %r", context.error)
+
+
+def _classify(error: TelegramError) -> DeliveryError:
+    """PTB's exceptions in the dispatcher's terms. Messages hold no personal data."""
+    if isinstance(error, RetryAfter):
+        retry = error.retry_after
+        seconds = retry if isinstance(retry, int | float) else retry.total_seconds()
+        return RetryLater("429 flood control", float(seconds))
+    if isinstance(error, Forbidden):
+        return RecipientBlocked("403 blocked or deactivated")
+    if isinstance(error, InvalidToken):
+        return SenderUnauthorized("401 token refused")
+    if isinstance(error, BadRequest):
+        if "chat not found" in error.message.lower():
+            return ChatNotFound("400 chat not found")
+        return PermanentError(f"400 {error.message[:150]}")
+    if isinstance(error, TimedOut | NetworkError):
+        return TransientError(f"network: {type(error).__name__}")
+    return PermanentError(type(error).__name__)
+
+
+class TelegramSender:
+    """Delivers outbox messages through its own Bot, without PTB's rate limiter: the
+    dispatcher paces sends itself and must see every 429."""
+
+    channel = Channel.TELEGRAM
+
+    def __init__(self, settings: Settings, *, limits: RateLimits, connections: int = 32) -> None:
+        if settings.telegram_token is None:
+            raise ValueError("TelegramSender needs TELEGRAM_TOKEN")
+        self.limits = limits
+        self.bot = Bot(
+            settings.telegram_token,
+            base_url=f"{settings.telegram_base_url}/bot",
+            request=HTTPXRequest(connection_pool_size=connections),
+        )
+
+    async def start(self) -> None:
+        await self.bot.initialize()
+
+    async def stop(self) -> None:
+        await self.bot.shutdown()
+
+    async def deliver(self, chat_id: str, reply: Reply) -> str:
+        chunks = split_text(reply.text, TELEGRAM_TRAITS.text_limit) or ["…"]
+        message_id = ""
+        try:
+            for index, chunk in enumerate(chunks):
+                last = index == len(chunks) - 1
+                message = await self.bot.send_message(
+                    chat_id=chat_id, text=chunk, reply_markup=_markup(reply) if last else None
+                )
+                message_id = str(message.message_id)
+        except TelegramError as error:
+            raise _classify(error) from None
+        return message_id
+
+    async def edit(self, chat_id: str, message_id: str, text: str) -> None:
+        try:
+            await self.bot.edit_message_text(text, chat_id=chat_id, message_id=int(message_id))
+        except TelegramError as error:
+            raise _classify(error) from None

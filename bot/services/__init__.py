@@ -12,10 +12,12 @@ from bot.models import utcnow
 from bot.services.accounts import AccountService
 from bot.services.adoption import AdoptionService
 from bot.services.audit import AuditService
+from bot.services.broadcasts import BroadcastService
 from bot.services.codes import CodeService
 from bot.services.conversations import ConversationService
 from bot.services.handbook import HandbookIndex
 from bot.services.linking import LinkingService
+from bot.services.outbox import OutboxService
 from bot.services.permissions import PermissionService
 from bot.services.questions import QuestionService
 from bot.settings import Settings
@@ -28,6 +30,8 @@ class Shared:
     settings: Settings
     handbook: HandbookIndex
     clock: Callable[[], datetime] = field(default=utcnow)
+    # Wakes the outbox dispatcher after a transaction that queued messages commits.
+    notify_outbox: Callable[[], None] = field(default=lambda: None)
 
 
 @dataclass(frozen=True)
@@ -43,10 +47,13 @@ class Services:
     questions: QuestionService
     codes: CodeService
     adoption: AdoptionService
+    outbox: OutboxService
+    broadcasts: BroadcastService
 
     @classmethod
     def for_session(cls, session: AsyncSession, shared: Shared) -> Services:
         audit = AuditService(session)
+        outbox = OutboxService(session)
         return cls(
             settings=shared.settings,
             clock=shared.clock,
@@ -59,4 +66,6 @@ class Services:
             questions=QuestionService(session, shared.clock),
             codes=CodeService(session),
             adoption=AdoptionService(session),
+            outbox=outbox,
+            broadcasts=BroadcastService(session, outbox, audit, shared.clock),
         )

@@ -69,6 +69,20 @@ class AccountService:
             raise LookupError(f"no unit {unit_id}")
         return unit.name
 
+    async def units_with_children(self, unit_ids: list[int]) -> list[int]:
+        """The units, each followed by the active units right under it, named in order."""
+        ordered: list[int] = []
+        for unit_id in unit_ids:
+            children = await self._session.scalars(
+                select(Organisation.id)
+                .where(Organisation.parent_id == unit_id, Organisation.active.is_(True))
+                .order_by(Organisation.name)
+            )
+            for unit in (unit_id, *children):
+                if unit not in ordered:
+                    ordered.append(unit)
+        return ordered
+
     async def touch(self, channel: Channel, external_id: str, chat_id: str) -> AccountView:
         """The account for this sender, created on first contact; records when it was seen."""
         account = await self._session.scalar(

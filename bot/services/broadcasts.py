@@ -1,0 +1,188 @@
+"""Notices from secretaries (and admins) to their organisation, sent through the outbox;
+progress and the final report go back to the sender."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.messages import Reply
+from bot.models import Broadcast, Member, Organisation, OutboxMessage
+from bot.services.audit import AuditService
+from bot.services.outbox import OutboxService, Status, recipients
+from bot.texts import text
+
+MAX_NOTICE_CHARS = 3000
+
+
+@dataclass(frozen=True)
+class Audience:
+    member_ids: list[int]
+    linked: int
+
+    @property
+    def not_linked(self) -> int:
+        return len(self.member_ids) - self.linked
+
+
+@dataclass(frozen=True)
+class Unreached:
+    name: str
+    unit: str
+    status: Status
+
+
+class BroadcastService:
+    def __init__(
+        self,
+        session: AsyncSession,
+        outbox: OutboxService,
+        audit: AuditService,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._session = session
+        self._outbox = outbox
+        self._audit = audit
+        self._clock = clock
+
+    async def members_under(self, unit_ids: Sequence[int]) -> list[int]:
+        """Active members of the units and everything under them."""
+        paths = await self._session.scalars(
+            select(Organisation.path).where(Organisation.id.in_(unit_ids))
+        )
+        prefixes = [Organisation.path.startswith(path, autoescape=True) for path in paths]
+        if not prefixes:
+            return []
+        rows = await self._session.scalars(
+            select(Member.id)
+            .join(Organisation, Organisation.id == Member.organisation_id)
+            .where(Member.active.is_(True), or_(*prefixes))
+        )
+        return sorted(set(rows))
+
+    async def audience(self, unit_ids: Sequence[int]) -> Audience:
+        members = await self.members_under(unit_ids)
+        reachable = [r for r in await recipients(self._session, members) if r.account_id]
+        return Audience(members, len(reachable))
+
+    def notice(self, body: str, signature: str) -> Reply:
+        return Reply(text("broadcast.notice", text=body, signature=signature))
+
+    async def send(
+        self,
+        *,
+        actor: str,
+        body: str,
+        unit_ids: Sequence[int],
+        signature: str,
+        sender_member_id: int | None = None,
+        sender_account_id: int | None = None,
+    ) -> tuple[int, dict[Status, int]]:
+        """Creates the broadcast and its outbox rows in the caller's transaction."""
+        now = self._clock()
+        broadcast = Broadcast(
+            actor=actor,
+            sender_member_id=sender_member_id,
+            text=body,
+            unit_ids=list(unit_ids),
+            created_at=now,
+        )
+        self._session.add(broadcast)
+        await self._session.flush()
+        if sender_account_id is not None:
+            # Sent first (lowest id) and then edited as the notice goes out.
+            broadcast.progress_row_id = await self._outbox.enqueue_account(
+                sender_account_id, Reply("…"), kind="progress", now=now
+            )
+        counts = await self._outbox.enqueue_members(
+            await self.members_under(unit_ids),
+            self.notice(body, signature),
+            kind="broadcast",
+            now=now,
+            broadcast_id=broadcast.id,
+        )
+        if broadcast.progress_row_id is not None:
+            progress = await self._outbox.row(broadcast.progress_row_id)
+            assert progress is not None
+            progress.payload = {**progress.payload, "text": await self.progress_text(broadcast.id)}
+        await self._audit.record(
+            actor,
+            "broadcast.send",
+            f"broadcast:{broadcast.id}",
+            units=list(unit_ids),
+            queued=counts[Status.PENDING],
+            not_linked=counts[Status.SKIPPED],
+        )
+        return broadcast.id, counts
+
+    async def get(self, broadcast_id: int) -> Broadcast | None:
+        return await self._session.get(Broadcast, broadcast_id)
+
+    async def progress_text(self, broadcast_id: int) -> str:
+        counts = await self._outbox.counts(broadcast_id)
+        reachable = sum(counts[s] for s in Status if s not in (Status.SKIPPED, Status.CANCELLED))
+        return text(
+            "broadcast.progress",
+            id=broadcast_id,
+            sent=counts[Status.SENT],
+            reachable=reachable,
+            failed=counts[Status.FAILED],
+            blocked=counts[Status.BLOCKED],
+            pending=counts[Status.PENDING] + counts[Status.SENDING],
+        )
+
+    async def finish_if_done(self, broadcast_id: int) -> bool:
+        """When no row is left to send: record the end and queue the report to the sender."""
+        broadcast = await self.get(broadcast_id)
+        if broadcast is None or broadcast.finished_at is not None:
+            return False
+        counts = await self._outbox.counts(broadcast_id)
+        if counts[Status.PENDING] or counts[Status.SENDING]:
+            return False
+        broadcast.finished_at = self._clock()
+        progress = (
+            None
+            if broadcast.progress_row_id is None
+            else await self._outbox.row(broadcast.progress_row_id)
+        )
+        if progress is not None and progress.account_id is not None:
+            report = text(
+                "broadcast.report",
+                id=broadcast_id,
+                sent=counts[Status.SENT],
+                failed=counts[Status.FAILED],
+                blocked=counts[Status.BLOCKED],
+                skipped=counts[Status.SKIPPED],
+                cancelled=counts[Status.CANCELLED],
+            )
+            await self._outbox.enqueue_account(
+                progress.account_id, Reply(report), kind="report", now=self._clock()
+            )
+        return True
+
+    async def unreached(self, broadcast_id: int) -> list[Unreached]:
+        rows = await self._session.execute(
+            select(Member.full_name, Organisation.name, OutboxMessage.status)
+            .join(Member, Member.id == OutboxMessage.member_id)
+            .join(Organisation, Organisation.id == Member.organisation_id)
+            .where(OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.status != Status.SENT)
+            .order_by(Organisation.name, Member.full_name)
+        )
+        return [Unreached(name, unit, Status(status)) for name, unit, status in rows]
+
+    async def cancel(self, broadcast_id: int, *, actor: str) -> int:
+        result = await self._session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.broadcast_id == broadcast_id,
+                OutboxMessage.status == Status.PENDING,
+            )
+            .values(status=Status.CANCELLED, error="cancelled")
+        )
+        count = result.rowcount or 0
+        await self._audit.record(actor, "broadcast.cancel", f"broadcast:{broadcast_id}", rows=count)
+        return count

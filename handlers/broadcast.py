@@ -1,0 +1,212 @@
+"""Secretaries' notices: /thongbao writes one, chooses units within the sender's scope,
+previews the audience and confirms; /thongbao_chitiet lists who was not reached and
+/thongbao_huy stops what is still pending."""
+
+from __future__ import annotations
+
+from bot.messages import Button, Reply
+from bot.router import Context, Router
+from bot.services.broadcasts import MAX_NOTICE_CHARS
+from bot.services.outbox import Status
+from bot.services.permissions import Action, Role
+from bot.texts import text
+from handlers.guards import members_only
+
+FLOW = "broadcast"
+MAX_UNIT_CHOICES = 12
+_REASONS = {
+    Status.SKIPPED: "broadcast.reason_skipped",
+    Status.BLOCKED: "broadcast.reason_blocked",
+    Status.FAILED: "broadcast.reason_failed",
+    Status.CANCELLED: "broadcast.reason_cancelled",
+    Status.PENDING: "broadcast.reason_pending",
+    Status.SENDING: "broadcast.reason_pending",
+}
+
+
+async def _unit_options(ctx: Context) -> list[int]:
+    """Units the sender may address: each granted unit and the units right under it."""
+    assert ctx.account.member is not None
+    grants = await ctx.services.permissions.scope(ctx.account.member.id, Action.BROADCAST)
+    if any(g.role is Role.ADMIN for g in grants):
+        roots = [ctx.account.member.organisation_id]
+    else:
+        roots = [g.organisation_id for g in grants if g.organisation_id is not None]
+    return (await ctx.services.accounts.units_with_children(roots))[:MAX_UNIT_CHOICES]
+
+
+async def _may_send_to(ctx: Context, unit_ids: list[int]) -> bool:
+    assert ctx.account.member is not None
+    member_id = ctx.account.member.id
+    permissions = ctx.services.permissions
+    return bool(unit_ids) and all(
+        [await permissions.can(member_id, Action.BROADCAST, unit) for unit in unit_ids]
+    )
+
+
+@members_only
+async def start(ctx: Context) -> list[Reply]:
+    options = await _unit_options(ctx)
+    if not options:
+        return [Reply(text("secretary.not_allowed"))]
+    await ctx.services.conversations.start(
+        ctx.account.id, FLOW, "text", {"options": options, "units": options[:1]}
+    )
+    return [Reply(text("broadcast.ask_text", limit=MAX_NOTICE_CHARS))]
+
+
+async def _unit_menu(ctx: Context, data: dict[str, object]) -> Reply:
+    chosen = set(data["units"])  # type: ignore[call-overload]
+    rows = []
+    for unit in data["options"]:  # type: ignore[attr-defined]
+        name = await ctx.services.accounts.unit_name(unit)
+        mark = "☑" if unit in chosen else "☐"
+        rows.append((Button(f"{mark} {name}", f"bcu:{unit}"),))
+    rows.append(
+        (
+            Button(text("broadcast.button_preview"), "bc:preview"),
+            Button(text("broadcast.button_cancel"), "bc:cancel"),
+        )
+    )
+    return Reply(text("broadcast.choose_units"), buttons=tuple(rows))
+
+
+async def write_step(ctx: Context) -> list[Reply]:
+    """The notice's text, typed after /thongbao."""
+    state = ctx.state
+    assert state is not None
+    body = (ctx.incoming.text or "").strip()
+    if not body:
+        return [Reply(text("broadcast.ask_text", limit=MAX_NOTICE_CHARS))]
+    if len(body) > MAX_NOTICE_CHARS:
+        return [Reply(text("broadcast.too_long", limit=MAX_NOTICE_CHARS))]
+    data = {**state.data, "text": body}
+    await ctx.services.conversations.start(ctx.account.id, FLOW, "units", data)
+    return [await _unit_menu(ctx, data)]
+
+
+def _in_flow(ctx: Context) -> bool:
+    state = ctx.state
+    return state is not None and state.flow == FLOW and "text" in state.data
+
+
+@members_only
+async def toggle_unit(ctx: Context) -> list[Reply]:
+    if not _in_flow(ctx) or not ctx.button_payload.isdigit():
+        return [Reply(text("fallback.stale_button"))]
+    assert ctx.state is not None
+    unit = int(ctx.button_payload)
+    data = dict(ctx.state.data)
+    # Only units offered, and still within the sender's scope, can be chosen.
+    if unit not in data["options"] or not await _may_send_to(ctx, [unit]):
+        return [Reply(text("secretary.not_allowed"))]
+    chosen = list(data["units"])
+    data["units"] = [u for u in chosen if u != unit] if unit in chosen else [*chosen, unit]
+    await ctx.services.conversations.start(ctx.account.id, FLOW, "units", data)
+    return [await _unit_menu(ctx, data)]
+
+
+def _signature(ctx: Context) -> str:
+    member = ctx.account.member
+    assert member is not None
+    return text("broadcast.signature_member", name=member.full_name, unit=member.organisation_name)
+
+
+@members_only
+async def step_button(ctx: Context) -> list[Reply]:
+    if not _in_flow(ctx):
+        return [Reply(text("fallback.stale_button"))]
+    assert ctx.state is not None and ctx.account.member is not None
+    data = ctx.state.data
+    units: list[int] = list(data["units"])
+    broadcasts = ctx.services.broadcasts
+    if ctx.button_payload == "cancel":
+        await ctx.services.conversations.clear(ctx.account.id)
+        return [Reply(text("cancel.done"))]
+    if not units:
+        return [Reply(text("broadcast.no_units")), await _unit_menu(ctx, data)]
+    if not await _may_send_to(ctx, units):
+        return [Reply(text("secretary.not_allowed"))]
+    if ctx.button_payload == "preview":
+        audience = await broadcasts.audience(units)
+        names = [await ctx.services.accounts.unit_name(u) for u in units]
+        preview = text(
+            "broadcast.preview",
+            units=", ".join(names),
+            total=len(audience.member_ids),
+            linked=audience.linked,
+            not_linked=audience.not_linked,
+            notice=broadcasts.notice(data["text"], _signature(ctx)).text,
+        )
+        buttons = (
+            (
+                Button(text("broadcast.button_send"), "bc:send"),
+                Button(text("broadcast.button_cancel"), "bc:cancel"),
+            ),
+        )
+        return [Reply(preview, buttons=buttons)]
+    if ctx.button_payload != "send":
+        return [Reply(text("fallback.stale_button"))]
+    broadcast_id, counts = await broadcasts.send(
+        actor=f"member:{ctx.account.member.id}",
+        body=data["text"],
+        unit_ids=units,
+        signature=_signature(ctx),
+        sender_member_id=ctx.account.member.id,
+        sender_account_id=ctx.account.id,
+    )
+    await ctx.services.conversations.clear(ctx.account.id)
+    # Progress follows as one message the dispatcher edits, then the final report.
+    return [Reply(text("broadcast.queued", id=broadcast_id, linked=counts[Status.PENDING]))]
+
+
+async def _own_broadcast(ctx: Context, command: str) -> tuple[int | None, list[Reply]]:
+    """The broadcast named in the command, if the member may see it."""
+    argument = ctx.incoming.command_args
+    if not argument.isdigit():
+        return None, [Reply(text("broadcast.usage_id", command=command))]
+    broadcast = await ctx.services.broadcasts.get(int(argument))
+    member = ctx.account.member
+    assert member is not None
+    if broadcast is None or not (
+        broadcast.sender_member_id == member.id or await _may_send_to(ctx, broadcast.unit_ids)
+    ):
+        return None, [Reply(text("broadcast.not_found", id=argument))]
+    return broadcast.id, []
+
+
+@members_only
+async def details(ctx: Context) -> list[Reply]:
+    broadcast_id, problem = await _own_broadcast(ctx, "thongbao_chitiet")
+    if broadcast_id is None:
+        return problem
+    missing = await ctx.services.broadcasts.unreached(broadcast_id)
+    if not missing:
+        return [Reply(text("broadcast.unreached_none", id=broadcast_id))]
+    lines = [text("broadcast.unreached_title", id=broadcast_id)]
+    lines += [
+        text("broadcast.unreached_line", name=m.name, unit=m.unit, reason=text(_REASONS[m.status]))
+        for m in missing
+    ]
+    return [Reply("\n".join(lines))]
+
+
+@members_only
+async def cancel(ctx: Context) -> list[Reply]:
+    broadcast_id, problem = await _own_broadcast(ctx, "thongbao_huy")
+    if broadcast_id is None:
+        return problem
+    assert ctx.account.member is not None
+    count = await ctx.services.broadcasts.cancel(
+        broadcast_id, actor=f"member:{ctx.account.member.id}"
+    )
+    return [Reply(text("broadcast.cancelled", count=count, id=broadcast_id))]
+
+
+def register(router: Router) -> None:
+    router.command("thongbao")(start)
+    router.flow(FLOW)(write_step)
+    router.button("bcu")(toggle_unit)
+    router.button("bc")(step_button)
+    router.command("thongbao_chitiet")(details)
+    router.command("thongbao_huy")(cancel)

@@ -1,0 +1,195 @@
+"""The outbox dispatcher against the fake Bot API server: 429 storms, blocked members,
+server errors, slow answers, a refused token, and a restart in the middle."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.db import Database
+from bot.models import ChannelAccount, OutboxMessage, utcnow
+from bot.services.audit import AuditService
+from bot.services.broadcasts import BroadcastService
+from bot.services.outbox import OutboxService, Status
+from tests.fakes.telegram_api import FakeTelegramServer
+from tests.outbox_harness import add_unit, dispatcher, statuses, telegram_sender
+
+SENDER_CHAT = 999
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeTelegramServer]:
+    async with FakeTelegramServer() as fake:
+        yield fake
+
+
+async def broadcast_to(
+    database: Database, unit_id: int, *, sender_account: int | None = None
+) -> int:
+    async with database.session() as session, session.begin():
+        outbox = OutboxService(session)
+        service = BroadcastService(session, outbox, AuditService(session), utcnow)
+        broadcast_id, _ = await service.send(
+            actor="test",
+            body="Họp chi bộ 19h thứ Sáu.",
+            unit_ids=[unit_id],
+            signature="Ban Tổ chức",
+            sender_account_id=sender_account,
+        )
+    return broadcast_id
+
+
+async def drain(
+    database: Database, server: FakeTelegramServer, database_url: str, *, until_idle: int = 3
+) -> None:
+    """Runs a dispatcher until the outbox has nothing left to send."""
+    sender = telegram_sender(server, database_url)
+    await sender.start()
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher(database, sender).run(stop))
+    try:
+        for _ in range(600):
+            counts = await statuses(database)
+            if not counts.get("pending") and not counts.get("sending"):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError(f"outbox not drained: {counts}")
+    finally:
+        stop.set()
+        await task
+        await sender.stop()
+
+
+def per_chat(server: FakeTelegramServer, chats: list[int]) -> dict[int, int]:
+    return {chat: len(server.sent_messages(chat)) for chat in chats}
+
+
+async def test_fifty_members_with_every_fault_each_reachable_one_gets_one_message(
+    server: FakeTelegramServer, database: Database, database_url: str
+) -> None:
+    unit = await add_unit(database, ["Tỉnh", "Chi bộ A"], linked=50, unlinked=3)
+    blocked, missing = unit.chats[7], unit.chats[13]
+    server.block_chat(blocked)
+    server.missing_chat(missing)
+    server.fail_next("sendMessage", status=429, retry_after=1, count=2)
+    server.fail_next("sendMessage", status=500, count=4)
+    server.set_delay(0.01)
+    broadcast_id = await broadcast_to(database, unit.id)
+    await drain(database, server, database_url)
+
+    reachable = [c for c in unit.chats if c not in (blocked, missing)]
+    assert per_chat(server, reachable) == dict.fromkeys(reachable, 1)
+    assert per_chat(server, [blocked, missing]) == {blocked: 0, missing: 0}
+    assert server.sent_messages(reachable[0])[0]["text"].startswith("📢 THÔNG BÁO")
+    async with database.session() as session:
+        counts = await OutboxService(session).counts(broadcast_id)
+        blocked_at = await session.scalar(
+            select(ChannelAccount.blocked_at).where(ChannelAccount.chat_id == str(blocked))
+        )
+    assert counts[Status.SENT] == 48
+    assert counts[Status.BLOCKED] == 1
+    assert counts[Status.FAILED] == 1
+    assert counts[Status.SKIPPED] == 3
+    assert blocked_at is not None
+
+
+async def test_the_sender_gets_one_progress_message_and_a_final_report(
+    server: FakeTelegramServer, database: Database, database_url: str
+) -> None:
+    unit = await add_unit(database, ["Tỉnh", "Chi bộ B"], linked=12, unlinked=2)
+    sender_unit = await add_unit(database, ["Tỉnh", "Văn phòng"], linked=1, first_chat=SENDER_CHAT)
+    async with database.session() as session:
+        account = await session.scalar(
+            select(ChannelAccount.id).where(ChannelAccount.chat_id == str(SENDER_CHAT))
+        )
+    server.block_chat(unit.chats[0])
+    broadcast_id = await broadcast_to(database, unit.id, sender_account=account)
+    await drain(database, server, database_url)
+    await asyncio.sleep(0.2)
+    to_sender = server.sent_messages(SENDER_CHAT)
+    assert len(to_sender) == 2, to_sender
+    progress, report = to_sender
+    assert progress["text"].startswith(f"Thông báo #{broadcast_id}: đã gửi 0/12")
+    assert report["text"].splitlines()[:6] == [
+        f"Thông báo #{broadcast_id} đã gửi xong.",
+        "• Đã nhận: 11",
+        "• Gửi lỗi: 0",
+        "• Đã chặn bot: 1",
+        "• Chưa liên kết: 2",
+        "• Đã hủy: 0",
+    ]
+    edits = server.calls_to("editMessageText", chat_id=SENDER_CHAT)
+    assert edits and all(e.params["message_id"] == edits[0].params["message_id"] for e in edits)
+    assert sender_unit.member_ids
+
+
+async def test_a_restart_in_the_middle_sends_the_rest_and_nothing_twice(
+    server: FakeTelegramServer, database: Database, database_url: str
+) -> None:
+    unit = await add_unit(database, ["Tỉnh", "Chi bộ C"], linked=40)
+    server.set_delay(0.02)
+    await broadcast_to(database, unit.id)
+    sender = telegram_sender(server, database_url)
+    await sender.start()
+    stop = asyncio.Event()
+    first = asyncio.create_task(dispatcher(database, sender).run(stop))
+    await server.wait_for("sendMessage", 15, timeout=10)
+    first.cancel()  # as abrupt as this process can be: rows may be left "sending"
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    await sender.stop()
+    async with database.session() as session:
+        sent_before = set(
+            await session.scalars(
+                select(OutboxMessage.chat_id).where(OutboxMessage.status == Status.SENT)
+            )
+        )
+    await asyncio.sleep(1.1)  # the claim timeout: rows of the dead process are retried
+    await drain(database, server, database_url)
+    counts = per_chat(server, unit.chats)
+    assert set(counts.values()) <= {1, 2}
+    assert all(counts[int(chat)] == 1 for chat in sent_before)
+    assert (await statuses(database)) == {"sent": 40}
+    # A duplicate can only be a send that was in flight when the first process stopped.
+    assert sum(n - 1 for n in counts.values()) <= 20
+
+
+async def test_a_refused_token_stops_telegram_and_keeps_the_rows(
+    server: FakeTelegramServer, database: Database, database_url: str
+) -> None:
+    unit = await add_unit(database, ["Tỉnh", "Chi bộ D"], linked=5)
+    await broadcast_to(database, unit.id)
+    server.fail_next("sendMessage", status=401, description="Unauthorized", count=100)
+    sender = telegram_sender(server, database_url)
+    await sender.start()
+    worker = dispatcher(database, sender)
+    assert await worker.drain_once() > 0
+    assert await worker.drain_once() == 0  # nothing is sent while the token is refused
+    await sender.stop()
+    assert (await statuses(database)) == {"pending": 5}
+
+
+async def test_stale_claims_are_retried_and_sent_rows_never_are(database: Database) -> None:
+    unit = await add_unit(database, ["Tỉnh", "Chi bộ E"], linked=3)
+    await broadcast_to(database, unit.id)
+    now = utcnow()
+    async with database.session() as session, session.begin():
+        ids = list(await session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)))
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == ids[0])
+            .values(status=Status.SENDING, claimed_at=now - timedelta(minutes=5))
+        )
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == ids[1]).values(status=Status.SENT)
+        )
+    async with database.session() as session, session.begin():
+        outbox = OutboxService(session)
+        assert await outbox.recover_stale(now, timedelta(minutes=1)) == 1
+        claimed = await outbox.claim(["telegram"], now, 10)
+    assert [c.id for c in claimed] == [ids[0], ids[2]]
