@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -16,6 +17,7 @@ from bot.channels.console import ConsoleChat
 from bot.channels.delivery import RateLimits, Sender
 from bot.channels.telegram import TelegramChannel, TelegramSender
 from bot.channels.webapp import build_web_app
+from bot.channels.zalo import ZaloChannel
 from bot.chat import ChatCore
 from bot.db import Database
 from bot.migrate import current_revision, head_revision
@@ -23,7 +25,7 @@ from bot.services import Shared
 from bot.services.handbook import load_index
 from bot.settings import Settings
 from handlers import build_router
-from jobs.dispatcher import Dispatcher
+from jobs.dispatcher import Dispatcher, DispatchSettings
 
 log = logging.getLogger(__name__)
 
@@ -66,16 +68,28 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(sig, stop.set)
 
 
+def dispatch_settings(settings: Settings) -> DispatchSettings:
+    return DispatchSettings(claim_timeout=timedelta(seconds=settings.outbox_claim_timeout))
+
+
 async def run_messengers(settings: Settings, *, host: str, stop: asyncio.Event) -> None:
-    """Runs Telegram (polling or webhook), the dispatcher and the web app until `stop`."""
+    """Runs Telegram and Zalo (polling or webhook), the dispatcher and the web app until
+    `stop`."""
     async with open_database(settings) as database, open_senders(settings) as senders:
-        dispatcher = Dispatcher(database, senders)
+        dispatcher = Dispatcher(database, senders, settings=dispatch_settings(settings))
         shared = Shared(settings, load_index(), notify_outbox=dispatcher.wake)
         core = ChatCore(database, build_router(), shared)
         telegram = TelegramChannel(settings, core) if settings.telegram_token else None
+        zalo = ZaloChannel(settings, core) if settings.zalo_token else None
         runner: web.AppRunner | None = None
         if settings.serves_http:
-            runner = web.AppRunner(build_web_app(telegram, settings.telegram_webhook_secret))
+            app = build_web_app(
+                telegram,
+                settings.telegram_webhook_secret,
+                zalo=zalo,
+                zalo_secret=settings.zalo_webhook_secret,
+            )
+            runner = web.AppRunner(app)
             await runner.setup()
             await web.TCPSite(runner, host, settings.http_port).start()
             log.info("web app listening on %s:%s", host, settings.http_port)
@@ -83,12 +97,16 @@ async def run_messengers(settings: Settings, *, host: str, stop: asyncio.Event) 
         try:
             if telegram is not None:
                 await telegram.start()
+            if zalo is not None:
+                await zalo.start()
             await stop.wait()
         finally:
             stop.set()
             await dispatching
             if telegram is not None:
                 await telegram.stop()
+            if zalo is not None:
+                await zalo.stop()
             if runner is not None:
                 await runner.cleanup()
 
@@ -104,7 +122,7 @@ async def run_dispatcher(settings: Settings) -> None:
     stop = asyncio.Event()
     _stop_on_signals(stop)
     async with open_database(settings) as database, open_senders(settings) as senders:
-        await Dispatcher(database, senders).run(stop)
+        await Dispatcher(database, senders, settings=dispatch_settings(settings)).run(stop)
 
 
 async def run_console(settings: Settings) -> None:

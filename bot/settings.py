@@ -13,12 +13,18 @@ from dotenv import dotenv_values
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/sotay.db"
 DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org"
+DEFAULT_ZALO_BASE_URL = "https://bot-api.zaloplatforms.com"
 DEFAULT_HTTP_PORT = 8080
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 _TELEGRAM_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 # Telegram accepts 1-256 characters A-Z, a-z, 0-9, _ and - as a webhook secret.
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+# Zalo documents its token as "<bot id>:<access key>"; it goes into the URL path, so no
+# whitespace, slash, ? or #.
+_ZALO_TOKEN = re.compile(r"^\d+:[^\s/?#]+$")
+# Zalo wants 8-256 characters (bot.zaloplatforms.com, setWebhook); the same safe alphabet.
+_ZALO_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{8,256}$")
 _DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
     "sqlite+aiosqlite": "sqlite+aiosqlite",
@@ -48,6 +54,14 @@ class Settings:
     # Telegram allows about 30 messages a second overall; a little under keeps clear of 429s.
     telegram_rate_per_second: float = 29.5
     telegram_burst: int = 1
+    # Seconds before a row claimed by a process that died is sent again.
+    outbox_claim_timeout: float = 60.0
+    zalo_token: str | None = None
+    zalo_base_url: str = DEFAULT_ZALO_BASE_URL
+    zalo_webhook_url: str | None = None
+    zalo_webhook_secret: str | None = None
+    # Zalo publishes no sending limits; 10 a second overall is a cautious guess.
+    zalo_rate_per_second: float = 10.0
 
     @classmethod
     def load(cls, environ: Mapping[str, str], env_file: Path | None = Path(".env")) -> Settings:
@@ -79,6 +93,10 @@ class Settings:
             raise SettingsError("TELEGRAM_TOKEN does not look like a bot token (digits:letters)")
         if webhook_url and token is None:
             raise SettingsError("TELEGRAM_TOKEN is required when TELEGRAM_WEBHOOK_URL is set")
+        zalo_token = _zalo_token(get("ZALO_TOKEN"))
+        zalo_webhook_url, zalo_webhook_secret = _zalo_webhook(
+            get("ZALO_WEBHOOK_URL"), get("ZALO_WEBHOOK_SECRET"), zalo_token
+        )
         port_text = get("SOTAY_HTTP_PORT")
         return cls(
             database_url=_database_url(get("SOTAY_DATABASE_URL") or DEFAULT_DATABASE_URL),
@@ -94,6 +112,16 @@ class Settings:
                 get("TELEGRAM_RATE_PER_SECOND") or "29.5", "TELEGRAM_RATE_PER_SECOND"
             ),
             telegram_burst=int(_positive(get("TELEGRAM_BURST") or "1", "TELEGRAM_BURST")),
+            zalo_token=zalo_token,
+            # Zalo's documentation writes the base URL with the "/bot" before the token.
+            zalo_base_url=(
+                _url(get("ZALO_BASE_URL"), "ZALO_BASE_URL") or DEFAULT_ZALO_BASE_URL
+            ).removesuffix("/bot"),
+            zalo_webhook_url=zalo_webhook_url,
+            zalo_webhook_secret=zalo_webhook_secret,
+            zalo_rate_per_second=_positive(
+                get("ZALO_RATE_PER_SECOND") or "10", "ZALO_RATE_PER_SECOND"
+            ),
         )
 
     @property
@@ -101,9 +129,38 @@ class Settings:
         return self.telegram_webhook_url is not None
 
     @property
+    def zalo_webhook_mode(self) -> bool:
+        return self.zalo_webhook_url is not None
+
+    @property
+    def has_messenger(self) -> bool:
+        return self.telegram_token is not None or self.zalo_token is not None
+
+    @property
     def serves_http(self) -> bool:
         """The web app runs for webhooks, or when a port was asked for (health checks)."""
-        return self.telegram_webhook_mode or self.http_port_set
+        return self.telegram_webhook_mode or self.zalo_webhook_mode or self.http_port_set
+
+
+def _zalo_token(value: str | None) -> str | None:
+    if value is not None and not _ZALO_TOKEN.match(value):
+        raise SettingsError("ZALO_TOKEN does not look like a Zalo bot token (digits:key)")
+    return value
+
+
+def _zalo_webhook(
+    url: str | None, secret: str | None, token: str | None
+) -> tuple[str | None, str | None]:
+    url = _url(url, "ZALO_WEBHOOK_URL", https=True)
+    if secret is not None and not _ZALO_WEBHOOK_SECRET.match(secret):
+        raise SettingsError(
+            "ZALO_WEBHOOK_SECRET must be 8-256 characters of A-Z, a-z, 0-9, _ and -"
+        )
+    if url and not secret:
+        raise SettingsError("ZALO_WEBHOOK_SECRET is required when ZALO_WEBHOOK_URL is set")
+    if url and token is None:
+        raise SettingsError("ZALO_TOKEN is required when ZALO_WEBHOOK_URL is set")
+    return url, secret
 
 
 def _url(value: str | None, name: str, *, https: bool = False) -> str | None:

@@ -19,6 +19,7 @@ _COMMAND_MODULES = (
     "bot.cli.ask",
     "bot.cli.content",
     "bot.cli.questions",
+    "bot.cli.broadcast",
     "bot.cli.roster",
     "bot.cli.org",
     "bot.cli.role",
