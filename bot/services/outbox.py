@@ -28,7 +28,8 @@ class Status(StrEnum):
     CANCELLED = "cancelled"
 
 
-FINAL = frozenset({Status.SENT, Status.FAILED, Status.BLOCKED, Status.SKIPPED, Status.CANCELLED})
+# In the order reports list them.
+FINAL = (Status.SENT, Status.FAILED, Status.BLOCKED, Status.SKIPPED, Status.CANCELLED)
 
 
 def to_payload(reply: Reply) -> dict[str, Any]:
