@@ -2,7 +2,7 @@
 on the router; handlers see only `bot.messages`, the services and the texts."""
 
 from bot.router import Router
-from handlers import basics, broadcast, handbook, linking, privacy, secretary
+from handlers import basics, broadcast, handbook, inbox, linking, privacy, secretary
 
 
 def build_router() -> Router:
@@ -12,5 +12,6 @@ def build_router() -> Router:
     privacy.register(router)
     secretary.register(router)
     broadcast.register(router)
+    inbox.register(router)
     handbook.register(router)
     return router

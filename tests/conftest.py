@@ -20,6 +20,9 @@ from bot.services.handbook import HandbookIndex, load_index
 from bot.settings import Settings
 from handlers import build_router
 
+# Fixtures shared by several test modules.
+pytest_plugins = ["tests.secretaries_harness"]
+
 TEST_DATABASE_URL = os.environ.get("SOTAY_TEST_DATABASE_URL")
 
 

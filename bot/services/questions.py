@@ -9,8 +9,9 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import CommitteeQuestion, HandbookQuery
+from bot.models import CommitteeQuestion, HandbookQuery, Organisation
 from bot.services.handbook import SearchResult
+from bot.services.permissions import Grant, Role
 
 
 class QuestionService:
@@ -71,3 +72,33 @@ class QuestionService:
             .order_by(HandbookQuery.asked_at)
         )
         return list(rows)
+
+    async def inbox(
+        self, grants: list[Grant], limit: int = 10
+    ) -> list[tuple[CommitteeQuestion, str]]:
+        """Unanswered questions from the units the grants cover, oldest first, with the
+        asker's unit name."""
+        query = (
+            select(CommitteeQuestion, Organisation.name)
+            .join(Organisation, Organisation.id == CommitteeQuestion.organisation_id)
+            .where(CommitteeQuestion.answer.is_(None))
+            .order_by(CommitteeQuestion.asked_at, CommitteeQuestion.id)
+            .limit(limit)
+        )
+        if not any(g.role is Role.ADMIN for g in grants):
+            paths = [g.path for g in grants if g.path]
+            if not paths:
+                return []
+            query = query.where(or_(*(Organisation.path.startswith(p) for p in paths)))
+        return [(question, unit) for question, unit in await self._session.execute(query)]
+
+    async def question(self, question_id: int) -> CommitteeQuestion | None:
+        return await self._session.get(CommitteeQuestion, question_id)
+
+    async def answer(self, question_id: int, answer: str, member_id: int) -> CommitteeQuestion:
+        question = await self._session.get(CommitteeQuestion, question_id)
+        if question is None:
+            raise LookupError(f"no question {question_id}")
+        question.answer, question.answered_by = answer, member_id
+        question.answered_at = self._clock()
+        return question
