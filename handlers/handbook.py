@@ -53,7 +53,7 @@ def _topics(ctx: Context, result: SearchResult) -> list[Entry]:
     assert result.entry is not None
     topics = list(result.suggestions)
     for entry in ctx.services.handbook.related(result.entry, 3):
-        if entry.id != result.entry.id and entry not in topics:
+        if entry not in topics:
             topics.append(entry)
     return topics
 
@@ -83,8 +83,7 @@ async def show_entry(ctx: Context) -> list[Reply]:
     entry = handbook.get(ctx.button_payload)
     if entry is None:
         return [Reply(text("fallback.stale_button"))]
-    related = [e for e in handbook.related(entry, 3) if e.id != entry.id]
-    return [Reply(_answer_text(entry), buttons=_topic_rows(related))]
+    return [Reply(_answer_text(entry), buttons=_topic_rows(handbook.related(entry, 3)))]
 
 
 @handbook_access

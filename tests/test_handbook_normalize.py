@@ -62,6 +62,8 @@ def test_decomposed_input_equals_composed() -> None:
         ("phis", "phí"),
         ("vieen", "viên"),
         ("dduowcj", "được"),
+        ("mucws", "mức"),
+        ("duocwj", "dược"),
         ("nguwowif", "người"),
         ("khoong", "không"),
         ("thangs", "tháng"),

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from bot.cli.errors import CliError
 from bot.services.handbook import (
-    Abbreviations,
     ContentError,
     HandbookIndex,
     SearchResult,
@@ -30,7 +29,7 @@ def _load(handbook: Path, abbreviations: Path) -> HandbookIndex:
         raise CliError(
             f"the handbook has {len(exc.problems)} problem(s); run `sotay content check`"
         ) from None
-    return HandbookIndex.build(entries, Abbreviations.from_mapping(mapping))
+    return HandbookIndex.build(entries, mapping)
 
 
 def _as_text(result: SearchResult) -> str:

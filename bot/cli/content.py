@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bot.services.handbook import check_entries, load_entries
-from bot.services.handbook.normalize import check_abbreviations
+from bot.services.handbook import check_abbreviations, check_entries, load_entries
 from content import ABBREVIATIONS_FILE, HANDBOOK_DIR
 
 

@@ -138,6 +138,13 @@ def _decode_telex(token: str) -> str | None:
         token = token[: tone_at[0]] + token[tone_at[0] + 1 :]
     if token.startswith("dd"):
         token = "đ" + token[2:]
+    # Like the tone key, "w" may come after the final consonant ("mucws" → "mức"): move it
+    # back to the vowels it modifies.
+    late = token.find("w")
+    if late > 0 and token[late - 1] not in "aeiouy":
+        vowels = [i for i, ch in enumerate(token[:late]) if ch in "aeiouy"]
+        if vowels:
+            token = token[: vowels[-1] + 1] + "w" + token[vowels[-1] + 1 : late] + token[late + 1 :]
     for typed, letter in _TELEX_MODIFIERS:
         token = token.replace(typed, letter)
     return with_tone(token, tone)
