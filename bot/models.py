@@ -284,3 +284,59 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     message_id: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(String(200))
+
+
+class Meeting(Base):
+    """A chi bộ meeting or training session of one unit: one-off (`starts_at`) or recurring
+    (`recurrence`, see bot/services/meetings/recurrence.py)."""
+
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # regular, themed, training, other
+    title: Mapped[str] = mapped_column(String(200))
+    place: Mapped[str] = mapped_column(String(300))
+    agenda: Mapped[str | None] = mapped_column(String(2000))
+    document: Mapped[str | None] = mapped_column(String(500))
+    starts_at: Mapped[datetime | None]
+    recurrence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Minutes before each occurrence at which members are reminded.
+    reminder_offsets: Mapped[list[int]] = mapped_column(JSON, default=list)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    cancelled_at: Mapped[datetime | None]
+
+
+class MeetingReminder(Base):
+    """One reminder of one occurrence, due at a moment: the scheduler sends it once."""
+
+    __tablename__ = "meeting_reminders"
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "occurrence_at", "offset_minutes"),
+        Index("ix_meeting_reminders_status_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"))
+    occurrence_at: Mapped[datetime]
+    offset_minutes: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # sent, skipped
+    handled_at: Mapped[datetime | None]
+
+
+class MeetingResponse(Base):
+    """A member's answer to a meeting reminder, and whether they attended."""
+
+    __tablename__ = "meeting_responses"
+    __table_args__ = (UniqueConstraint("meeting_id", "occurrence_at", "member_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    occurrence_at: Mapped[datetime]
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    answer: Mapped[str | None] = mapped_column(String(16))  # attend, absent
+    reason: Mapped[str | None] = mapped_column(String(500))
+    answered_at: Mapped[datetime | None]
+    attended: Mapped[bool | None] = mapped_column(Boolean)

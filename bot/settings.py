@@ -56,6 +56,8 @@ class Settings:
     telegram_burst: int = 1
     # Seconds before a row claimed by a process that died is sent again.
     outbox_claim_timeout: float = 60.0
+    # A reminder missed while the bot was down is still sent this many hours late.
+    reminder_grace_hours: float = 6.0
     zalo_token: str | None = None
     zalo_base_url: str = DEFAULT_ZALO_BASE_URL
     zalo_webhook_url: str | None = None
@@ -112,6 +114,12 @@ class Settings:
                 get("TELEGRAM_RATE_PER_SECOND") or "29.5", "TELEGRAM_RATE_PER_SECOND"
             ),
             telegram_burst=int(_positive(get("TELEGRAM_BURST") or "1", "TELEGRAM_BURST")),
+            outbox_claim_timeout=_positive(
+                get("SOTAY_OUTBOX_CLAIM_TIMEOUT") or "60", "SOTAY_OUTBOX_CLAIM_TIMEOUT"
+            ),
+            reminder_grace_hours=_positive(
+                get("SOTAY_REMINDER_GRACE_HOURS") or "6", "SOTAY_REMINDER_GRACE_HOURS"
+            ),
             zalo_token=zalo_token,
             # Zalo's documentation writes the base URL with the "/bot" before the token.
             zalo_base_url=(

@@ -2,7 +2,16 @@
 on the router; handlers see only `bot.messages`, the services and the texts."""
 
 from bot.router import Router
-from handlers import basics, broadcast, handbook, inbox, linking, privacy, secretary
+from handlers import (
+    basics,
+    broadcast,
+    handbook,
+    inbox,
+    linking,
+    meetings,
+    privacy,
+    secretary,
+)
 
 
 def build_router() -> Router:
@@ -13,5 +22,6 @@ def build_router() -> Router:
     secretary.register(router)
     broadcast.register(router)
     inbox.register(router)
+    meetings.register(router)
     handbook.register(router)
     return router

@@ -70,3 +70,71 @@ def test_environment_wins_over_env_file(tmp_path: Path) -> None:
 def test_env_example_is_valid(project_root: Path) -> None:
     settings = Settings.load({}, project_root / ".env.example")
     assert settings.telegram_token is None
+
+
+ZALO_TOKEN = "1459232241454765289:AbcDEF-ghi_jkl"
+
+
+def test_zalo_settings() -> None:
+    settings = Settings.from_mapping(
+        {
+            "ZALO_TOKEN": ZALO_TOKEN,
+            "ZALO_BASE_URL": "https://bot-api.zaloplatforms.com/bot",
+            "ZALO_WEBHOOK_URL": "https://bot.example.vn/zalo/webhook",
+            "ZALO_WEBHOOK_SECRET": "8chars-ok",
+            "ZALO_RATE_PER_SECOND": "2.5",
+        }
+    )
+    assert settings.zalo_token == ZALO_TOKEN
+    assert settings.zalo_base_url == "https://bot-api.zaloplatforms.com"
+    assert settings.zalo_webhook_mode and settings.serves_http and settings.has_messenger
+    assert not settings.telegram_webhook_mode
+    assert settings.zalo_rate_per_second == 2.5
+    defaults = Settings.from_mapping({"ZALO_TOKEN": ZALO_TOKEN})
+    assert defaults.zalo_base_url == "https://bot-api.zaloplatforms.com"
+    assert defaults.zalo_rate_per_second == 10.0
+    assert defaults.has_messenger and not defaults.serves_http
+    assert not Settings.from_mapping({}).has_messenger
+
+
+@pytest.mark.parametrize(
+    ("values", "named"),
+    [
+        ({"ZALO_TOKEN": "no colon"}, "ZALO_TOKEN"),
+        ({"ZALO_TOKEN": "123:a/b"}, "ZALO_TOKEN"),
+        ({"ZALO_BASE_URL": "ftp://x"}, "ZALO_BASE_URL"),
+        ({"ZALO_WEBHOOK_URL": "http://insecure.example.vn"}, "ZALO_WEBHOOK_URL"),
+        (
+            {"ZALO_TOKEN": ZALO_TOKEN, "ZALO_WEBHOOK_URL": "https://bot.example.vn/zalo/webhook"},
+            "ZALO_WEBHOOK_SECRET",
+        ),
+        (
+            {
+                "ZALO_WEBHOOK_URL": "https://bot.example.vn/zalo/webhook",
+                "ZALO_WEBHOOK_SECRET": "long-enough",
+            },
+            "ZALO_TOKEN",
+        ),
+        ({"ZALO_WEBHOOK_SECRET": "short"}, "ZALO_WEBHOOK_SECRET"),
+        ({"ZALO_WEBHOOK_SECRET": "x" * 257}, "ZALO_WEBHOOK_SECRET"),
+        ({"ZALO_WEBHOOK_SECRET": "has spaces in it"}, "ZALO_WEBHOOK_SECRET"),
+        ({"ZALO_RATE_PER_SECOND": "0"}, "ZALO_RATE_PER_SECOND"),
+        ({"ZALO_RATE_PER_SECOND": "fast"}, "ZALO_RATE_PER_SECOND"),
+    ],
+)
+def test_bad_zalo_settings_name_the_variable(values: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError, match=named):
+        Settings.from_mapping(values)
+
+
+def test_outbox_and_reminder_settings() -> None:
+    settings = Settings.from_mapping(
+        {"SOTAY_OUTBOX_CLAIM_TIMEOUT": "5", "SOTAY_REMINDER_GRACE_HOURS": "2.5"}
+    )
+    assert settings.outbox_claim_timeout == 5.0
+    assert settings.reminder_grace_hours == 2.5
+    assert Settings.from_mapping({}).reminder_grace_hours == 6.0
+    with pytest.raises(SettingsError, match="SOTAY_OUTBOX_CLAIM_TIMEOUT"):
+        Settings.from_mapping({"SOTAY_OUTBOX_CLAIM_TIMEOUT": "-1"})
+    with pytest.raises(SettingsError, match="TELEGRAM_RATE_PER_SECOND"):
+        Settings.from_mapping({"TELEGRAM_RATE_PER_SECOND": "fast"})

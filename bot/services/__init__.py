@@ -17,6 +17,7 @@ from bot.services.codes import CodeService
 from bot.services.conversations import ConversationService
 from bot.services.handbook import HandbookIndex
 from bot.services.linking import LinkingService
+from bot.services.meetings.calendar import MeetingService
 from bot.services.outbox import OutboxService
 from bot.services.permissions import PermissionService
 from bot.services.questions import QuestionService
@@ -49,6 +50,7 @@ class Services:
     adoption: AdoptionService
     outbox: OutboxService
     broadcasts: BroadcastService
+    meetings: MeetingService
 
     @classmethod
     def for_session(cls, session: AsyncSession, shared: Shared) -> Services:
@@ -68,4 +70,5 @@ class Services:
             adoption=AdoptionService(session),
             outbox=outbox,
             broadcasts=BroadcastService(session, outbox, audit, shared.clock),
+            meetings=MeetingService(session, outbox, audit, shared.clock, shared.settings.timezone),
         )

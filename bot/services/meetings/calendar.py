@@ -1,0 +1,300 @@
+"""Meetings as data: each occurrence's reminders are rows, planned ahead and sent once by
+the scheduler (jobs/reminders.py) through the outbox; members answer attend or absent."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.messages import Button, Reply
+from bot.models import Meeting, MeetingReminder, MeetingResponse, Member, Organisation
+from bot.services.audit import AuditService
+from bot.services.meetings.recurrence import Recurrence, occurrences
+from bot.services.meetings.when import format_when
+from bot.services.outbox import OutboxService
+from bot.texts import text
+
+log = logging.getLogger(__name__)
+
+DEFAULT_OFFSETS = (3 * 24 * 60, 120)  # three days and two hours before
+# Reminders are planned this far ahead; the scheduler extends recurring meetings as it runs.
+HORIZON = timedelta(days=45)
+KINDS = ("regular", "themed", "training", "other")
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    meeting: Meeting
+    at: datetime
+
+
+def rsvp_data(meeting_id: int, occurrence: datetime, answer: str) -> str:
+    """Button data for an answer; the occurrence as epoch seconds keeps it under 64 bytes."""
+    return f"rsvp:{meeting_id}:{int(occurrence.timestamp())}:{answer}"
+
+
+class MeetingService:
+    def __init__(
+        self,
+        session: AsyncSession,
+        outbox: OutboxService,
+        audit: AuditService,
+        clock: Callable[[], datetime],
+        timezone: ZoneInfo,
+    ) -> None:
+        self._session = session
+        self._outbox = outbox
+        self._audit = audit
+        self._clock = clock
+        self._tz = timezone
+
+    def occurrences(self, meeting: Meeting, start: datetime, end: datetime) -> list[datetime]:
+        if meeting.cancelled_at is not None:
+            return []
+        if meeting.recurrence is not None:
+            rule = Recurrence.from_dict(meeting.recurrence)
+            return occurrences(rule, start=start, end=end, tz=self._tz)
+        at = meeting.starts_at
+        return [at] if at is not None and start <= at < end else []
+
+    async def create(
+        self,
+        unit_id: int,
+        *,
+        kind: str,
+        title: str,
+        place: str,
+        actor: str,
+        agenda: str | None = None,
+        starts_at: datetime | None = None,
+        recurrence: Recurrence | None = None,
+        offsets: Sequence[int] = DEFAULT_OFFSETS,
+    ) -> Meeting:
+        if (starts_at is None) == (recurrence is None):
+            raise ValueError("a meeting is either one-off or recurring")
+        if kind not in KINDS:
+            raise ValueError(f"unknown kind {kind!r}")
+        meeting = Meeting(
+            organisation_id=unit_id,
+            kind=kind,
+            title=title,
+            place=place,
+            agenda=agenda,
+            starts_at=starts_at,
+            recurrence=None if recurrence is None else recurrence.to_dict(),
+            reminder_offsets=list(offsets),
+            created_by=actor,
+            created_at=self._clock(),
+        )
+        self._session.add(meeting)
+        await self._session.flush()
+        await self.plan(meeting)
+        await self._audit.record(actor, "meeting.create", f"meeting:{meeting.id}", unit=unit_id)
+        return meeting
+
+    async def plan(self, meeting: Meeting) -> int:
+        """Adds the reminder rows of the coming occurrences that are not planned yet; a
+        reminder already due when it is planned is not created (the meeting is new)."""
+        now = self._clock()
+        existing = set(
+            (
+                await self._session.execute(
+                    select(MeetingReminder.occurrence_at, MeetingReminder.offset_minutes).where(
+                        MeetingReminder.meeting_id == meeting.id
+                    )
+                )
+            ).all()
+        )
+        added = 0
+        for occurrence in self.occurrences(meeting, now, now + HORIZON):
+            for offset in meeting.reminder_offsets:
+                due = occurrence - timedelta(minutes=offset)
+                if due <= now or (occurrence, offset) in existing:
+                    continue
+                self._session.add(
+                    MeetingReminder(
+                        meeting_id=meeting.id,
+                        occurrence_at=occurrence,
+                        offset_minutes=offset,
+                        due_at=due,
+                        status="pending",
+                    )
+                )
+                added += 1
+        return added
+
+    async def plan_all(self) -> int:
+        """Extends every recurring meeting's reminders to the horizon."""
+        meetings = await self._session.scalars(
+            select(Meeting).where(Meeting.cancelled_at.is_(None), Meeting.recurrence.is_not(None))
+        )
+        return sum([await self.plan(meeting) for meeting in meetings])
+
+    async def next_due(self) -> datetime | None:
+        return await self._session.scalar(
+            select(func.min(MeetingReminder.due_at)).where(MeetingReminder.status == "pending")
+        )
+
+    async def due(self, now: datetime) -> list[int]:
+        rows = await self._session.scalars(
+            select(MeetingReminder.id)
+            .where(MeetingReminder.status == "pending", MeetingReminder.due_at <= now)
+            .order_by(MeetingReminder.due_at)
+        )
+        return list(rows)
+
+    async def send_reminder(self, reminder_id: int, grace: timedelta) -> bool:
+        """Sends one due reminder to the unit's members, or skips it when it is later than
+        the grace period allows; either way it is marked, in the same transaction, so it is
+        never sent twice. True if it was sent."""
+        now = self._clock()
+        reminder = await self._session.get(MeetingReminder, reminder_id, with_for_update=True)
+        if reminder is None or reminder.status != "pending":
+            return False
+        meeting = await self._session.get(Meeting, reminder.meeting_id)
+        assert meeting is not None
+        reminder.handled_at = now
+        late = now - reminder.due_at
+        if meeting.cancelled_at is not None or late > grace:
+            reminder.status = "skipped"
+            if meeting.cancelled_at is None:
+                log.warning(
+                    "reminder %d of meeting %d skipped: %s late, beyond the grace period",
+                    reminder.id,
+                    meeting.id,
+                    late,
+                )
+            return False
+        reminder.status = "sent"
+        await self._outbox.enqueue_members(
+            await self.unit_members(meeting.organisation_id),
+            self.reminder_reply(meeting, reminder.occurrence_at),
+            kind="reminder",
+            now=now,
+        )
+        return True
+
+    def title(self, meeting: Meeting) -> str:
+        return meeting.title or text(f"meetings.kind_{meeting.kind}")
+
+    def reminder_reply(self, meeting: Meeting, occurrence: datetime) -> Reply:
+        agenda = text("meetings.agenda_line", agenda=meeting.agenda) if meeting.agenda else ""
+        body = text(
+            "meetings.reminder",
+            title=self.title(meeting),
+            when=format_when(occurrence, self._tz),
+            place=meeting.place,
+            agenda=agenda,
+        )
+        buttons = (
+            (
+                Button(text("meetings.button_attend"), rsvp_data(meeting.id, occurrence, "a")),
+                Button(text("meetings.button_absent"), rsvp_data(meeting.id, occurrence, "v")),
+            ),
+        )
+        return Reply(body, buttons=buttons)
+
+    async def unit_members(self, unit_id: int) -> list[int]:
+        rows = await self._session.scalars(
+            select(Member.id).where(Member.organisation_id == unit_id, Member.active.is_(True))
+        )
+        return list(rows)
+
+    async def meeting(self, meeting_id: int) -> Meeting | None:
+        return await self._session.get(Meeting, meeting_id)
+
+    async def respond(
+        self,
+        meeting_id: int,
+        occurrence: datetime,
+        member_id: int,
+        answer: str,
+        reason: str | None = None,
+    ) -> None:
+        """Records the member's answer; answering again replaces it, so it counts once."""
+        response = await self._session.scalar(
+            select(MeetingResponse).where(
+                MeetingResponse.meeting_id == meeting_id,
+                MeetingResponse.occurrence_at == occurrence,
+                MeetingResponse.member_id == member_id,
+            )
+        )
+        if response is None:
+            response = MeetingResponse(
+                meeting_id=meeting_id, occurrence_at=occurrence, member_id=member_id
+            )
+            self._session.add(response)
+        response.answer, response.reason, response.answered_at = answer, reason, self._clock()
+
+    async def responses(self, meeting_id: int, occurrence: datetime) -> list[MeetingResponse]:
+        rows = await self._session.scalars(
+            select(MeetingResponse).where(
+                MeetingResponse.meeting_id == meeting_id,
+                MeetingResponse.occurrence_at == occurrence,
+            )
+        )
+        return list(rows)
+
+    async def cancel(self, meeting_id: int, *, actor: str, reason: str | None = None) -> int:
+        """Cancels the meeting; members already reminded of a coming occurrence are told.
+        Returns how many cancellation notices were queued."""
+        meeting = await self._session.get(Meeting, meeting_id)
+        if meeting is None or meeting.cancelled_at is not None:
+            return 0
+        now = self._clock()
+        meeting.cancelled_at = now
+        reminded = await self._session.scalars(
+            select(MeetingReminder.occurrence_at)
+            .where(
+                MeetingReminder.meeting_id == meeting_id,
+                MeetingReminder.status == "sent",
+                MeetingReminder.occurrence_at > now,
+            )
+            .distinct()
+        )
+        await self._session.execute(
+            update(MeetingReminder)
+            .where(MeetingReminder.meeting_id == meeting_id, MeetingReminder.status == "pending")
+            .values(status="skipped", handled_at=now)
+        )
+        notices = 0
+        members = await self.unit_members(meeting.organisation_id)
+        for occurrence in reminded:
+            notice = text(
+                "meetings.cancelled_notice",
+                title=self.title(meeting),
+                when=format_when(occurrence, self._tz),
+                reason=f" Lý do: {reason}" if reason else "",
+            )
+            counts = await self._outbox.enqueue_members(
+                members, Reply(notice), kind="meeting_change", now=now
+            )
+            notices += sum(counts.values())
+        await self._audit.record(actor, "meeting.cancel", f"meeting:{meeting_id}")
+        return notices
+
+    async def upcoming(self, unit_id: int, days: int) -> list[Occurrence]:
+        now = self._clock()
+        meetings = await self._session.scalars(
+            select(Meeting).where(
+                Meeting.organisation_id == unit_id, Meeting.cancelled_at.is_(None)
+            )
+        )
+        found = [
+            Occurrence(meeting, at)
+            for meeting in meetings
+            for at in self.occurrences(meeting, now, now + timedelta(days=days))
+        ]
+        return sorted(found, key=lambda o: o.at)
+
+    async def unit_name(self, unit_id: int) -> str:
+        return (
+            await self._session.scalar(select(Organisation.name).where(Organisation.id == unit_id))
+            or ""
+        )

@@ -1,0 +1,105 @@
+"""Meetings in chat: answering a reminder (attend, or absent with a reason) and /lichhop,
+the coming meetings of the member's chi bộ."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.messages import Reply
+from bot.router import Context, Router
+from bot.services.meetings.when import format_when
+from bot.texts import text
+from handlers.guards import members_only
+
+REASON_FLOW = "rsvp"
+UPCOMING_DAYS = 60
+MAX_REASON_CHARS = 300
+
+
+def _parse(payload: str) -> tuple[int, datetime, str] | None:
+    """ "12:1764500000:a" → meeting 12, its occurrence, the answer."""
+    parts = payload.split(":")
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+        return None
+    if parts[2] not in ("a", "v"):
+        return None
+    return int(parts[0]), datetime.fromtimestamp(int(parts[1]), UTC), parts[2]
+
+
+@members_only
+async def answer(ctx: Context) -> list[Reply]:
+    parsed = _parse(ctx.button_payload)
+    if parsed is None:
+        return [Reply(text("fallback.stale_button"))]
+    meeting_id, occurrence, choice = parsed
+    meetings = ctx.services.meetings
+    meeting = await meetings.meeting(meeting_id)
+    member = ctx.account.member
+    assert member is not None
+    if meeting is None or meeting.cancelled_at is not None:
+        return [Reply(text("meetings.meeting_gone"))]
+    if meeting.organisation_id != member.organisation_id:
+        return [Reply(text("meetings.not_your_meeting"))]
+    when = format_when(occurrence, ctx.services.settings.timezone)
+    if choice == "a":
+        await meetings.respond(meeting_id, occurrence, member.id, "attend")
+        return [Reply(text("meetings.attend_recorded", title=meetings.title(meeting), when=when))]
+    await ctx.services.conversations.start(
+        ctx.account.id,
+        REASON_FLOW,
+        "reason",
+        {"meeting": meeting_id, "at": int(occurrence.timestamp())},
+    )
+    return [Reply(text("meetings.ask_reason"))]
+
+
+async def reason_step(ctx: Context) -> list[Reply]:
+    assert ctx.state is not None
+    reason = (ctx.incoming.text or "").strip()[:MAX_REASON_CHARS]
+    if not reason:
+        return [Reply(text("meetings.ask_reason"))]
+    member = ctx.account.member
+    meetings = ctx.services.meetings
+    meeting = await meetings.meeting(int(ctx.state.data["meeting"]))
+    await ctx.services.conversations.clear(ctx.account.id)
+    if member is None or meeting is None or meeting.organisation_id != member.organisation_id:
+        return [Reply(text("meetings.not_your_meeting"))]
+    occurrence = datetime.fromtimestamp(int(ctx.state.data["at"]), UTC)
+    await meetings.respond(meeting.id, occurrence, member.id, "absent", reason)
+    when = format_when(occurrence, ctx.services.settings.timezone)
+    return [
+        Reply(
+            text(
+                "meetings.absent_recorded", title=meetings.title(meeting), when=when, reason=reason
+            )
+        )
+    ]
+
+
+@members_only
+async def upcoming(ctx: Context) -> list[Reply]:
+    member = ctx.account.member
+    assert member is not None
+    meetings = ctx.services.meetings
+    found = await meetings.upcoming(member.organisation_id, UPCOMING_DAYS)
+    unit = member.organisation_name
+    if not found:
+        return [Reply(text("meetings.upcoming_none", unit=unit, days=UPCOMING_DAYS))]
+    timezone = ctx.services.settings.timezone
+    lines = [text("meetings.upcoming_title", unit=unit)]
+    lines += [
+        text(
+            "meetings.upcoming_line",
+            when=format_when(o.at, timezone),
+            title=meetings.title(o.meeting),
+            place=o.meeting.place,
+        )
+        for o in found
+    ]
+    return [Reply("\n".join(lines))]
+
+
+def register(router: Router) -> None:
+    router.button("rsvp")(answer)
+    router.flow(REASON_FLOW)(reason_step)
+    router.command("lichhop")(upcoming)
