@@ -26,6 +26,7 @@ from bot.services.handbook import load_index
 from bot.settings import Settings
 from handlers import build_router
 from jobs.dispatcher import Dispatcher, DispatchSettings
+from jobs.reminders import ReminderScheduler
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,9 @@ async def run_messengers(settings: Settings, *, host: str, stop: asyncio.Event) 
             await web.TCPSite(runner, host, settings.http_port).start()
             log.info("web app listening on %s:%s", host, settings.http_port)
         dispatching = asyncio.create_task(dispatcher.run(stop))
+        reminders = ReminderScheduler(database, settings, notify_outbox=dispatcher.wake)
         try:
+            await reminders.start()
             if telegram is not None:
                 await telegram.start()
             if zalo is not None:
@@ -102,6 +105,7 @@ async def run_messengers(settings: Settings, *, host: str, stop: asyncio.Event) 
             await stop.wait()
         finally:
             stop.set()
+            reminders.stop()
             await dispatching
             if telegram is not None:
                 await telegram.stop()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import TextIO
 
+from bot.channels.choices import numbered
 from bot.chat import ChannelTraits, ChatCore
 from bot.messages import Channel, Incoming, Reply
 from bot.texts import text
@@ -14,12 +15,11 @@ CONSOLE_TRAITS = ChannelTraits(has_buttons=False, text_limit=4096)
 CONSOLE_USER = "demo"
 
 
-def render(reply: Reply) -> str:
+def render(reply: Reply, choices: list[str]) -> str:
     lines = [reply.text]
-    buttons = reply.flat_buttons
-    if buttons:
+    if choices:
         lines.append("")
-        lines.extend(f"  {number}. {button.label}" for number, button in enumerate(buttons, 1))
+        lines.extend(f"  {choice}" for choice in choices)
     if reply.document is not None:
         lines += [
             "",
@@ -37,8 +37,8 @@ class ConsoleChat:
 
     async def _send(self, message: str) -> None:
         incoming = Incoming(Channel.CONSOLE, CONSOLE_USER, CONSOLE_USER, text=message)
-        for reply in await self._core.handle(incoming, CONSOLE_TRAITS):
-            self._stdout.write(f"\n{render(reply)}\n")
+        for reply, choices in numbered(await self._core.handle(incoming, CONSOLE_TRAITS)):
+            self._stdout.write(f"\n{render(reply, choices)}\n")
         self._stdout.flush()
 
     async def run(self) -> None:

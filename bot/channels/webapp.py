@@ -6,16 +6,24 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
 from bot.channels.telegram import TelegramChannel
+from bot.channels.zalo import ZaloChannel
 
 log = logging.getLogger(__name__)
 
 TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
 TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ZALO_WEBHOOK_PATH = "/zalo/webhook"
+ZALO_SECRET_HEADER = "X-Bot-Api-Secret-Token"
 MAX_WEBHOOK_BYTES = 1024 * 1024
+
+# Takes a decoded JSON object; raises ValueError when it is not the messenger's update.
+Feed = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 def _secret_matches(request: web.Request, header: str, secret: str) -> bool:
@@ -23,31 +31,55 @@ def _secret_matches(request: web.Request, header: str, secret: str) -> bool:
     return hmac.compare_digest(given.encode(), secret.encode())
 
 
+def _webhook(messenger: str, header: str, secret: str, feed: Feed) -> web.Handler:
+    async def handle(request: web.Request) -> web.Response:
+        if not _secret_matches(request, header, secret):
+            log.warning("%s webhook: refused a call with a missing or wrong secret", messenger)
+            return web.Response(status=403, text="forbidden")
+        try:
+            data = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return web.Response(status=400, text="malformed JSON")
+        try:
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+            await feed(data)
+        except ValueError:
+            return web.Response(status=400, text=f"not a {messenger} update")
+        return web.Response(text="ok")
+
+    return handle
+
+
+def _telegram_feed(telegram: TelegramChannel) -> Feed:
+    async def feed(data: dict[str, Any]) -> None:
+        if not isinstance(data.get("update_id"), int):
+            raise ValueError("no update_id")
+        await telegram.feed_webhook(data)
+
+    return feed
+
+
 async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def build_web_app(telegram: TelegramChannel | None, telegram_secret: str | None) -> web.Application:
+def build_web_app(
+    telegram: TelegramChannel | None,
+    telegram_secret: str | None,
+    *,
+    zalo: ZaloChannel | None = None,
+    zalo_secret: str | None = None,
+) -> web.Application:
+    """Routes a webhook for each messenger given with its secret."""
     app = web.Application(client_max_size=MAX_WEBHOOK_BYTES)
     app.router.add_get("/healthz", healthz)
     if telegram is not None and telegram_secret is not None:
-        secret = telegram_secret
-
-        async def telegram_webhook(request: web.Request) -> web.Response:
-            if not _secret_matches(request, TELEGRAM_SECRET_HEADER, secret):
-                log.warning("Telegram webhook: refused a call with a missing or wrong secret")
-                return web.Response(status=403, text="forbidden")
-            try:
-                data = await request.json()
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                return web.Response(status=400, text="malformed JSON")
-            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-                return web.Response(status=400, text="not a Telegram update")
-            try:
-                await telegram.feed_webhook(data)
-            except ValueError:
-                return web.Response(status=400, text="not a Telegram update")
-            return web.Response(text="ok")
-
-        app.router.add_post(TELEGRAM_WEBHOOK_PATH, telegram_webhook)
+        handler = _webhook(
+            "Telegram", TELEGRAM_SECRET_HEADER, telegram_secret, _telegram_feed(telegram)
+        )
+        app.router.add_post(TELEGRAM_WEBHOOK_PATH, handler)
+    if zalo is not None and zalo_secret is not None:
+        handler = _webhook("Zalo", ZALO_SECRET_HEADER, zalo_secret, zalo.feed_webhook)
+        app.router.add_post(ZALO_WEBHOOK_PATH, handler)
     return app

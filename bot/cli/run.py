@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 def _run(args: argparse.Namespace) -> int:
     settings = load_settings()
     try:
-        if settings.telegram_token is None and not settings.serves_http:
+        if not settings.has_messenger and not settings.serves_http:
             log.info("no messenger token is set: starting the console chat")
             asyncio.run(run_console(settings))
         else:
@@ -39,8 +39,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run_parser = subparsers.add_parser(
         "run",
         help="run the bot on every messenger that has a token (the console chat if none has)",
-        description="Run the bot: Telegram (polling, or webhook when TELEGRAM_WEBHOOK_URL is "
-        "set) and the web app; with no messenger token, the console chat.",
+        description="Run the bot: Telegram and Zalo, each polling or, when its webhook URL "
+        "is set, on the web app's webhook; with no messenger token, the console chat.",
     )
     run_parser.add_argument(
         "--host",
