@@ -17,9 +17,10 @@ from bot.channels.console import ConsoleChat
 from bot.channels.delivery import RateLimits, Sender
 from bot.channels.telegram import TelegramChannel, TelegramSender
 from bot.channels.webapp import build_web_app
-from bot.channels.zalo import ZaloChannel
+from bot.channels.zalo import ZaloChannel, ZaloSender
 from bot.chat import ChatCore
 from bot.db import Database
+from bot.messages import Channel
 from bot.migrate import current_revision, head_revision
 from bot.services import Shared
 from bot.services.handbook import load_index
@@ -49,18 +50,21 @@ async def open_database(settings: Settings) -> AsyncIterator[Database]:
 @asynccontextmanager
 async def open_senders(settings: Settings) -> AsyncIterator[dict[str, Sender]]:
     """A sender per messenger that has a token, for the outbox dispatcher."""
-    senders: dict[str, Sender] = {}
-    telegram: TelegramSender | None = None
+    senders: dict[str, TelegramSender | ZaloSender] = {}
     if settings.telegram_token:
         limits = RateLimits(settings.telegram_rate_per_second, settings.telegram_burst, 1.0)
-        telegram = TelegramSender(settings, limits=limits)
-        await telegram.start()
-        senders[telegram.channel] = telegram
+        senders[Channel.TELEGRAM] = TelegramSender(settings, limits=limits)
+    if settings.zalo_token:
+        senders[Channel.ZALO] = ZaloSender(settings)
+    started = []
     try:
-        yield senders
+        for sender in senders.values():
+            await sender.start()
+            started.append(sender)
+        yield dict(senders)
     finally:
-        if telegram is not None:
-            await telegram.stop()
+        for sender in started:
+            await sender.stop()
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:

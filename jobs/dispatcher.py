@@ -25,6 +25,7 @@ from bot.db import Database
 from bot.models import utcnow
 from bot.services.audit import AuditService
 from bot.services.broadcasts import BroadcastService
+from bot.services.conversations import ConversationService
 from bot.services.outbox import Claimed, OutboxService, Status, from_payload
 from jobs.pacing import Pacer
 
@@ -102,7 +103,11 @@ class Dispatcher:
             log.exception("dispatcher: unexpected error sending row %d", row.id)
             await self._failed(row, TransientError("unexpected error"))
         else:
+            choices = [data for line in row.payload["buttons"] for _, data in line]
             await self._settle(row, Status.SENT, message_id=message_id)
+            if sender.numbered_choices and choices and row.account_id is not None:
+                async with self._database.session() as session, session.begin():
+                    await ConversationService(session).set_choices(row.account_id, choices)
 
     async def _failed(self, row: Claimed, error: DeliveryError) -> None:
         now = self._clock()

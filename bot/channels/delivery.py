@@ -58,6 +58,9 @@ class RateLimits:
 class Sender(Protocol):
     channel: Channel
     limits: RateLimits
+    # True where buttons are shown as a numbered list: the dispatcher then stores the
+    # choices for the account, so that a digit typed later picks one.
+    numbered_choices: bool
 
     async def deliver(self, chat_id: str, reply: Reply) -> str:
         """Send the reply (split to the messenger's length limit); return the id of the

@@ -220,6 +220,7 @@ class TelegramSender:
     dispatcher paces sends itself and must see every 429."""
 
     channel = Channel.TELEGRAM
+    numbered_choices = False
 
     def __init__(self, settings: Settings, *, limits: RateLimits, connections: int = 32) -> None:
         if settings.telegram_token is None:

@@ -351,6 +351,7 @@ class ZaloSender:
     """Delivers outbox messages through its own HTTP session; the dispatcher paces them."""
 
     channel = Channel.ZALO
+    numbered_choices = True
 
     def __init__(self, settings: Settings) -> None:
         if settings.zalo_token is None:
@@ -367,7 +368,7 @@ class ZaloSender:
         await self._api.close()
 
     async def deliver(self, chat_id: str, reply: Reply) -> str:
-        # Choices are numbered from 1 as in a reply; the dispatcher must store them for the
+        # Choices are numbered from 1 as in a reply; the dispatcher stores them for the
         # account so that a digit typed later picks them.
         ((_, choices),) = numbered([reply])
         return await self._send_all(chat_id, render(reply, choices))
