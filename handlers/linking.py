@@ -8,6 +8,7 @@ from datetime import datetime
 from bot.messages import Button, Reply
 from bot.router import Context, Router
 from bot.services.linking import MAX_FAILURES, LinkAttempt, LinkResult, looks_like_code
+from bot.services.permissions import Action
 from bot.texts import text
 
 FLOW = "link"
@@ -126,8 +127,29 @@ async def link_step(ctx: Context) -> list[Reply]:
 
 
 async def unlink(ctx: Context) -> list[Reply]:
+    """`/huylienket` unlinks this account; `/huylienket <card>` is a secretary unlinking a
+    member of their own units."""
+    card = ctx.incoming.command_args
+    if card:
+        return await _unlink_member(ctx, card)
     done = await ctx.services.linking.unlink(ctx.account.id, actor=f"account:{ctx.account.id}")
     return [Reply(text("link.unlinked" if done else "link.not_linked"))]
+
+
+async def _unlink_member(ctx: Context, card: str) -> list[Reply]:
+    secretary = ctx.account.member
+    if secretary is None:
+        return [Reply(text("link.required"))]
+    target = await ctx.services.linking.member_by_card(card)
+    allowed = target is not None and await ctx.services.permissions.can(
+        secretary.id, Action.ISSUE_CODES, target.organisation_id
+    )
+    if target is None or not allowed:
+        # The same answer either way: a card outside one's units is not revealed.
+        return [Reply(text("unlink.not_found"))]
+    count = await ctx.services.linking.unlink_member(target.id, actor=f"member:{secretary.id}")
+    key = "unlink.done" if count else "unlink.none"
+    return [Reply(text(key, count=count, name=target.full_name))]
 
 
 def register(router: Router) -> None:

@@ -12,7 +12,7 @@ from bot.chat import ChannelTraits, ChatCore
 from bot.db import Database
 from bot.demo import seed_demo
 from bot.messages import Channel, Incoming, Reply
-from bot.models import ChannelAccount, Member, Organisation, RoleGrant, utcnow
+from bot.models import AuditEntry, ChannelAccount, Member, Organisation, RoleGrant, utcnow
 from bot.services.permissions import Action, PermissionService, Role
 from bot.texts import text
 
@@ -152,3 +152,24 @@ async def test_a_secretary_who_left_the_roster_loses_the_powers(
         assert not await PermissionService(session).can(
             roles["right_secretary"], Action.ISSUE_CODES, office
         )
+
+
+async def test_a_secretary_unlinks_a_member_of_their_unit_only(
+    core: ChatCore, database: Database, roles: dict[str, int]
+) -> None:
+    # 90000003 (Chi bộ Văn phòng) is linked; its secretary may free the account, the
+    # secretary of the sibling chi bộ and a plain member may not, and learn nothing.
+    for outsider in ("90000004", "90000003"):
+        (refused,) = await _say(core, outsider, "/huylienket 90000003")
+        assert refused.text == text("unlink.not_found")
+    (done,) = await _say(core, "90000001", "/huylienket 9000 0003")
+    assert done.text == text("unlink.done", count=1, name="Lê Minh Châu")
+    async with database.session() as session:
+        linked = await session.scalar(
+            select(ChannelAccount.member_id).where(ChannelAccount.external_id == "90000003")
+        )
+        actions = list(await session.scalars(select(AuditEntry.action)))
+    assert linked is None
+    assert "account.unlink" in actions
+    (again,) = await _say(core, "90000001", "/huylienket 90000003")
+    assert again.text == text("unlink.none", count=0, name="Lê Minh Châu")

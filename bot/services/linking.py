@@ -176,6 +176,27 @@ class LinkingService:
         await self._audit.record(actor, "account.unlink", f"member:{member_id}")
         return True
 
+    async def member_by_card(self, card_text: str) -> Member | None:
+        return await self._session.scalar(
+            select(Member).where(Member.card_number == canonical_card(card_text))
+        )
+
+    async def unlink_member(self, member_id: int, *, actor: str) -> int:
+        """A secretary frees a member's accounts (a lost phone, a new account); returns how
+        many were unlinked."""
+        accounts = (
+            await self._session.scalars(
+                select(ChannelAccount).where(ChannelAccount.member_id == member_id)
+            )
+        ).all()
+        for account in accounts:
+            account.member_id, account.linked_at = None, None
+        if accounts:
+            await self._audit.record(
+                actor, "account.unlink", f"member:{member_id}", accounts=len(accounts)
+            )
+        return len(accounts)
+
     async def withdraw_consent(self, account_id: int) -> None:
         """Without consent nothing may be processed, so the account is unlinked too."""
         await self.unlink(account_id, actor=f"account:{account_id}")
