@@ -32,6 +32,15 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class Media:
+    """A photo or document already on the messenger's servers, sent again by its id."""
+
+    kind: Attachment
+    file_id: str
+    channel: Channel
+
+
+@dataclass(frozen=True)
 class Incoming:
     channel: Channel
     sender_id: str
@@ -40,6 +49,8 @@ class Incoming:
     button_data: str | None = None
     contact: Contact | None = None
     attachment: Attachment | None = None
+    # The attachment itself, where the messenger lets the bot send it on (Telegram).
+    media: Media | None = None
 
     @property
     def command(self) -> str | None:
@@ -81,6 +92,8 @@ class Reply:
     # Take away a contact-request keyboard shown earlier.
     clear_keyboard: bool = False
     document: Document | None = None
+    # Sent before the text; a messenger that cannot show it says so in the text.
+    media: Media | None = None
 
     @property
     def flat_buttons(self) -> list[Button]:

@@ -49,6 +49,7 @@ class Router:
         self._commands: dict[str, Handler] = {}
         self._buttons: dict[str, Handler] = {}
         self._flows: dict[str, Handler] = {}
+        self._flows_taking_media: set[str] = set()
         self._fallbacks: dict[str, Handler] = {}
 
     def command(self, *names: str) -> Callable[[Handler], Handler]:
@@ -58,8 +59,11 @@ class Router:
         """Button data is "prefix:payload"; Telegram allows 64 bytes in all."""
         return _register(self._buttons, prefix)
 
-    def flow(self, name: str) -> Callable[[Handler], Handler]:
-        """Takes text and contacts while an account's conversation state names this flow."""
+    def flow(self, name: str, *, takes_media: bool = False) -> Callable[[Handler], Handler]:
+        """Takes text and contacts while an account's conversation state names this flow;
+        photos and documents too with `takes_media`."""
+        if takes_media:
+            self._flows_taking_media.add(name)
         return _register(self._flows, name)
 
     def fallback(self, kind: str) -> Callable[[Handler], Handler]:
@@ -68,6 +72,9 @@ class Router:
 
     def resolve(self, incoming: Incoming, state: FlowState | None) -> Handler:
         if incoming.attachment is not None:
+            flow = state.flow if state is not None else None
+            if incoming.media is not None and flow is not None and flow in self._flows_taking_media:
+                return self._flows[flow]
             return self._fallbacks["attachment"]
         if incoming.command is not None:
             # "/thongbao_chitiet_12" is the tappable form of "/thongbao_chitiet 12".

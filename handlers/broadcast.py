@@ -4,7 +4,9 @@ previews the audience and confirms; /thongbao_chitiet lists who was not reached 
 
 from __future__ import annotations
 
-from bot.messages import Button, Reply
+from typing import Any
+
+from bot.messages import Attachment, Button, Channel, Media, Reply
 from bot.router import Context, Router
 from bot.services.broadcasts import MAX_NOTICE_CHARS
 from bot.services.outbox import Status
@@ -71,16 +73,37 @@ async def _unit_menu(ctx: Context, data: dict[str, object]) -> Reply:
     return Reply(text("broadcast.choose_units"), buttons=tuple(rows))
 
 
+def _media_data(media: Media) -> dict[str, str]:
+    return {"kind": media.kind, "file_id": media.file_id, "channel": media.channel}
+
+
+def _media(data: dict[str, Any]) -> Media | None:
+    stored = data.get("media")
+    if stored is None:
+        return None
+    return Media(Attachment(stored["kind"]), stored["file_id"], Channel(stored["channel"]))
+
+
 async def write_step(ctx: Context) -> list[Reply]:
-    """The notice's text, typed after /thongbao."""
+    """The notice's text after /thongbao, or a photo or document (its caption the text);
+    a photo or document sent while choosing units replaces the one kept."""
     state = ctx.state
     assert state is not None
+    data = dict(state.data)
+    media = ctx.incoming.media
+    if media is not None:
+        data["media"] = _media_data(media)
     body = (ctx.incoming.text or "").strip()
+    if state.step == "units" and not body:
+        await ctx.services.conversations.start(ctx.account.id, FLOW, "units", data)
+        return [await _unit_menu(ctx, data)]
     if not body:
-        return [Reply(text("broadcast.ask_text", limit=MAX_NOTICE_CHARS))]
+        await ctx.services.conversations.start(ctx.account.id, FLOW, "text", data)
+        key = "broadcast.media_received" if media is not None else "broadcast.ask_text"
+        return [Reply(text(key, limit=MAX_NOTICE_CHARS))]
     if len(body) > MAX_NOTICE_CHARS:
         return [Reply(text("broadcast.too_long", limit=MAX_NOTICE_CHARS))]
-    data = {**state.data, "text": body}
+    data["text"] = body
     await ctx.services.conversations.start(ctx.account.id, FLOW, "units", data)
     return [await _unit_menu(ctx, data)]
 
@@ -144,7 +167,7 @@ async def step_button(ctx: Context) -> list[Reply]:
                 Button(text("broadcast.button_cancel"), "bc:cancel"),
             ),
         )
-        return [Reply(preview, buttons=buttons)]
+        return [Reply(preview, buttons=buttons, media=_media(data))]
     if ctx.button_payload != "send":
         return [Reply(text("fallback.stale_button"))]
     broadcast_id, counts = await broadcasts.send(
@@ -154,6 +177,7 @@ async def step_button(ctx: Context) -> list[Reply]:
         signature=_signature(ctx),
         sender_member_id=ctx.account.member.id,
         sender_account_id=ctx.account.id,
+        media=_media(data),
     )
     await ctx.services.conversations.clear(ctx.account.id)
     # Progress follows as one message the dispatcher edits, then the final report.
@@ -205,7 +229,7 @@ async def cancel(ctx: Context) -> list[Reply]:
 
 def register(router: Router) -> None:
     router.command("thongbao")(start)
-    router.flow(FLOW)(write_step)
+    router.flow(FLOW, takes_media=True)(write_step)
     router.button("bcu")(toggle_unit)
     router.button("bc")(step_button)
     router.command("thongbao_chitiet")(details)

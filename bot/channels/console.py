@@ -16,7 +16,8 @@ CONSOLE_USER = "demo"
 
 
 def render(reply: Reply, choices: list[str]) -> str:
-    lines = [reply.text]
+    lines = [text("console.media")] if reply.media is not None else []
+    lines.append(reply.text)
     if choices:
         lines.append("")
         lines.extend(f"  {choice}" for choice in choices)

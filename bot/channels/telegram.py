@@ -41,7 +41,7 @@ from bot.channels.delivery import (
 )
 from bot.channels.text_split import split_text
 from bot.chat import ChannelTraits, ChatCore
-from bot.messages import Attachment, Channel, Contact, Incoming, Reply
+from bot.messages import Attachment, Channel, Contact, Incoming, Media, Reply
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,18 @@ def to_incoming(update: Update) -> Incoming | None:
         )
     if message.text is not None:
         return Incoming(**base, text=message.text)
-    return Incoming(**base, attachment=_attachment(message))
+    attachment = _attachment(message)
+    return Incoming(
+        **base, attachment=attachment, text=message.caption, media=_media(message, attachment)
+    )
+
+
+def _media(message: Message, attachment: Attachment) -> Media | None:
+    if attachment is Attachment.PHOTO:
+        return Media(attachment, message.photo[-1].file_id, Channel.TELEGRAM)  # largest size
+    if attachment is Attachment.DOCUMENT and message.document is not None:
+        return Media(attachment, message.document.file_id, Channel.TELEGRAM)
+    return None
 
 
 def _attachment(message: Message) -> Attachment:
@@ -105,6 +116,16 @@ def _markup(reply: Reply) -> Markup | None:
             ]
         )
     return ReplyKeyboardRemove() if reply.clear_keyboard else None
+
+
+async def _send_media(bot: Bot, chat_id: str, media: Media | None) -> None:
+    """A photo or document sent on by its Telegram file id, before the text."""
+    if media is None or media.channel is not Channel.TELEGRAM:
+        return
+    if media.kind is Attachment.PHOTO:
+        await bot.send_photo(chat_id=chat_id, photo=media.file_id)
+    else:
+        await bot.send_document(chat_id=chat_id, document=media.file_id)
 
 
 class TelegramChannel:
@@ -166,6 +187,7 @@ class TelegramChannel:
     async def send(self, chat_id: str, replies: list[Reply]) -> None:
         bot = self.application.bot
         for reply in replies:
+            await _send_media(bot, chat_id, reply.media)
             chunks = split_text(reply.text, TELEGRAM_TRAITS.text_limit) or ["…"]
             for index, chunk in enumerate(chunks):
                 last = index == len(chunks) - 1
@@ -242,6 +264,7 @@ class TelegramSender:
         chunks = split_text(reply.text, TELEGRAM_TRAITS.text_limit) or ["…"]
         message_id = ""
         try:
+            await _send_media(self.bot, chat_id, reply.media)
             for index, chunk in enumerate(chunks):
                 last = index == len(chunks) - 1
                 message = await self.bot.send_message(

@@ -189,6 +189,8 @@ def render(reply: Reply, choices: list[str]) -> list[str]:
     parts = [reply.text.strip()]
     if reply.document is not None:
         parts.append(text("zalo.no_files", filename=reply.document.filename))
+    if reply.media is not None:
+        parts.append(text("zalo.no_media"))
     if choices:
         parts.append("\n".join(choices))
     whole = "\n\n".join(part for part in parts if part)

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import Reply
+from bot.messages import Media, Reply
 from bot.models import Broadcast, Member, Organisation, OutboxMessage
 from bot.services.audit import AuditService
 from bot.services.outbox import OutboxService, Status, recipients
@@ -69,8 +69,8 @@ class BroadcastService:
         reachable = [r for r in await recipients(self._session, members) if r.account_id]
         return Audience(members, len(reachable))
 
-    def notice(self, body: str, signature: str) -> Reply:
-        return Reply(text("broadcast.notice", text=body, signature=signature))
+    def notice(self, body: str, signature: str, media: Media | None = None) -> Reply:
+        return Reply(text("broadcast.notice", text=body, signature=signature), media=media)
 
     async def send(
         self,
@@ -81,6 +81,7 @@ class BroadcastService:
         signature: str,
         sender_member_id: int | None = None,
         sender_account_id: int | None = None,
+        media: Media | None = None,
     ) -> tuple[int, dict[Status, int]]:
         """Creates the broadcast and its outbox rows in the caller's transaction."""
         now = self._clock()
@@ -100,7 +101,7 @@ class BroadcastService:
             )
         counts = await self._outbox.enqueue_members(
             await self.members_under(unit_ids),
-            self.notice(body, signature),
+            self.notice(body, signature, media),
             kind="broadcast",
             now=now,
             broadcast_id=broadcast.id,

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import Button, Reply
+from bot.messages import Attachment, Button, Channel, Media, Reply
 from bot.models import ChannelAccount, Member, OutboxMessage
 
 CHUNK = 1000
@@ -33,15 +33,26 @@ FINAL = (Status.SENT, Status.FAILED, Status.BLOCKED, Status.SKIPPED, Status.CANC
 
 
 def to_payload(reply: Reply) -> dict[str, Any]:
-    return {
+    payload: dict[str, Any] = {
         "text": reply.text,
         "buttons": [[[b.label, b.data] for b in row] for row in reply.buttons],
     }
+    if reply.media is not None:
+        media = reply.media
+        payload["media"] = {"kind": media.kind, "file_id": media.file_id, "channel": media.channel}
+    return payload
 
 
 def from_payload(payload: dict[str, Any]) -> Reply:
     rows = tuple(tuple(Button(label, data) for label, data in row) for row in payload["buttons"])
-    return Reply(payload["text"], buttons=rows)
+    media = payload.get("media")
+    return Reply(
+        payload["text"],
+        buttons=rows,
+        media=None
+        if media is None
+        else Media(Attachment(media["kind"]), media["file_id"], Channel(media["channel"])),
+    )
 
 
 @dataclass(frozen=True)
