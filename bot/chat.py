@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, replace
 
 from bot.db import Database
-from bot.messages import Incoming, Reply
+from bot.messages import Button, Incoming, Reply
 from bot.router import Context, Router
 from bot.services import Services, Shared
 from bot.services.conversations import FlowState
@@ -29,13 +29,28 @@ class ChannelTraits:
     can_share_contact: bool = False
 
 
+# Separates a button's key from its data in the stored choices; button data never holds it.
+KEY_SEPARATOR = "\x1f"
+
+
+def stored_choice(button: Button) -> str:
+    """How a button is kept among the choices shown last: its data, after its key if any."""
+    return button.data if button.key is None else f"{button.key}{KEY_SEPARATOR}{button.data}"
+
+
 def _select_choice(incoming: Incoming, state: FlowState | None) -> Incoming:
-    """On a messenger without buttons, a bare number picks from the list shown last."""
+    """On a messenger without buttons, a bare number picks from the list shown last, and so
+    does a button's key, in any case ("b" for «B»)."""
     if state is None or not state.choices or incoming.text is None:
         return incoming
-    choice = incoming.text.strip()
-    if choice.isdigit() and 1 <= int(choice) <= len(state.choices):
-        return replace(incoming, text=None, button_data=state.choices[int(choice) - 1])
+    typed = incoming.text.strip()
+    stored = [choice.partition(KEY_SEPARATOR) for choice in state.choices]
+    by_key = {key.casefold(): data for key, separator, data in stored if separator}
+    if typed.casefold() in by_key:
+        return replace(incoming, text=None, button_data=by_key[typed.casefold()])
+    if typed.isdigit() and 1 <= int(typed) <= len(stored):
+        key, separator, data = stored[int(typed) - 1]
+        return replace(incoming, text=None, button_data=data if separator else key)
     return incoming
 
 
@@ -60,7 +75,7 @@ class ChatCore:
                 handler = self._router.resolve(incoming, state)
                 replies = await handler(Context(incoming, account, state, services, traits))
                 if not traits.has_buttons:
-                    choices = [button.data for reply in replies for button in reply.flat_buttons]
+                    choices = [stored_choice(b) for reply in replies for b in reply.flat_buttons]
                     await services.conversations.set_choices(account.id, choices)
             if services.outbox.enqueued:
                 self._shared.notify_outbox()

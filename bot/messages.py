@@ -74,6 +74,9 @@ class Incoming:
 class Button:
     label: str
     data: str
+    # Where buttons become a list to answer by typing, a key ("A") is shown and accepted
+    # instead of the number.
+    key: str | None = None
 
 
 @dataclass(frozen=True)

@@ -340,3 +340,97 @@ class MeetingResponse(Base):
     reason: Mapped[str | None] = mapped_column(String(500))
     answered_at: Mapped[datetime | None]
     attended: Mapped[bool | None] = mapped_column(Boolean)
+
+
+# Quizzes
+
+
+class QuizQuestionRow(Base):
+    """A question of a bank (shipped YAML or an imported spreadsheet), copied into the
+    database so that attempts keep pointing at the question they asked."""
+
+    __tablename__ = "quiz_questions"
+    __table_args__ = (UniqueConstraint("bank_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    bank_id: Mapped[str] = mapped_column(String(100))
+    question_id: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(String(2000))
+    choices: Mapped[list[str]] = mapped_column(JSON, default=list)
+    answer: Mapped[int] = mapped_column(Integer)  # index into choices
+    explanation: Mapped[str] = mapped_column(String(2000))
+    topic: Mapped[str] = mapped_column(String(200))
+    difficulty: Mapped[str] = mapped_column(String(16))
+    entry: Mapped[str | None] = mapped_column(String(100))
+
+
+class Quiz(Base):
+    """A quiz window for some units. State: scheduled, open, closed; the scheduler moves it
+    on at `opens_at` and `closes_at` and reminds once 24 hours before closing."""
+
+    __tablename__ = "quizzes"
+    __table_args__ = (Index("ix_quizzes_state_opens_at", "state", "opens_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    bank_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: every topic
+    question_count: Mapped[int] = mapped_column(Integer)
+    shuffle_questions: Mapped[bool] = mapped_column(Boolean, default=True)
+    shuffle_choices: Mapped[bool] = mapped_column(Boolean, default=True)
+    seconds_per_question: Mapped[int | None] = mapped_column(Integer)
+    pass_mark: Mapped[int] = mapped_column(Integer, default=70)  # percent
+    opens_at: Mapped[datetime]
+    closes_at: Mapped[datetime]
+    attempts_allowed: Mapped[int] = mapped_column(Integer, default=1)
+    show_explanations: Mapped[bool] = mapped_column(Boolean, default=True)
+    state: Mapped[str] = mapped_column(String(16), default="scheduled")
+    reminded_at: Mapped[datetime | None]
+
+
+class QuizTarget(Base):
+    """A unit a quiz is for (with the units under it)."""
+
+    __tablename__ = "quiz_targets"
+    __table_args__ = (UniqueConstraint("quiz_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+
+
+class QuizAttempt(Base):
+    """One member's go at a quiz: the questions drawn for it and where they are."""
+
+    __tablename__ = "quiz_attempts"
+    __table_args__ = (UniqueConstraint("quiz_id", "member_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    score: Mapped[int | None] = mapped_column(Integer)  # percent, set when finished
+    passed: Mapped[bool | None] = mapped_column(Boolean)
+    # quiz_questions ids in the order asked; per question, the order its choices are shown.
+    question_order: Mapped[list[int]] = mapped_column(JSON, default=list)
+    choice_orders: Mapped[list[list[int]]] = mapped_column(JSON, default=list)
+    current_index: Mapped[int] = mapped_column(Integer, default=0)
+    current_sent_at: Mapped[datetime | None]
+
+
+class QuizAnswer(Base):
+    """A member's answer to one question of an attempt; `chosen` is None when time ran out."""
+
+    __tablename__ = "quiz_answers"
+    __table_args__ = (UniqueConstraint("attempt_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempts.id"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("quiz_questions.id"))
+    chosen: Mapped[int | None] = mapped_column(Integer)  # index into the question's choices
+    correct: Mapped[bool] = mapped_column(Boolean)
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow)

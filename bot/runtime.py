@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.channels.console import ConsoleChat
 from bot.channels.delivery import RateLimits, Sender
@@ -27,6 +28,8 @@ from bot.services.handbook import load_index
 from bot.settings import Settings
 from handlers import build_router
 from jobs.dispatcher import Dispatcher, DispatchSettings
+from jobs.nudges import SecretaryNudges, schedule_nudges
+from jobs.quizzes import QuizScheduler
 from jobs.reminders import ReminderScheduler
 
 log = logging.getLogger(__name__)
@@ -99,9 +102,19 @@ async def run_messengers(settings: Settings, *, host: str, stop: asyncio.Event) 
             await web.TCPSite(runner, host, settings.http_port).start()
             log.info("web app listening on %s:%s", host, settings.http_port)
         dispatching = asyncio.create_task(dispatcher.run(stop))
-        reminders = ReminderScheduler(database, settings, notify_outbox=dispatcher.wake)
+        scheduler = AsyncIOScheduler(timezone=settings.timezone)
+        reminders = ReminderScheduler(
+            database, settings, notify_outbox=dispatcher.wake, scheduler=scheduler
+        )
+        quizzes = QuizScheduler(
+            database, settings, notify_outbox=dispatcher.wake, scheduler=scheduler
+        )
+        nudges = SecretaryNudges(database, settings, notify_outbox=dispatcher.wake)
+        schedule_nudges(scheduler, nudges)
         try:
             await reminders.start()
+            await quizzes.start()
+            await nudges.run()  # catches up a day the process was down
             if telegram is not None:
                 await telegram.start()
             if zalo is not None:

@@ -3,13 +3,17 @@ on the router; handlers see only `bot.messages`, the services and the texts."""
 
 from bot.router import Router
 from handlers import (
+    attendance,
     basics,
     broadcast,
+    channel,
     handbook,
     inbox,
     linking,
+    meeting_setup,
     meetings,
     privacy,
+    quiz,
     secretary,
 )
 
@@ -19,9 +23,13 @@ def build_router() -> Router:
     basics.register(router)
     linking.register(router)
     privacy.register(router)
+    channel.register(router)
     secretary.register(router)
     broadcast.register(router)
     inbox.register(router)
     meetings.register(router)
+    meeting_setup.register(router)
+    quiz.register(router)
+    attendance.register(router)
     handbook.register(router)
     return router

@@ -10,7 +10,9 @@ from bot.texts import text
 from handlers.guards import members_only
 
 FLOW = "inbox"
-MAX_ANSWER_CHARS = 3000
+# The answer and the quoted question fit in one Zalo message (2,000 characters).
+MAX_ANSWER_CHARS = 1500
+MAX_QUOTE_CHARS = 300
 
 
 @members_only
@@ -69,7 +71,7 @@ async def answer_step(ctx: Context) -> list[Reply]:
     question = await services.questions.answer(question_id, answer, ctx.account.member.id)
     await services.outbox.enqueue_account(
         question.account_id,
-        Reply(text("inbox.to_member", question=question.question, answer=answer)),
+        Reply(text("inbox.to_member", question=question.question[:MAX_QUOTE_CHARS], answer=answer)),
         kind="answer",
         now=services.clock(),
     )

@@ -89,8 +89,20 @@ class Dispatcher:
             claimed = await outbox.claim(list(self._senders), now, self._settings.batch_size)
         if claimed:
             await asyncio.gather(*(self._deliver(row) for row in claimed))
-        await self._report_progress({row.broadcast_id for row in claimed} - {None})
+            touched = {row.broadcast_id for row in claimed} - {None}
+        else:
+            # When idle, also finish broadcasts whose last row was settled by a process that
+            # stopped before it could send the report.
+            touched = set(await self._unfinished_broadcasts())
+        await self._report_progress(touched)
         return len(claimed)
+
+    async def _unfinished_broadcasts(self) -> list[int]:
+        async with self._database.session() as session:
+            outbox = OutboxService(session)
+            return await BroadcastService(
+                session, outbox, AuditService(session), self._clock
+            ).unfinished()
 
     async def _deliver(self, row: Claimed) -> None:
         sender = self._senders[row.channel]
@@ -117,8 +129,9 @@ class Dispatcher:
             await self._settle(row, Status.PENDING, retry_at=retry, refund=True, error=error.reason)
         elif isinstance(error, SenderUnauthorized):
             # The token is refused: stop this messenger, keep its rows for when it is fixed.
-            log.critical("dispatcher: %s refused the bot token; its sending stops", row.channel)
-            self._senders.pop(row.channel, None)
+            # Said once, though every send in flight comes back refused.
+            if self._senders.pop(row.channel, None) is not None:
+                log.critical("dispatcher: %s refused the bot token; its sending stops", row.channel)
             await self._settle(row, Status.PENDING, refund=True, error=error.reason)
         elif isinstance(error, RecipientBlocked):
             async with self._database.session() as session, session.begin():

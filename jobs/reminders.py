@@ -35,13 +35,15 @@ class ReminderScheduler:
         *,
         clock: Callable[[], datetime] = utcnow,
         notify_outbox: Callable[[], None] = lambda: None,
+        scheduler: AsyncIOScheduler | None = None,
     ) -> None:
         self._database = database
         self._settings = settings
         self._clock = clock
         self._notify_outbox = notify_outbox
         self._grace = timedelta(hours=settings.reminder_grace_hours)
-        self._scheduler = AsyncIOScheduler(timezone=settings.timezone)
+        # One scheduler per process serves every job; this class starts and stops it.
+        self._scheduler = scheduler or AsyncIOScheduler(timezone=settings.timezone)
 
     def _service(self, session: AsyncSession) -> MeetingService:
         return MeetingService(
@@ -53,14 +55,16 @@ class ReminderScheduler:
         )
 
     async def start(self) -> None:
-        self._scheduler.start()
+        if not self._scheduler.running:  # the scheduler may be shared with other jobs
+            self._scheduler.start()
         self._scheduler.add_job(
             self.run_due, "interval", seconds=PLAN_EVERY.total_seconds(), id="plan-ahead"
         )
         await self.run_due()
 
     def stop(self) -> None:
-        self._scheduler.shutdown(wait=False)
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
 
     def poke(self) -> None:
         """Meetings changed: look again now."""

@@ -40,8 +40,9 @@ async def add_unit(
     linked: int,
     unlinked: int = 0,
     first_chat: int = FIRST_CHAT,
+    channel: str = "telegram",
 ) -> Unit:
-    """A unit with `linked` members linked on Telegram (chat ids from `first_chat`) and
+    """A unit with `linked` members linked on `channel` (chat ids from `first_chat`) and
     `unlinked` members with no account."""
     member_ids, chats = [], []
     async with database.session() as session, session.begin():
@@ -60,7 +61,7 @@ async def add_unit(
                 chats.append(chat)
                 session.add(
                     ChannelAccount(
-                        channel="telegram",
+                        channel=channel,
                         external_id=str(chat),
                         chat_id=str(chat),
                         member_id=member.id,

@@ -23,7 +23,7 @@ async def test_a_secretary_writes_previews_and_sends_to_their_chi_bo(
     core: ChatCore, database: Database, units: dict[str, int]
 ) -> None:
     (ask,) = await say(core, SECRETARY, "/thongbao")
-    assert ask.text == text("broadcast.ask_text", limit=3000)
+    assert ask.text == text("broadcast.ask_text", limit=1800)
     (menu,) = await say(core, SECRETARY, NOTICE)
     assert [b.label for b in menu.flat_buttons] == ["☑ Chi bộ Văn phòng", "Xem trước", "Hủy"]
     (preview,) = await say(core, SECRETARY, button="bc:preview")

@@ -58,7 +58,7 @@ async def test_no_wait_only_queues(
 
 
 @pytest.mark.parametrize(
-    ("content", "message"), [("", "is empty"), ("x" * 3001, "3001 characters")]
+    ("content", "message"), [("", "is empty"), ("x" * 1801, "1801 characters")]
 )
 def test_bad_notice_files_stop_with_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str

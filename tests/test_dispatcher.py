@@ -10,7 +10,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from bot.chat import ChannelTraits, ChatCore
 from bot.db import Database
+from bot.messages import Channel, Incoming
 from bot.models import ChannelAccount, OutboxMessage, utcnow
 from bot.services.audit import AuditService
 from bot.services.broadcasts import BroadcastService
@@ -54,7 +56,8 @@ async def drain(
     try:
         for _ in range(600):
             counts = await statuses(database)
-            if not counts.get("pending") and not counts.get("sending"):
+            idle = not counts.get("pending") and not counts.get("sending")
+            if idle and not await unfinished_broadcasts(database):
                 break
             await asyncio.sleep(0.05)
         else:
@@ -63,6 +66,12 @@ async def drain(
         stop.set()
         await task
         await sender.stop()
+
+
+async def unfinished_broadcasts(database: Database) -> list[int]:
+    async with database.session() as session:
+        outbox = OutboxService(session)
+        return await BroadcastService(session, outbox, AuditService(session), utcnow).unfinished()
 
 
 def per_chat(server: FakeTelegramServer, chats: list[int]) -> dict[int, int]:
@@ -193,3 +202,60 @@ async def test_stale_claims_are_retried_and_sent_rows_never_are(database: Databa
         assert await outbox.recover_stale(now, timedelta(minutes=1)) == 1
         claimed = await outbox.claim(["telegram"], now, 10)
     assert [c.id for c in claimed] == [ids[0], ids[2]]
+
+
+async def test_a_member_who_unblocks_the_bot_gets_messages_again(
+    server: FakeTelegramServer, database: Database, database_url: str, core: ChatCore
+) -> None:
+    unit = await add_unit(database, ["Tỉnh", "Chi bộ F"], linked=2)
+    blocked = unit.chats[0]
+    server.block_chat(blocked)
+    await broadcast_to(database, unit.id)
+    await drain(database, server, database_url)
+    # The member writes to the bot again: the account is reachable once more.
+    traits = ChannelTraits(has_buttons=True, text_limit=4096)
+    await core.handle(Incoming(Channel.TELEGRAM, str(blocked), str(blocked), text="/help"), traits)
+    server.unblock_chat(blocked)
+    await broadcast_to(database, unit.id)
+    await drain(database, server, database_url)
+    assert per_chat(server, [blocked]) == {blocked: 1}
+
+
+async def test_console_accounts_get_no_proactive_messages(database: Database) -> None:
+    unit = await add_unit(database, ["Tỉnh", "Chi bộ G"], linked=1, unlinked=1)
+    async with database.session() as session, session.begin():
+        session.add(
+            ChannelAccount(
+                channel="console",
+                external_id="demo",
+                chat_id="demo",
+                member_id=unit.member_ids[1],
+                linked_at=utcnow(),
+            )
+        )
+    broadcast_id = await broadcast_to(database, unit.id)
+    async with database.session() as session:
+        counts = await OutboxService(session).counts(broadcast_id)
+    assert (counts[Status.PENDING], counts[Status.SKIPPED]) == (1, 1)
+
+
+async def test_a_broadcast_left_unfinished_by_a_stopped_process_gets_its_report(
+    server: FakeTelegramServer, database: Database, database_url: str
+) -> None:
+    unit = await add_unit(database, ["Tỉnh", "Chi bộ H"], linked=2)
+    await add_unit(database, ["Tỉnh", "Văn phòng H"], linked=1, first_chat=SENDER_CHAT)
+    async with database.session() as session:
+        account = await session.scalar(
+            select(ChannelAccount.id).where(ChannelAccount.chat_id == str(SENDER_CHAT))
+        )
+    broadcast_id = await broadcast_to(database, unit.id, sender_account=account)
+    # Every row already settled, as a process that died right after its last send leaves it.
+    async with database.session() as session, session.begin():
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.broadcast_id == broadcast_id)
+            .values(status=Status.SENT, sent_at=utcnow())
+        )
+    await drain(database, server, database_url)
+    report = server.sent_messages(SENDER_CHAT)[-1]["text"]
+    assert report.startswith(f"Thông báo #{broadcast_id} đã gửi xong.")

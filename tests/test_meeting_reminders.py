@@ -220,3 +220,17 @@ async def test_upcoming_meetings_of_my_unit_only(
     )
     (theirs,) = await say(chat, SIBLING, "/lichhop")
     assert theirs.text == text("meetings.upcoming_none", unit="Chi bộ Sở Tư pháp", days=60)
+
+
+async def test_a_meeting_months_ahead_gets_reminders_when_the_horizon_reaches_it(
+    database: Database, settings: Settings, clock: Clock, units: dict[str, int]
+) -> None:
+    far = datetime(2027, 3, 5, 19, 30, tzinfo=HCM)
+    await create_meeting(database, clock, units["Chi bộ Văn phòng"], starts_at=far)
+    assert await reminders(database) == []  # beyond the 45-day horizon
+    clock.set(datetime(2027, 2, 1, 9, 0, tzinfo=HCM))
+    await scheduler(database, settings, clock).run_due()
+    assert [due for due, _ in await reminders(database)] == [
+        datetime(2027, 3, 2, 19, 30, tzinfo=HCM),
+        datetime(2027, 3, 5, 17, 30, tzinfo=HCM),
+    ]

@@ -1,11 +1,20 @@
 """Buttons as numbered choices, for messengers without buttons (Zalo, the console): the
-member types the number and `ChatCore` maps it back to the button."""
+member types the number (or the button's key, such as a quiz answer's letter) and
+`ChatCore` maps it back to the button."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.messages import Reply
+from bot.messages import Button, Reply
+
+
+def _line(number: int, button: Button) -> str | None:
+    """ "1. Đồng ý"; a keyed button shows its key, and nothing more when its label is just
+    the key (the text lists what it stands for)."""
+    if button.key is None:
+        return f"{number}. {button.label}"
+    return None if button.label == button.key else f"{button.key}. {button.label}"
 
 
 def numbered(replies: Iterable[Reply]) -> list[tuple[Reply, list[str]]]:
@@ -14,7 +23,8 @@ def numbered(replies: Iterable[Reply]) -> list[tuple[Reply, list[str]]]:
     paired: list[tuple[Reply, list[str]]] = []
     number = 1
     for reply in replies:
-        labels = [button.label for button in reply.flat_buttons]
-        paired.append((reply, [f"{number + i}. {label}" for i, label in enumerate(labels)]))
-        number += len(labels)
+        buttons = reply.flat_buttons
+        lines = [_line(number + i, button) for i, button in enumerate(buttons)]
+        paired.append((reply, [line for line in lines if line is not None]))
+        number += len(buttons)
     return paired

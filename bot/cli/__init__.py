@@ -26,6 +26,8 @@ _COMMAND_MODULES = (
     "bot.cli.codes",
     "bot.cli.report",
     "bot.cli.audit",
+    "bot.cli.meetings",
+    "bot.cli.quiz",
 )
 
 

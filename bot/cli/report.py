@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli.audit import run_in_transaction
 from bot.cli.errors import CliError
+from bot.cli.meetings import add_attendance_report
 from bot.cli.org import PATH_HELP, find_unit
 from bot.exports.spreadsheets import write_adoption
 from bot.services.adoption import AdoptionRow, AdoptionService
@@ -63,3 +64,4 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     adoption.add_argument("--out", required=True, type=Path, metavar="FILE.xlsx", help="the sheet")
     adoption.add_argument("--chart", type=Path, metavar="FILE.png", help="also draw a chart")
     adoption.set_defaults(func=_adoption)
+    add_attendance_report(actions)

@@ -17,10 +17,12 @@ from bot.services.codes import CodeService
 from bot.services.conversations import ConversationService
 from bot.services.handbook import HandbookIndex
 from bot.services.linking import LinkingService
+from bot.services.meetings.attendance import AttendanceService
 from bot.services.meetings.calendar import MeetingService
 from bot.services.outbox import OutboxService
 from bot.services.permissions import PermissionService
 from bot.services.questions import QuestionService
+from bot.services.quizzes.service import QuizService
 from bot.settings import Settings
 
 
@@ -51,16 +53,19 @@ class Services:
     outbox: OutboxService
     broadcasts: BroadcastService
     meetings: MeetingService
+    quizzes: QuizService
+    attendance: AttendanceService
 
     @classmethod
     def for_session(cls, session: AsyncSession, shared: Shared) -> Services:
         audit = AuditService(session)
         outbox = OutboxService(session)
+        meetings = MeetingService(session, outbox, audit, shared.clock, shared.settings.timezone)
         return cls(
             settings=shared.settings,
             clock=shared.clock,
             handbook=shared.handbook,
-            accounts=AccountService(session),
+            accounts=AccountService(session, audit),
             conversations=ConversationService(session),
             audit=audit,
             linking=LinkingService(session, audit, shared.clock),
@@ -70,5 +75,9 @@ class Services:
             adoption=AdoptionService(session),
             outbox=outbox,
             broadcasts=BroadcastService(session, outbox, audit, shared.clock),
-            meetings=MeetingService(session, outbox, audit, shared.clock, shared.settings.timezone),
+            meetings=meetings,
+            quizzes=QuizService(session, outbox, audit, shared.clock, shared.settings.timezone),
+            attendance=AttendanceService(
+                session, meetings, audit, shared.clock, shared.settings.timezone
+            ),
         )

@@ -1,15 +1,20 @@
-"""Messenger accounts: find or create the account a message came from."""
+"""Messenger accounts: find or create the account a message came from, and which of a
+member's messengers receives the bot's notices and reminders."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from bot.messages import Channel
 from bot.models import ChannelAccount, Member, Organisation, utcnow
+from bot.services.audit import AuditService
+
+# The messengers proactive messages go through; a member may prefer one of them.
+MESSENGERS = (Channel.TELEGRAM, Channel.ZALO)
 
 
 @dataclass(frozen=True)
@@ -52,8 +57,9 @@ def _view(account: ChannelAccount) -> AccountView:
 
 
 class AccountService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, audit: AuditService) -> None:
         self._session = session
+        self._audit = audit
 
     async def member(self, member_id: int) -> MemberView:
         member = await self._session.scalar(
@@ -98,4 +104,39 @@ class AccountService:
         else:
             account.last_seen_at = utcnow()
             account.chat_id = chat_id
+            # Writing to the bot again means the member unblocked it.
+            account.blocked_at = None
         return _view(account)
+
+    async def linked_channels(self, member_id: int) -> list[str]:
+        """The messengers the member has a linked account on, the one linked first first."""
+        channels = await self._session.scalars(
+            select(ChannelAccount.channel)
+            .where(ChannelAccount.member_id == member_id, ChannelAccount.channel.in_(MESSENGERS))
+            .order_by(ChannelAccount.linked_at, ChannelAccount.id)
+        )
+        return list(channels)
+
+    async def notice_channel(self, member_id: int) -> str | None:
+        """The messenger that receives the member's notices and reminders: the preferred one
+        while an account is linked there, else the one linked first."""
+        linked = await self.linked_channels(member_id)
+        preferred = await self._session.scalar(
+            select(Member.preferred_channel).where(Member.id == member_id)
+        )
+        if preferred in linked:
+            return preferred
+        return linked[0] if linked else None
+
+    async def set_preferred_channel(self, member_id: int, channel: str) -> bool:
+        """Sends the member's notices and reminders to `channel` from now on; False (and
+        nothing changed) when the member has no account linked there."""
+        if channel not in await self.linked_channels(member_id):
+            return False
+        await self._session.execute(
+            update(Member).where(Member.id == member_id).values(preferred_channel=channel)
+        )
+        await self._audit.record(
+            f"member:{member_id}", "channel.prefer", f"member:{member_id}", channel=channel
+        )
+        return True

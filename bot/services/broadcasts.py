@@ -16,7 +16,9 @@ from bot.services.audit import AuditService
 from bot.services.outbox import OutboxService, Status, recipients
 from bot.texts import text
 
-MAX_NOTICE_CHARS = 3000
+# A notice with its header and signature fits in one Zalo message (2,000 characters), so a
+# retry after a failure never repeats half of it.
+MAX_NOTICE_CHARS = 1800
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,16 @@ class BroadcastService:
             not_linked=counts[Status.SKIPPED],
         )
         return broadcast.id, counts
+
+    async def unfinished(self, limit: int = 50) -> list[int]:
+        """Broadcasts whose end is not recorded yet, oldest first."""
+        rows = await self._session.scalars(
+            select(Broadcast.id)
+            .where(Broadcast.finished_at.is_(None))
+            .order_by(Broadcast.id)
+            .limit(limit)
+        )
+        return list(rows)
 
     async def get(self, broadcast_id: int) -> Broadcast | None:
         return await self._session.get(Broadcast, broadcast_id)

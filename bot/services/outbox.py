@@ -16,6 +16,8 @@ from bot.messages import Attachment, Button, Channel, Media, Reply
 from bot.models import ChannelAccount, Member, OutboxMessage
 
 CHUNK = 1000
+# Messengers the bot can write to first; the console only answers.
+PROACTIVE_CHANNELS = (Channel.TELEGRAM, Channel.ZALO)
 
 
 class Status(StrEnum):
@@ -96,7 +98,11 @@ async def recipients(session: AsyncSession, member_ids: Sequence[int]) -> list[R
                 ChannelAccount.channel,
                 ChannelAccount.chat_id,
             )
-            .where(ChannelAccount.member_id.in_(chunk), ChannelAccount.blocked_at.is_(None))
+            .where(
+                ChannelAccount.member_id.in_(chunk),
+                ChannelAccount.blocked_at.is_(None),
+                ChannelAccount.channel.in_(PROACTIVE_CHANNELS),
+            )
             .order_by(ChannelAccount.linked_at, ChannelAccount.id)
         )
         linked: dict[int, list[tuple[int, str, str]]] = {}

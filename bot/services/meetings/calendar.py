@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Button, Reply
@@ -130,9 +130,17 @@ class MeetingService:
         return added
 
     async def plan_all(self) -> int:
-        """Extends every recurring meeting's reminders to the horizon."""
+        """Plans reminders as the horizon reaches them: every recurring meeting, and one-off
+        meetings still ahead (an imported year is mostly beyond the horizon at first)."""
+        now = self._clock()
         meetings = await self._session.scalars(
-            select(Meeting).where(Meeting.cancelled_at.is_(None), Meeting.recurrence.is_not(None))
+            select(Meeting).where(
+                Meeting.cancelled_at.is_(None),
+                or_(
+                    Meeting.recurrence.is_not(None),
+                    and_(Meeting.starts_at > now, Meeting.starts_at <= now + HORIZON),
+                ),
+            )
         )
         return sum([await self.plan(meeting) for meeting in meetings])
 
@@ -249,35 +257,147 @@ class MeetingService:
             return 0
         now = self._clock()
         meeting.cancelled_at = now
-        reminded = await self._session.scalars(
+        reminded = await self._reminded(meeting, now)
+        await self._skip_pending(meeting_id, now)
+        notices = await self._tell_cancelled(meeting, reminded, reason, now)
+        await self._audit.record(actor, "meeting.cancel", f"meeting:{meeting_id}")
+        return notices
+
+    async def skip_occurrence(
+        self, meeting_id: int, occurrence: datetime, *, actor: str, reason: str | None = None
+    ) -> int:
+        """Leaves one occurrence of a recurring meeting out of its schedule; members already
+        reminded of it are told. ValueError (Vietnamese) when the schedule has no meeting on
+        that date. Returns how many cancellation notices were queued."""
+        meeting = await self._session.get(Meeting, meeting_id)
+        if meeting is None or meeting.recurrence is None or meeting.cancelled_at is not None:
+            raise ValueError(f"meeting {meeting_id} is not a recurring meeting in force")
+        rule = Recurrence.from_dict(meeting.recurrence)
+        meeting.recurrence = rule.skip(occurrence.astimezone(self._tz).date()).to_dict()
+        now = self._clock()
+        reminded = [at for at in await self._reminded(meeting, now) if at == occurrence]
+        await self._skip_pending(meeting_id, now, occurrence)
+        notices = await self._tell_cancelled(meeting, reminded, reason, now)
+        await self._audit.record(
+            actor, "meeting.skip", f"meeting:{meeting_id}", occurrence=occurrence.isoformat()
+        )
+        return notices
+
+    async def reschedule(self, meeting_id: int, starts_at: datetime, *, actor: str) -> int:
+        """Moves a one-off meeting: its reminders are planned again for the new time and
+        members already reminded are told. Returns how many change notices were queued."""
+        meeting = await self._session.get(Meeting, meeting_id)
+        if meeting is None or meeting.starts_at is None or meeting.cancelled_at is not None:
+            raise ValueError(f"meeting {meeting_id} is not a one-off meeting in force")
+        now = self._clock()
+        # Deleted rather than skipped: moving back to an earlier time plans them again.
+        await self._session.execute(
+            delete(MeetingReminder).where(
+                MeetingReminder.meeting_id == meeting_id, MeetingReminder.status == "pending"
+            )
+        )
+        meeting.starts_at = starts_at
+        await self.plan(meeting)
+        notices = await self._tell_changed(meeting, await self._reminded(meeting, now), now)
+        await self._audit.record(
+            actor, "meeting.reschedule", f"meeting:{meeting_id}", starts_at=starts_at.isoformat()
+        )
+        return notices
+
+    async def change_details(
+        self, meeting_id: int, *, actor: str, place: str | None = None, agenda: str | None = None
+    ) -> int:
+        """A new place or agenda; members already reminded of a coming occurrence are told of
+        a new place. Returns how many change notices were queued."""
+        meeting = await self._session.get(Meeting, meeting_id)
+        if meeting is None or meeting.cancelled_at is not None:
+            raise ValueError(f"meeting {meeting_id} is not in force")
+        now = self._clock()
+        notices = 0
+        if agenda is not None:
+            meeting.agenda = agenda
+        if place is not None:
+            meeting.place = place
+            notices = await self._tell_changed(meeting, await self._reminded(meeting, now), now)
+        changed = [name for name, value in (("place", place), ("agenda", agenda)) if value]
+        await self._audit.record(actor, "meeting.change", f"meeting:{meeting_id}", fields=changed)
+        return notices
+
+    async def pending_reminders(self, meeting_id: int) -> list[datetime]:
+        """When the meeting's planned reminders go out, earliest first."""
+        rows = await self._session.scalars(
+            select(MeetingReminder.due_at)
+            .where(MeetingReminder.meeting_id == meeting_id, MeetingReminder.status == "pending")
+            .order_by(MeetingReminder.due_at)
+        )
+        return list(rows)
+
+    async def _reminded(self, meeting: Meeting, now: datetime) -> list[datetime]:
+        """The coming occurrences members were already reminded of; a one-off meeting's
+        at its current time, even when they were reminded of one it had before."""
+        rows = await self._session.scalars(
             select(MeetingReminder.occurrence_at)
             .where(
-                MeetingReminder.meeting_id == meeting_id,
+                MeetingReminder.meeting_id == meeting.id,
                 MeetingReminder.status == "sent",
                 MeetingReminder.occurrence_at > now,
             )
             .distinct()
         )
-        await self._session.execute(
-            update(MeetingReminder)
-            .where(MeetingReminder.meeting_id == meeting_id, MeetingReminder.status == "pending")
-            .values(status="skipped", handled_at=now)
+        reminded = list(rows)
+        if meeting.starts_at is not None:
+            return [meeting.starts_at] if reminded else []
+        return reminded
+
+    async def _skip_pending(
+        self, meeting_id: int, now: datetime, occurrence: datetime | None = None
+    ) -> None:
+        """Marks the meeting's pending reminders (of one occurrence, if given) skipped."""
+        query = update(MeetingReminder).where(
+            MeetingReminder.meeting_id == meeting_id, MeetingReminder.status == "pending"
         )
-        notices = 0
-        members = await self.unit_members(meeting.organisation_id)
-        for occurrence in reminded:
-            notice = text(
+        if occurrence is not None:
+            query = query.where(MeetingReminder.occurrence_at == occurrence)
+        await self._session.execute(query.values(status="skipped", handled_at=now))
+
+    async def _tell_cancelled(
+        self, meeting: Meeting, reminded: list[datetime], reason: str | None, now: datetime
+    ) -> int:
+        notices = [
+            text(
                 "meetings.cancelled_notice",
                 title=self.title(meeting),
                 when=format_when(occurrence, self._tz),
                 reason=f" Lý do: {reason}" if reason else "",
             )
+            for occurrence in reminded
+        ]
+        return await self._tell(meeting, notices, now)
+
+    async def _tell_changed(
+        self, meeting: Meeting, occurrences: list[datetime], now: datetime
+    ) -> int:
+        notices = [
+            text(
+                "meetings.changed_notice",
+                title=self.title(meeting),
+                when=format_when(occurrence, self._tz),
+                place=meeting.place,
+            )
+            for occurrence in occurrences
+        ]
+        return await self._tell(meeting, notices, now)
+
+    async def _tell(self, meeting: Meeting, notices: list[str], now: datetime) -> int:
+        """Queues each notice to the unit's members; how many rows were queued."""
+        members = await self.unit_members(meeting.organisation_id)
+        queued = 0
+        for notice in notices:
             counts = await self._outbox.enqueue_members(
                 members, Reply(notice), kind="meeting_change", now=now
             )
-            notices += sum(counts.values())
-        await self._audit.record(actor, "meeting.cancel", f"meeting:{meeting_id}")
-        return notices
+            queued += sum(counts.values())
+        return queued
 
     async def upcoming(self, unit_id: int, days: int) -> list[Occurrence]:
         now = self._clock()

@@ -1,0 +1,167 @@
+"""`sotay quiz import|schedule`: add a question bank from a spreadsheet, and open a quiz for
+some units during a window of time."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.cli.audit import operator, run_in_transaction
+from bot.cli.errors import CliError
+from bot.cli.org import PATH_HELP, find_unit
+from bot.cli.settings import load_settings
+from bot.exports.quiz_results import write_quiz_chart, write_quiz_results
+from bot.models import utcnow
+from bot.services.audit import AuditService
+from bot.services.handbook.normalize import fold
+from bot.services.outbox import OutboxService
+from bot.services.quizzes import QuizFileError, read_question_rows
+from bot.services.quizzes.service import MemberScore, QuizService, unit_scores
+
+DATETIME_FORMAT = "YYYY-MM-DD HH:MM"
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def _service(session: AsyncSession, timezone: ZoneInfo) -> QuizService:
+    return QuizService(session, OutboxService(session), AuditService(session), utcnow, timezone)
+
+
+def bank_id_for(path: Path) -> str:
+    """The bank an imported file becomes: its name as a slug ("Đợt 1.xlsx" → "dot-1")."""
+    slug = _SLUG.sub("-", fold(path.stem).lower()).strip("-")
+    return slug or "nhap"
+
+
+def _import(args: argparse.Namespace) -> int:
+    path: Path = args.file
+    try:
+        result = read_question_rows(path)
+    except QuizFileError as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc}") from None
+    if result.problems:
+        lines = "\n".join(f"  {problem}" for problem in result.problems)
+        raise CliError(f"{path.name}: nothing imported, fix these rows first:\n{lines}")
+    bank_id = args.bank or bank_id_for(path)
+    timezone = load_settings().timezone
+
+    async def save(session: AsyncSession) -> int:
+        added = await _service(session, timezone).sync_bank(bank_id, result.questions)
+        await AuditService(session).record(
+            operator(), "quiz.import", f"bank:{bank_id}", questions=len(result.questions)
+        )
+        return added
+
+    added = run_in_transaction(save)
+    print(f"bank {bank_id}: {len(result.questions)} questions ({added} new)")
+    return 0
+
+
+def _moment(value: str, timezone: ZoneInfo) -> datetime:
+    try:
+        local = datetime.strptime(value.strip(), "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise CliError(f"not a date and time as {DATETIME_FORMAT}: {value!r}") from None
+    return local.replace(tzinfo=timezone)
+
+
+def _schedule(args: argparse.Namespace) -> int:
+    timezone = load_settings().timezone
+    opens, closes = _moment(args.opens, timezone), _moment(args.closes, timezone)
+    if closes <= opens:
+        raise CliError("--closes must be after --opens")
+    if not 0 <= args.pass_mark <= 100:
+        raise CliError("--pass-mark is a percent, 0 to 100")
+    if args.questions < 1 or args.attempts < 1:
+        raise CliError("--questions and --attempts must be at least 1")
+    paths = [path for path in args.units.split(",") if path.strip()]
+    banks = [bank for bank in (args.banks or "").split(",") if bank.strip()]
+
+    async def schedule(session: AsyncSession) -> int:
+        units = [await find_unit(session, path) for path in paths]
+        quiz = await _service(session, timezone).schedule(
+            title=args.title,
+            unit_ids=[unit.id for unit in units],
+            question_count=args.questions,
+            opens_at=opens,
+            closes_at=closes,
+            actor=operator(),
+            bank_ids=banks or None,
+            pass_mark=args.pass_mark,
+            seconds_per_question=args.seconds_per_question,
+            attempts_allowed=args.attempts,
+        )
+        return quiz.id
+
+    if not paths:
+        raise CliError(f"give at least one unit ({PATH_HELP})")
+    quiz_id = run_in_transaction(schedule)
+    print(f"quiz #{quiz_id} scheduled: opens {args.opens}, closes {args.closes}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    chart: Path | None = args.chart
+    if out.suffix.lower() != ".xlsx":
+        raise CliError("--out must name a .xlsx file")
+    if chart is not None and chart.suffix.lower() != ".png":
+        raise CliError("--chart must name a .png file")
+    timezone = load_settings().timezone
+
+    async def results(session: AsyncSession) -> tuple[str, list[MemberScore]]:
+        quizzes = _service(session, timezone)
+        quiz = await quizzes.quiz(args.quiz)
+        if quiz is None:
+            raise CliError(f"no quiz #{args.quiz}")
+        return quiz.title, await quizzes.member_scores(quiz.id)
+
+    title, members = run_in_transaction(results)
+    units = unit_scores(members)
+    try:
+        write_quiz_results(out, units, members)
+        if chart is not None:
+            write_quiz_chart(chart, units, f"Kết quả trắc nghiệm: {title}")
+    except OSError as exc:
+        raise CliError(f"cannot write the report: {exc}") from None
+    finished = sum(unit.finished for unit in units)
+    print(f"quiz #{args.quiz}: {finished} of {len(members)} members finished; wrote {out}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("quiz", help="question banks and quizzes")
+    commands = parser.add_subparsers(dest="quiz_command", metavar="ACTION", required=True)
+
+    importing = commands.add_parser(
+        "import", help="add a question bank from a spreadsheet (.xlsx or .csv)"
+    )
+    importing.add_argument("file", type=Path)
+    importing.add_argument("--bank", help="bank id (default: from the file name)")
+    importing.set_defaults(func=_import)
+
+    scheduling = commands.add_parser("schedule", help="open a quiz for units during a window")
+    scheduling.add_argument("--title", required=True)
+    scheduling.add_argument(
+        "--units", required=True, help=f"unit paths separated by commas ({PATH_HELP})"
+    )
+    scheduling.add_argument("--questions", type=int, required=True, help="questions per attempt")
+    scheduling.add_argument("--opens", required=True, help=f"{DATETIME_FORMAT}, local time")
+    scheduling.add_argument("--closes", required=True, help=f"{DATETIME_FORMAT}, local time")
+    scheduling.add_argument("--pass-mark", type=int, default=70, help="percent (default 70)")
+    scheduling.add_argument("--seconds-per-question", type=int, help="time limit per question")
+    scheduling.add_argument("--attempts", type=int, default=1, help="attempts allowed")
+    scheduling.add_argument("--banks", help="bank ids separated by commas (default: shipped)")
+    scheduling.set_defaults(func=_schedule)
+
+    reporting = commands.add_parser("report", help="a quiz's results per unit and member")
+    reporting.add_argument("--quiz", type=int, required=True, help="quiz number")
+    reporting.add_argument("--out", type=Path, required=True, help="FILE.xlsx")
+    reporting.add_argument("--chart", type=Path, help="FILE.png: average score per unit")
+    reporting.set_defaults(func=_report)

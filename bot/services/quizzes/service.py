@@ -1,0 +1,620 @@
+"""Quizzes as data: a quiz is a window of time for some units; the scheduler
+(jobs/quizzes.py) opens it (invitations through the outbox), reminds 24 hours before it
+closes and closes it (unfinished attempts scored as they stand). Members answer one question
+at a time; the server keeps the order, the clock and the score."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.messages import Button, Reply
+from bot.models import (
+    ChannelAccount,
+    Member,
+    Organisation,
+    Quiz,
+    QuizAnswer,
+    QuizAttempt,
+    QuizQuestionRow,
+    QuizTarget,
+)
+from bot.services.audit import AuditService
+from bot.services.meetings.when import format_when
+from bot.services.outbox import OutboxService
+from bot.services.permissions import Action, PermissionService
+from bot.services.quizzes.bank import QuestionBank, QuizQuestion, load_banks
+from bot.texts import text
+
+log = logging.getLogger(__name__)
+
+REMIND_BEFORE_CLOSING = timedelta(hours=24)
+LETTERS = "ABCDEF"
+
+
+class State(StrEnum):
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Event(StrEnum):
+    OPEN = "open"
+    REMIND = "remind"
+    CLOSE = "close"
+
+
+class Outcome(StrEnum):
+    RECORDED = "recorded"
+    TIMED_OUT = "timed_out"
+    ALREADY_ANSWERED = "already_answered"
+    CLOSED = "closed"
+    NOT_FOUND = "not_found"
+
+
+class StartRefused(StrEnum):
+    NOT_OPEN = "not_open"
+    NOT_TARGETED = "not_targeted"
+    NO_ATTEMPTS_LEFT = "no_attempts_left"
+    NO_QUESTIONS = "no_questions"
+
+
+@cache
+def shipped_banks() -> tuple[QuestionBank, ...]:
+    """The banks in content/quizzes, read once per process."""
+    return tuple(load_banks())
+
+
+def start_data(quiz_id: int) -> str:
+    return f"quiz:start:{quiz_id}"
+
+
+def answer_data(attempt_id: int, position: int, shown: int) -> str:
+    return f"quiz:a:{attempt_id}:{position}:{shown}"
+
+
+def choice_buttons(count: int, data: Callable[[int], str]) -> tuple[tuple[Button, ...], ...]:
+    """One row of letter buttons, each answerable by typing its letter on Zalo."""
+    return (tuple(Button(LETTERS[i], data(i), key=LETTERS[i]) for i in range(count)),)
+
+
+def question_text(number: int, total: int, question: str, choices: Sequence[str]) -> str:
+    lines = [text("quiz.question", number=number, total=total, question=question), ""]
+    lines += [f"{LETTERS[i]}. {choice}" for i, choice in enumerate(choices)]
+    return "\n".join(lines)
+
+
+def percent(correct: int, total: int) -> int:
+    return round(100 * correct / total) if total else 0
+
+
+@dataclass(frozen=True)
+class Shown:
+    """The question an attempt is at, as the member sees it."""
+
+    attempt_id: int
+    position: int
+    total: int
+    text: str
+    choices: tuple[str, ...]
+    correct_shown: int
+    seconds: int | None
+
+
+@dataclass(frozen=True)
+class Answered:
+    outcome: Outcome
+    correct: bool = False
+    correct_letter: str = ""
+    correct_choice: str = ""
+    explanation: str | None = None
+    finished: Finished | None = None
+
+
+@dataclass(frozen=True)
+class Finished:
+    title: str
+    correct: int
+    total: int
+    score: int
+    passed: bool
+    pass_mark: int
+
+
+@dataclass(frozen=True)
+class Result:
+    title: str
+    number: int
+    score: int
+    passed: bool
+    unit_average: int | None
+
+
+@dataclass(frozen=True)
+class MemberScore:
+    """A targeted member and their best finished attempt (None: none finished)."""
+
+    full_name: str
+    unit_name: str
+    score: int | None
+    passed: bool
+
+
+@dataclass(frozen=True)
+class UnitScore:
+    unit_name: str
+    members: int
+    finished: int
+    passed: int
+    average: int | None  # of the finished members' best scores, percent
+
+
+def unit_scores(members: Sequence[MemberScore]) -> list[UnitScore]:
+    """The members grouped by unit, in the order the units first appear."""
+    grouped: dict[str, list[MemberScore]] = {}
+    for member in members:
+        grouped.setdefault(member.unit_name, []).append(member)
+    rows = []
+    for unit, group in grouped.items():
+        scores = [m.score for m in group if m.score is not None]
+        average = round(sum(scores) / len(scores)) if scores else None
+        passed = sum(m.passed for m in group)
+        rows.append(UnitScore(unit, len(group), len(scores), passed, average))
+    return rows
+
+
+@dataclass(frozen=True)
+class Due:
+    quiz_id: int
+    event: Event
+
+
+class QuizService:
+    def __init__(
+        self,
+        session: AsyncSession,
+        outbox: OutboxService,
+        audit: AuditService,
+        clock: Callable[[], datetime],
+        timezone: ZoneInfo,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._session = session
+        self._outbox = outbox
+        self._audit = audit
+        self._clock = clock
+        self._tz = timezone
+        self._rng = rng or random.Random()
+
+    # --- Banks -----------------------------------------------------------------------------
+
+    async def sync_bank(self, bank_id: str, questions: Sequence[QuizQuestion]) -> int:
+        """Adds or updates the bank's questions; questions already asked keep their row.
+        Returns how many were added."""
+        existing = {
+            row.question_id: row
+            for row in await self._session.scalars(
+                select(QuizQuestionRow).where(QuizQuestionRow.bank_id == bank_id)
+            )
+        }
+        added = 0
+        for question in questions:
+            row = existing.get(question.id)
+            if row is None:
+                row = QuizQuestionRow(bank_id=bank_id, question_id=question.id)
+                self._session.add(row)
+                added += 1
+            row.text, row.choices, row.answer = (
+                question.question,
+                list(question.choices),
+                question.answer,
+            )
+            row.explanation, row.topic = question.explanation, question.topic
+            row.difficulty, row.entry = question.difficulty.value, question.entry
+        await self._session.flush()
+        return added
+
+    async def sync_shipped(self) -> int:
+        return sum([await self.sync_bank(bank.id, bank.questions) for bank in shipped_banks()])
+
+    # --- Scheduling ------------------------------------------------------------------------
+
+    async def schedule(
+        self,
+        *,
+        title: str,
+        unit_ids: Sequence[int],
+        question_count: int,
+        opens_at: datetime,
+        closes_at: datetime,
+        actor: str,
+        bank_ids: Sequence[str] | None = None,
+        topics: Sequence[str] = (),
+        pass_mark: int = 70,
+        seconds_per_question: int | None = None,
+        attempts_allowed: int = 1,
+        show_explanations: bool = True,
+        by_member: int | None = None,
+    ) -> Quiz:
+        """A new quiz. With `by_member`, that member must be allowed to schedule quizzes
+        on every unit (PermissionDenied otherwise); without, the caller is an operator."""
+        if by_member is not None:
+            permissions = PermissionService(self._session)
+            for unit_id in unit_ids:
+                await permissions.require(by_member, Action.SCHEDULE_QUIZ, unit_id)
+        if not unit_ids or question_count < 1 or closes_at <= opens_at:
+            raise ValueError(
+                "a quiz needs units, questions and a window that closes after it opens"
+            )
+        if not 0 <= pass_mark <= 100 or attempts_allowed < 1:
+            raise ValueError("pass mark is a percent and at least one attempt is allowed")
+        await self.sync_shipped()
+        banks = list(bank_ids) if bank_ids else [bank.id for bank in shipped_banks()]
+        quiz = Quiz(
+            title=title,
+            created_by=actor,
+            created_at=self._clock(),
+            bank_ids=banks,
+            topics=list(topics),
+            question_count=question_count,
+            shuffle_questions=True,
+            shuffle_choices=True,
+            seconds_per_question=seconds_per_question,
+            pass_mark=pass_mark,
+            opens_at=opens_at,
+            closes_at=closes_at,
+            attempts_allowed=attempts_allowed,
+            show_explanations=show_explanations,
+            state=State.SCHEDULED,
+        )
+        self._session.add(quiz)
+        await self._session.flush()
+        for unit_id in sorted(set(unit_ids)):
+            self._session.add(QuizTarget(quiz_id=quiz.id, organisation_id=unit_id))
+        await self._audit.record(actor, "quiz.schedule", f"quiz:{quiz.id}", units=list(unit_ids))
+        return quiz
+
+    def _moments(self, quiz: Quiz) -> list[tuple[datetime, Event]]:
+        if quiz.state == State.SCHEDULED:
+            return [(quiz.opens_at, Event.OPEN), (quiz.closes_at, Event.CLOSE)]
+        if quiz.state == State.OPEN:
+            moments = [(quiz.closes_at, Event.CLOSE)]
+            if quiz.reminded_at is None:
+                moments.append((quiz.closes_at - REMIND_BEFORE_CLOSING, Event.REMIND))
+            return moments
+        return []
+
+    async def _live(self) -> list[Quiz]:
+        rows = await self._session.scalars(select(Quiz).where(Quiz.state != State.CLOSED))
+        return list(rows)
+
+    async def next_due(self) -> datetime | None:
+        moments = [at for quiz in await self._live() for at, _ in self._moments(quiz)]
+        return min(moments, default=None)
+
+    async def due_events(self, now: datetime) -> list[Due]:
+        """What is due by `now`: closing wins over opening or reminding a quiz whose window
+        already ended, and a quiz opens before it is reminded."""
+        due: list[Due] = []
+        for quiz in await self._live():
+            events = {event for at, event in self._moments(quiz) if at <= now}
+            if Event.CLOSE in events:
+                due.append(Due(quiz.id, Event.CLOSE))
+            elif Event.OPEN in events:
+                due.append(Due(quiz.id, Event.OPEN))
+            elif Event.REMIND in events:
+                due.append(Due(quiz.id, Event.REMIND))
+        return due
+
+    async def run_due(self, due: Due) -> bool:
+        """Handles one due event, marking the quiz in the same transaction so it happens
+        once. True if it did something."""
+        quiz = await self._session.get(Quiz, due.quiz_id, with_for_update=True)
+        if quiz is None:
+            return False
+        now = self._clock()
+        moments = {event for at, event in self._moments(quiz) if at <= now}
+        if due.event not in moments:
+            return False
+        if due.event is Event.OPEN:
+            await self._open(quiz, now)
+        elif due.event is Event.REMIND:
+            await self._remind(quiz, now)
+        else:
+            await self._close(quiz)
+        return True
+
+    async def _open(self, quiz: Quiz, now: datetime) -> None:
+        quiz.state = State.OPEN
+        if quiz.closes_at - now <= REMIND_BEFORE_CLOSING:
+            quiz.reminded_at = now  # the invitation already says when it closes
+        invitation = Reply(
+            text(
+                "quiz.invitation",
+                title=quiz.title,
+                count=quiz.question_count,
+                closes=format_when(quiz.closes_at, self._tz),
+                pass_mark=quiz.pass_mark,
+            ),
+            buttons=((Button(text("quiz.button_start"), start_data(quiz.id)),),),
+        )
+        members = await self._linked_members(quiz.id)
+        await self._outbox.enqueue_members(members, invitation, kind="quiz_invitation", now=now)
+        log.info("quiz %d opened: %d invitations", quiz.id, len(members))
+
+    async def _remind(self, quiz: Quiz, now: datetime) -> None:
+        quiz.reminded_at = now
+        finished = select(QuizAttempt.member_id).where(
+            QuizAttempt.quiz_id == quiz.id, QuizAttempt.finished_at.is_not(None)
+        )
+        done = set(await self._session.scalars(finished))
+        waiting = [m for m in await self._linked_members(quiz.id) if m not in done]
+        reminder = Reply(
+            text("quiz.reminder", title=quiz.title, closes=format_when(quiz.closes_at, self._tz)),
+            buttons=((Button(text("quiz.button_start"), start_data(quiz.id)),),),
+        )
+        await self._outbox.enqueue_members(waiting, reminder, kind="quiz_reminder", now=now)
+
+    async def _close(self, quiz: Quiz) -> None:
+        quiz.state = State.CLOSED
+        unfinished = await self._session.scalars(
+            select(QuizAttempt).where(
+                QuizAttempt.quiz_id == quiz.id, QuizAttempt.finished_at.is_(None)
+            )
+        )
+        for attempt in unfinished:
+            await self._finish(quiz, attempt, quiz.closes_at)
+
+    async def _target_paths(self, quiz_id: int) -> list[str]:
+        rows = await self._session.scalars(
+            select(Organisation.path)
+            .join(QuizTarget, QuizTarget.organisation_id == Organisation.id)
+            .where(QuizTarget.quiz_id == quiz_id)
+        )
+        return list(rows)
+
+    async def _linked_members(self, quiz_id: int) -> list[int]:
+        """Active members of the target units (and the units under them) with a linked
+        account."""
+        paths = await self._target_paths(quiz_id)
+        if not paths:
+            return []
+        rows = await self._session.scalars(
+            select(Member.id)
+            .join(Organisation, Organisation.id == Member.organisation_id)
+            .where(
+                Member.active.is_(True),
+                or_(*(Organisation.path.startswith(path) for path in paths)),
+                select(ChannelAccount.id).where(ChannelAccount.member_id == Member.id).exists(),
+            )
+            .order_by(Member.id)
+        )
+        return list(rows)
+
+    async def _targets_member(self, quiz_id: int, unit_id: int) -> bool:
+        unit = await self._session.get(Organisation, unit_id)
+        paths = await self._target_paths(quiz_id)
+        return unit is not None and any(unit.path.startswith(path) for path in paths)
+
+    # --- Taking a quiz ---------------------------------------------------------------------
+
+    async def open_quizzes(self, unit_id: int) -> list[Quiz]:
+        rows = await self._session.scalars(
+            select(Quiz)
+            .where(Quiz.state == State.OPEN, Quiz.closes_at > self._clock())
+            .order_by(Quiz.closes_at)
+        )
+        return [quiz for quiz in rows if await self._targets_member(quiz.id, unit_id)]
+
+    async def quiz(self, quiz_id: int) -> Quiz | None:
+        return await self._session.get(Quiz, quiz_id)
+
+    async def start(self, quiz_id: int, member_id: int, unit_id: int) -> QuizAttempt | StartRefused:
+        """The member's unfinished attempt (to resume), or a new one if they have tries
+        left."""
+        quiz = await self._session.get(Quiz, quiz_id)
+        if quiz is None or quiz.state != State.OPEN or self._clock() >= quiz.closes_at:
+            return StartRefused.NOT_OPEN
+        if not await self._targets_member(quiz_id, unit_id):
+            return StartRefused.NOT_TARGETED
+        attempts = list(
+            await self._session.scalars(
+                select(QuizAttempt).where(
+                    QuizAttempt.quiz_id == quiz_id, QuizAttempt.member_id == member_id
+                )
+            )
+        )
+        unfinished = next((a for a in attempts if a.finished_at is None), None)
+        if unfinished is not None:
+            return unfinished
+        if len(attempts) >= quiz.attempts_allowed:
+            return StartRefused.NO_ATTEMPTS_LEFT
+        order = await self._draw(quiz)
+        if not order:
+            return StartRefused.NO_QUESTIONS
+        attempt = QuizAttempt(
+            quiz_id=quiz_id,
+            member_id=member_id,
+            number=len(attempts) + 1,
+            started_at=self._clock(),
+            question_order=[row.id for row in order],
+            choice_orders=[self._choice_order(quiz, len(row.choices)) for row in order],
+            current_index=0,
+        )
+        self._session.add(attempt)
+        await self._session.flush()
+        return attempt
+
+    async def _draw(self, quiz: Quiz) -> list[QuizQuestionRow]:
+        query = select(QuizQuestionRow).where(QuizQuestionRow.bank_id.in_(quiz.bank_ids))
+        if quiz.topics:
+            query = query.where(QuizQuestionRow.topic.in_(quiz.topics))
+        pool = list(await self._session.scalars(query.order_by(QuizQuestionRow.id)))
+        picked = self._rng.sample(pool, min(quiz.question_count, len(pool)))
+        return picked if quiz.shuffle_questions else sorted(picked, key=lambda row: row.id)
+
+    def _choice_order(self, quiz: Quiz, count: int) -> list[int]:
+        order = list(range(count))
+        if quiz.shuffle_choices:
+            self._rng.shuffle(order)
+        return order
+
+    async def unfinished_attempt(self, quiz_id: int, member_id: int) -> QuizAttempt | None:
+        return await self._session.scalar(
+            select(QuizAttempt).where(
+                QuizAttempt.quiz_id == quiz_id,
+                QuizAttempt.member_id == member_id,
+                QuizAttempt.finished_at.is_(None),
+            )
+        )
+
+    async def attempt(self, attempt_id: int) -> QuizAttempt | None:
+        return await self._session.get(QuizAttempt, attempt_id)
+
+    async def current(self, attempt: QuizAttempt) -> Shown | None:
+        """The question the attempt is at (None when finished); its clock starts the first
+        time it is shown and does not restart when it is shown again."""
+        if attempt.finished_at is not None or attempt.current_index >= len(attempt.question_order):
+            return None
+        quiz = await self._session.get(Quiz, attempt.quiz_id)
+        assert quiz is not None
+        if attempt.current_sent_at is None:
+            attempt.current_sent_at = self._clock()
+        position = attempt.current_index
+        row = await self._session.get(QuizQuestionRow, attempt.question_order[position])
+        assert row is not None
+        order = attempt.choice_orders[position]
+        return Shown(
+            attempt_id=attempt.id,
+            position=position,
+            total=len(attempt.question_order),
+            text=row.text,
+            choices=tuple(row.choices[i] for i in order),
+            correct_shown=order.index(row.answer),
+            seconds=quiz.seconds_per_question,
+        )
+
+    async def answer(self, attempt_id: int, member_id: int, position: int, shown: int) -> Answered:
+        """Records the member's choice (as shown) for the question at `position`. A second
+        answer to the same question counts nothing; an answer later than the time limit
+        counts as wrong; after the quiz closed, nothing is recorded."""
+        attempt = await self._session.get(QuizAttempt, attempt_id, with_for_update=True)
+        if attempt is None or attempt.member_id != member_id:
+            return Answered(Outcome.NOT_FOUND)
+        quiz = await self._session.get(Quiz, attempt.quiz_id)
+        assert quiz is not None
+        now = self._clock()
+        if quiz.state == State.CLOSED or now >= quiz.closes_at:
+            return Answered(Outcome.CLOSED)
+        if attempt.finished_at is not None or position != attempt.current_index:
+            return Answered(Outcome.ALREADY_ANSWERED)
+        assert attempt.current_sent_at is not None  # set when the question was shown
+        row = await self._session.get(QuizQuestionRow, attempt.question_order[position])
+        assert row is not None
+        order = attempt.choice_orders[position]
+        limit = quiz.seconds_per_question
+        timed_out = limit is not None and now > attempt.current_sent_at + timedelta(seconds=limit)
+        chosen = None if timed_out or not 0 <= shown < len(order) else order[shown]
+        correct = chosen == row.answer
+        self._session.add(
+            QuizAnswer(
+                attempt_id=attempt.id,
+                question_id=row.id,
+                chosen=chosen,
+                correct=correct,
+                answered_at=now,
+            )
+        )
+        attempt.current_index += 1
+        attempt.current_sent_at = None
+        finished = None
+        if attempt.current_index >= len(attempt.question_order):
+            finished = await self._finish(quiz, attempt, now)
+        right = order.index(row.answer)
+        return Answered(
+            Outcome.TIMED_OUT if timed_out else Outcome.RECORDED,
+            correct=correct,
+            correct_letter=LETTERS[right],
+            correct_choice=row.choices[row.answer],
+            explanation=row.explanation if quiz.show_explanations else None,
+            finished=finished,
+        )
+
+    async def _finish(self, quiz: Quiz, attempt: QuizAttempt, at: datetime) -> Finished:
+        await self._session.flush()
+        correct = await self._session.scalar(
+            select(func.count()).where(
+                QuizAnswer.attempt_id == attempt.id, QuizAnswer.correct.is_(True)
+            )
+        )
+        total = len(attempt.question_order)
+        attempt.finished_at = at
+        attempt.score = percent(correct or 0, total)
+        attempt.passed = attempt.score >= quiz.pass_mark
+        return Finished(
+            quiz.title, correct or 0, total, attempt.score, attempt.passed, quiz.pass_mark
+        )
+
+    # --- Results ---------------------------------------------------------------------------
+
+    async def member_scores(self, quiz_id: int) -> list[MemberScore]:
+        """Every active member of the target units, by unit and name, with their best
+        finished attempt."""
+        paths = await self._target_paths(quiz_id)
+        if not paths:
+            return []
+        best: dict[int, tuple[int, bool]] = {}
+        attempts = await self._session.execute(
+            select(QuizAttempt.member_id, QuizAttempt.score, QuizAttempt.passed).where(
+                QuizAttempt.quiz_id == quiz_id, QuizAttempt.finished_at.is_not(None)
+            )
+        )
+        for member_id, score, passed in attempts:
+            if member_id not in best or score > best[member_id][0]:
+                best[member_id] = (score, bool(passed))
+        members = await self._session.execute(
+            select(Member.id, Member.full_name, Organisation.name)
+            .join(Organisation, Organisation.id == Member.organisation_id)
+            .where(
+                Member.active.is_(True),
+                or_(*(Organisation.path.startswith(path) for path in paths)),
+            )
+            .order_by(Organisation.path, Member.full_name)
+        )
+        return [
+            MemberScore(name, unit, *best.get(member_id, (None, False)))
+            for member_id, name, unit in members
+        ]
+
+    async def results(self, member_id: int, unit_id: int) -> list[Result]:
+        """The member's finished attempts, each with the average score of the member's own
+        unit on that quiz."""
+        rows = await self._session.execute(
+            select(Quiz.id, Quiz.title, QuizAttempt.number, QuizAttempt.score, QuizAttempt.passed)
+            .join(Quiz, Quiz.id == QuizAttempt.quiz_id)
+            .where(QuizAttempt.member_id == member_id, QuizAttempt.finished_at.is_not(None))
+            .order_by(QuizAttempt.finished_at)
+        )
+        results = []
+        for quiz_id, title, number, score, passed in rows:
+            average = await self._session.scalar(
+                select(func.avg(QuizAttempt.score))
+                .join(Member, Member.id == QuizAttempt.member_id)
+                .where(
+                    QuizAttempt.quiz_id == quiz_id,
+                    QuizAttempt.finished_at.is_not(None),
+                    Member.organisation_id == unit_id,
+                )
+            )
+            unit_average = None if average is None else round(float(average))
+            results.append(Result(title, number, score or 0, bool(passed), unit_average))
+        return results

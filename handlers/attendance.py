@@ -1,0 +1,260 @@
+"""Attendance in chat: /diemdanh lets a secretary mark who attended a recent meeting (a
+checklist prefilled from the members' answers); /chuyencan shows a member their year's
+record and a secretary, in addition, the unit's summary with the three-month flag."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.messages import Button, Reply
+from bot.models import Meeting
+from bot.router import Context, Router
+from bot.services.meetings.attendance import FLAG_MONTHS, Mark, MemberRecord
+from bot.services.meetings.when import format_when
+from bot.services.permissions import Action, Role
+from bot.texts import text
+from handlers.guards import members_only
+
+FLOW = "attendance"
+MAX_OCCURRENCE_CHOICES = 10
+
+
+async def _managed_units(ctx: Context) -> list[int]:
+    """The units whose meetings the member manages; an admin in chat, their own unit."""
+    member = ctx.account.member
+    assert member is not None
+    grants = await ctx.services.permissions.scope(member.id, Action.MANAGE_MEETINGS)
+    if any(g.role is Role.ADMIN for g in grants):
+        return [member.organisation_id]
+    return sorted({g.organisation_id for g in grants if g.organisation_id is not None})
+
+
+async def _may_manage(ctx: Context, meeting: Meeting) -> bool:
+    member = ctx.account.member
+    assert member is not None
+    permissions = ctx.services.permissions
+    return await permissions.can(member.id, Action.MANAGE_MEETINGS, meeting.organisation_id)
+
+
+def _when(ctx: Context, at: datetime) -> str:
+    return format_when(at, ctx.services.settings.timezone)
+
+
+@members_only
+async def start(ctx: Context) -> list[Reply]:
+    units = await _managed_units(ctx)
+    if not units:
+        return [Reply(text("secretary.not_allowed"))]
+    attendance, meetings = ctx.services.attendance, ctx.services.meetings
+    found = [o for unit in units for o in await attendance.recent(unit)]
+    if not found:
+        return [Reply(text("attendance.no_recent"))]
+    buttons = tuple(
+        (
+            Button(
+                text(
+                    "attendance.occurrence_button",
+                    when=_when(ctx, o.at),
+                    title=meetings.title(o.meeting),
+                ),
+                f"att:{o.meeting.id}:{int(o.at.timestamp())}",
+            ),
+        )
+        for o in found[:MAX_OCCURRENCE_CHOICES]
+    )
+    return [Reply(text("attendance.choose_occurrence"), buttons=buttons)]
+
+
+def _parse(payload: str) -> tuple[int, datetime] | None:
+    """ "12:1764500000" → meeting 12 and its occurrence."""
+    meeting, _, stamp = payload.partition(":")
+    if not meeting.isdigit() or not stamp.isdigit():
+        return None
+    return int(meeting), datetime.fromtimestamp(int(stamp), UTC)
+
+
+async def _checklist(ctx: Context, data: dict[str, Any]) -> Reply:
+    meetings = ctx.services.meetings
+    meeting = await meetings.meeting(int(data["meeting"]))
+    assert meeting is not None
+    names = dict(await ctx.services.attendance.members(meeting.organisation_id))
+    present = set(data["present"])
+    rows = [
+        (Button(f"{'☑' if m in present else '☐'} {names.get(m, '')}", f"attm:{m}"),)
+        for m in data["members"]
+    ]
+    rows.append(
+        (
+            Button(text("attendance.button_save"), "atts:save"),
+            Button(text("attendance.button_cancel"), "atts:cancel"),
+        )
+    )
+    body = text(
+        "attendance.checklist",
+        title=meetings.title(meeting),
+        when=_when(ctx, datetime.fromtimestamp(int(data["at"]), UTC)),
+        present=len(present),
+        total=len(data["members"]),
+    )
+    return Reply(body, buttons=tuple(rows))
+
+
+@members_only
+async def pick(ctx: Context) -> list[Reply]:
+    parsed = _parse(ctx.button_payload)
+    if parsed is None:
+        return [Reply(text("fallback.stale_button"))]
+    meeting_id, at = parsed
+    meeting = await ctx.services.meetings.meeting(meeting_id)
+    if meeting is None or not await _may_manage(ctx, meeting):
+        return [Reply(text("secretary.not_allowed"))]
+    attendance = ctx.services.attendance
+    if not await attendance.is_recent(meeting, at):
+        return [Reply(text("attendance.not_recent"))]
+    members = [m for m, _ in await attendance.members(meeting.organisation_id)]
+    data = {
+        "meeting": meeting.id,
+        "at": int(at.timestamp()),
+        "members": members,
+        "present": await attendance.prefill(meeting, at),
+    }
+    await ctx.services.conversations.start(ctx.account.id, FLOW, "checklist", data)
+    return [await _checklist(ctx, data)]
+
+
+async def _flow_meeting(ctx: Context) -> Meeting | None:
+    """The meeting of the checklist in progress, if the member still manages it."""
+    state = ctx.state
+    if state is None or state.flow != FLOW:
+        return None
+    meeting = await ctx.services.meetings.meeting(int(state.data["meeting"]))
+    if meeting is None or not await _may_manage(ctx, meeting):
+        return None
+    return meeting
+
+
+@members_only
+async def toggle(ctx: Context) -> list[Reply]:
+    meeting = await _flow_meeting(ctx)
+    if meeting is None or not ctx.button_payload.isdigit():
+        return [Reply(text("fallback.stale_button"))]
+    assert ctx.state is not None
+    data = dict(ctx.state.data)
+    member_id = int(ctx.button_payload)
+    if member_id not in data["members"]:
+        return [Reply(text("fallback.stale_button"))]
+    present = list(data["present"])
+    data["present"] = (
+        [m for m in present if m != member_id] if member_id in present else [*present, member_id]
+    )
+    await ctx.services.conversations.start(ctx.account.id, FLOW, "checklist", data)
+    return [await _checklist(ctx, data)]
+
+
+@members_only
+async def finish(ctx: Context) -> list[Reply]:
+    meeting = await _flow_meeting(ctx)
+    if meeting is None:
+        return [Reply(text("fallback.stale_button"))]
+    assert ctx.state is not None and ctx.account.member is not None
+    data = ctx.state.data
+    await ctx.services.conversations.clear(ctx.account.id)
+    if ctx.button_payload != "save":
+        return [Reply(text("cancel.done"))]
+    at = datetime.fromtimestamp(int(data["at"]), UTC)
+    # Only members still listed in the unit are marked; the checklist's ids are a filter.
+    present, total = await ctx.services.attendance.save(
+        meeting, at, set(data["present"]), actor=f"member:{ctx.account.member.id}"
+    )
+    title = ctx.services.meetings.title(meeting)
+    return [
+        Reply(
+            text(
+                "attendance.saved",
+                title=title,
+                when=_when(ctx, at),
+                present=present,
+                total=total,
+            )
+        )
+    ]
+
+
+async def flow_text(ctx: Context) -> list[Reply]:
+    """Text typed while the checklist is open: show it again."""
+    assert ctx.state is not None
+    return [Reply(text("attendance.use_buttons")), await _checklist(ctx, ctx.state.data)]
+
+
+def _months(months: tuple[int, ...]) -> str:
+    return ", ".join(f"{m:02d}" for m in months)
+
+
+def _own_lines(record: MemberRecord, held: int, year: int) -> list[str]:
+    lines = [
+        text(
+            "attendance.own_title",
+            year=year,
+            name=record.full_name,
+            held=held,
+            attended=record.count(Mark.ATTENDED),
+            excused=record.count(Mark.EXCUSED),
+            unexcused=record.count(Mark.UNEXCUSED),
+            unmarked=record.count(Mark.UNMARKED),
+        )
+    ]
+    if record.unexcused_months:
+        lines.append(text("attendance.own_months", months=_months(record.unexcused_months)))
+    return lines
+
+
+def _summary_line(record: MemberRecord) -> str:
+    line = text(
+        "attendance.summary_line",
+        name=record.full_name,
+        attended=record.count(Mark.ATTENDED),
+        excused=record.count(Mark.EXCUSED),
+        unexcused=record.count(Mark.UNEXCUSED),
+        unmarked=record.count(Mark.UNMARKED),
+    )
+    if record.flagged:
+        line += text("attendance.summary_flag", months=_months(record.unexcused_months))
+    return line
+
+
+@members_only
+async def record(ctx: Context) -> list[Reply]:
+    member = ctx.account.member
+    assert member is not None
+    attendance = ctx.services.attendance
+    year = ctx.services.clock().astimezone(ctx.services.settings.timezone).year
+    own = await attendance.year(member.organisation_id, year)
+    mine = own.member(member.id)
+    if mine is None:
+        return [Reply(text("attendance.own_none", year=year))]
+    replies = [Reply("\n".join(_own_lines(mine, len(own.occurrences), year)))]
+    for unit in await _managed_units(ctx):
+        summary = own if unit == own.unit_id else await attendance.year(unit, year)
+        lines = [
+            text(
+                "attendance.summary_title",
+                unit=await ctx.services.accounts.unit_name(unit),
+                year=year,
+                held=len(summary.occurrences),
+            )
+        ]
+        lines += [_summary_line(r) for r in summary.members]
+        if any(r.flagged for r in summary.members):
+            lines.append(text("attendance.summary_rule", months=FLAG_MONTHS))
+        replies.append(Reply("\n".join(lines)))
+    return replies
+
+
+def register(router: Router) -> None:
+    router.command("diemdanh")(start)
+    router.button("att")(pick)
+    router.button("attm")(toggle)
+    router.button("atts")(finish)
+    router.flow(FLOW)(flow_text)
+    router.command("chuyencan")(record)

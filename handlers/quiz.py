@@ -1,0 +1,276 @@
+"""Quizzes in chat: «Bắt đầu» on an invitation, then one question at a time answered with
+the letter buttons (typed letters on Zalo); /tracnghiem lists the open quizzes and resumes
+an interrupted one, /luyentap practises five questions that are not recorded, /ketqua shows
+the member's own results beside their unit's average."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+from bot.messages import Button, Reply
+from bot.router import Context, Router
+from bot.services.meetings.when import format_when
+from bot.services.quizzes.bank import QuizQuestion
+from bot.services.quizzes.service import (
+    LETTERS,
+    Answered,
+    Finished,
+    Outcome,
+    Shown,
+    StartRefused,
+    answer_data,
+    choice_buttons,
+    question_text,
+    shipped_banks,
+    start_data,
+)
+from bot.texts import text
+from handlers.guards import members_only
+
+# Practice keeps its questions in the conversation state under this name, but registers no
+# flow: answers arrive as buttons (or letters mapped to them) and other text stays a
+# handbook question.
+PRACTICE_STATE = "luyentap"
+PRACTICE_QUESTIONS = 5
+
+
+def _question_reply(
+    ctx: Context,
+    number: int,
+    total: int,
+    body: str,
+    choices: tuple[str, ...],
+    seconds: int | None,
+    data: Callable[[int], str],
+) -> Reply:
+    lines = [question_text(number, total, body, choices)]
+    if seconds is not None:
+        lines.append(text("quiz.time_limit", seconds=seconds))
+    if not ctx.traits.has_buttons:
+        lines.append(text("quiz.answer_by_letter"))
+    return Reply("\n\n".join(lines), buttons=choice_buttons(len(choices), data))
+
+
+def _shown_reply(ctx: Context, shown: Shown) -> Reply:
+    return _question_reply(
+        ctx,
+        shown.position + 1,
+        shown.total,
+        shown.text,
+        shown.choices,
+        shown.seconds,
+        lambda i: answer_data(shown.attempt_id, shown.position, i),
+    )
+
+
+def _feedback(answered: Answered) -> Reply:
+    if answered.outcome is Outcome.TIMED_OUT:
+        key = "quiz.timed_out"
+    else:
+        key = "quiz.right" if answered.correct else "quiz.wrong"
+    lines = [text(key, letter=answered.correct_letter, choice=answered.correct_choice)]
+    if answered.explanation:
+        lines.append(text("quiz.explanation", explanation=answered.explanation))
+    return Reply("\n".join(lines))
+
+
+def _finished(finished: Finished) -> Reply:
+    verdict = text(
+        "quiz.passed" if finished.passed else "quiz.failed", pass_mark=finished.pass_mark
+    )
+    return Reply(
+        text(
+            "quiz.finished",
+            title=finished.title,
+            correct=finished.correct,
+            total=finished.total,
+            score=finished.score,
+            verdict=verdict,
+        )
+    )
+
+
+async def _begin(ctx: Context, quiz_id: int) -> list[Reply]:
+    member = ctx.account.member
+    assert member is not None
+    quizzes = ctx.services.quizzes
+    attempt = await quizzes.start(quiz_id, member.id, member.organisation_id)
+    if isinstance(attempt, StartRefused):
+        return [Reply(text(f"quiz.{attempt.value}"))]
+    shown = await quizzes.current(attempt)
+    assert shown is not None  # a new or unfinished attempt has a question left
+    return [_shown_reply(ctx, shown)]
+
+
+async def _answer(ctx: Context, attempt_id: int, position: int, choice: int) -> list[Reply]:
+    member = ctx.account.member
+    assert member is not None
+    quizzes = ctx.services.quizzes
+    answered = await quizzes.answer(attempt_id, member.id, position, choice)
+    if answered.outcome is Outcome.NOT_FOUND:
+        return [Reply(text("quiz.not_yours"))]
+    if answered.outcome is Outcome.CLOSED:
+        return [Reply(text("quiz.closed"))]
+    attempt = await quizzes.attempt(attempt_id)
+    assert attempt is not None
+    replies = (
+        [Reply(text("quiz.already_answered"))]
+        if answered.outcome is Outcome.ALREADY_ANSWERED
+        else [_feedback(answered)]
+    )
+    if answered.finished is not None:
+        return [*replies, _finished(answered.finished)]
+    shown = await quizzes.current(attempt)
+    return replies if shown is None else [*replies, _shown_reply(ctx, shown)]
+
+
+def _numbers(payload: str, count: int) -> list[int] | None:
+    parts = payload.split(":")
+    if len(parts) != count or not all(part.isdigit() for part in parts):
+        return None
+    return [int(part) for part in parts]
+
+
+@members_only
+async def button(ctx: Context) -> list[Reply]:
+    """ "start:<quiz>" or "a:<attempt>:<position>:<choice shown>"."""
+    action, _, rest = ctx.button_payload.partition(":")
+    numbers = _numbers(rest, 1 if action == "start" else 3)
+    if numbers is None or action not in ("start", "a"):
+        return [Reply(text("fallback.stale_button"))]
+    if action == "start":
+        return await _begin(ctx, numbers[0])
+    return await _answer(ctx, *numbers)
+
+
+@members_only
+async def open_quizzes(ctx: Context) -> list[Reply]:
+    member = ctx.account.member
+    assert member is not None
+    quizzes = ctx.services.quizzes
+    found = await quizzes.open_quizzes(member.organisation_id)
+    if not found:
+        return [Reply(text("quiz.open_none"))]
+    for quiz in found:
+        if await quizzes.unfinished_attempt(quiz.id, member.id) is not None:
+            return await _begin(ctx, quiz.id)
+    timezone = ctx.services.settings.timezone
+    lines = [text("quiz.open_title")]
+    lines += [
+        text("quiz.open_line", title=q.title, closes=format_when(q.closes_at, timezone))
+        for q in found
+    ]
+    buttons = tuple(
+        (Button(f"{text('quiz.button_start')}: {q.title}", start_data(q.id)),) for q in found
+    )
+    return [Reply("\n".join(lines), buttons=buttons)]
+
+
+@members_only
+async def results(ctx: Context) -> list[Reply]:
+    member = ctx.account.member
+    assert member is not None
+    found = await ctx.services.quizzes.results(member.id, member.organisation_id)
+    if not found:
+        return [Reply(text("quiz.results_none"))]
+    lines = [text("quiz.results_title")]
+    for result in found:
+        verdict = "passed" if result.passed else "failed"
+        average = (
+            text("quiz.results_no_average")
+            if result.unit_average is None
+            else f"{result.unit_average}%"
+        )
+        lines.append(
+            text(
+                "quiz.results_line",
+                title=result.title,
+                number=result.number,
+                score=result.score,
+                verdict=text(f"quiz.results_verdict_{verdict}"),
+                unit=member.organisation_name,
+                average=average,
+            )
+        )
+    return [Reply("\n".join(lines))]
+
+
+# --- Practice ------------------------------------------------------------------------------
+
+
+def _practice_pool() -> dict[str, QuizQuestion]:
+    return {f"{bank.id}/{q.id}": q for bank in shipped_banks() for q in bank.questions}
+
+
+def _practice_reply(ctx: Context, data: dict[str, Any]) -> Reply:
+    index = data["index"]
+    question = _practice_pool()[data["questions"][index]]
+    order = data["orders"][index]
+    return _question_reply(
+        ctx,
+        index + 1,
+        len(data["questions"]),
+        question.question,
+        tuple(question.choices[i] for i in order),
+        None,
+        lambda i: f"quizp:{data['round']}:{index}:{i}",
+    )
+
+
+@members_only
+async def practice(ctx: Context) -> list[Reply]:
+    rng = random.Random()
+    keys = rng.sample(sorted(_practice_pool()), PRACTICE_QUESTIONS)
+    pool = _practice_pool()
+    data = {
+        "round": rng.randrange(10**6),
+        "questions": keys,
+        "orders": [rng.sample(range(len(pool[k].choices)), len(pool[k].choices)) for k in keys],
+        "index": 0,
+        "correct": 0,
+    }
+    await ctx.services.conversations.start(ctx.account.id, PRACTICE_STATE, "question", data)
+    intro = Reply(text("quiz.practice_intro", count=PRACTICE_QUESTIONS))
+    return [intro, _practice_reply(ctx, data)]
+
+
+@members_only
+async def practice_answer(ctx: Context) -> list[Reply]:
+    """ "<round>:<index>:<choice shown>"; a tap on an old question or round is stale."""
+    numbers = _numbers(ctx.button_payload, 3)
+    state = ctx.state
+    if numbers is None or state is None or state.flow != PRACTICE_STATE:
+        return [Reply(text("quiz.practice_stale"))]
+    data = dict(state.data)
+    round_id, index, shown = numbers
+    if round_id != data["round"] or index != data["index"]:
+        return [Reply(text("quiz.already_answered"))]
+    question = _practice_pool()[data["questions"][index]]
+    order = data["orders"][index]
+    right = order.index(question.answer)
+    correct = shown == right
+    data["correct"] += int(correct)
+    data["index"] += 1
+    lines = [
+        text("quiz.right")
+        if correct
+        else text("quiz.wrong", letter=LETTERS[right], choice=question.choices[question.answer]),
+        text("quiz.explanation", explanation=question.explanation),
+    ]
+    feedback = Reply("\n".join(lines))
+    if data["index"] >= len(data["questions"]):
+        await ctx.services.conversations.clear(ctx.account.id)
+        done = text("quiz.practice_done", correct=data["correct"], total=len(data["questions"]))
+        return [feedback, Reply(done)]
+    await ctx.services.conversations.start(ctx.account.id, PRACTICE_STATE, "question", data)
+    return [feedback, _practice_reply(ctx, data)]
+
+
+def register(router: Router) -> None:
+    router.button("quiz")(button)
+    router.button("quizp")(practice_answer)
+    router.command("tracnghiem")(open_quizzes)
+    router.command("luyentap")(practice)
+    router.command("ketqua")(results)
