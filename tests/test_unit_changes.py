@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.cli import main
 from bot.db import Database
-from bot.models import AuditEntry, Member, Organisation, RoleGrant
+from bot.models import AuditEntry, Meeting, Member, Organisation, RoleGrant, utcnow
 from bot.services.organisations import OrganisationService, UnitTree, load_tree
 
 PROVINCE = "Tỉnh Cũ"
@@ -193,7 +193,7 @@ async def test_merge_moves_members_units_and_grants_and_keeps_the_source(
     assert await sotay("org", "merge", COMMUNE_A, COMMUNE_B) == 0
 
     assert capsys.readouterr().out == (
-        "merged “Xã A” into “Xã B”: 0 member(s), 3 unit(s), 1 role grant(s) moved\n"
+        "merged “Xã A” into “Xã B”: 0 member(s), 3 unit(s), 1 role grant(s), 0 meeting(s) moved\n"
     )
     tree = await current_tree(database)
     source = tree.by_id[tree_ids[COMMUNE_A]]
@@ -210,7 +210,7 @@ async def test_merge_moves_members_units_and_grants_and_keeps_the_source(
     assert entry == (
         "org.merge",
         f"unit:{tree_ids[COMMUNE_A]}",
-        {"into_id": tree_ids[COMMUNE_B], "members": 0, "units": 3, "grants": 1},
+        {"into_id": tree_ids[COMMUNE_B], "members": 0, "units": 3, "grants": 1, "meetings": 0},
     )
 
 
@@ -218,12 +218,27 @@ async def test_merging_two_chi_bo_moves_the_members(
     database: Database, tree_ids: dict[str, int]
 ) -> None:
     source, target = f"{COMMUNE_A}/Chi bộ thôn 2", f"{COMMUNE_B}/Chi bộ thôn 3"
+    async with database.session() as session, session.begin():
+        session.add(
+            Meeting(
+                organisation_id=tree_ids[source],
+                kind="regular",
+                title="",
+                place="Nhà văn hóa",
+                starts_at=utcnow() + timedelta(days=10),
+                reminder_offsets=[120],
+                created_by="test",
+            )
+        )
 
     assert await sotay("org", "merge", source, target) == 0
 
     by_unit = await members_by_unit(database)
     assert by_unit[tree_ids[target]] == {"50000003", "50000004", "50000005", "50000006"}
     assert tree_ids[source] not in by_unit
+    async with database.session() as session:
+        meeting_units = list(await session.scalars(select(Meeting.organisation_id)))
+    assert meeting_units == [tree_ids[target]]  # the calendar follows the members
 
 
 @pytest.mark.parametrize(

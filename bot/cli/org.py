@@ -107,7 +107,8 @@ def _merge(args: argparse.Namespace) -> int:
         result = await UnitChangeService(session).merge(source.id, target.id, actor=operator())
         return (
             f"merged “{source.name}” into “{target.name}”: {result.members} member(s), "
-            f"{result.units} unit(s), {result.grants} role grant(s) moved"
+            f"{result.units} unit(s), {result.grants} role grant(s), "
+            f"{result.meetings} meeting(s) moved"
         )
 
     print(_changing(merge))

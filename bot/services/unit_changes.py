@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import String, delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Member, Organisation, RoleGrant
+from bot.models import CommitteeQuestion, Meeting, Member, Organisation, RoleGrant
 from bot.services.audit import AuditService
 from bot.services.organisations import PATH_SEPARATOR, Unit, unit_key
 
@@ -25,6 +25,7 @@ class MergeResult:
     members: int
     units: int
     grants: int
+    meetings: int = 0
 
 
 class UnitChangeService:
@@ -167,6 +168,20 @@ class UnitChangeService:
             )
             units += await self._repath(child_path, f"{target.path}{child_id}/")
         grants = await self._move_grants(source.id, target.id)
+        # The unit's calendar, its attendance history and its open questions go along with
+        # its members.
+        meetings = await self._session.execute(
+            update(Meeting)
+            .where(Meeting.organisation_id == source.id)
+            .values(organisation_id=target.id)
+            .execution_options(synchronize_session=False)
+        )
+        await self._session.execute(
+            update(CommitteeQuestion)
+            .where(CommitteeQuestion.organisation_id == source.id)
+            .values(organisation_id=target.id)
+            .execution_options(synchronize_session=False)
+        )
         await self._session.execute(
             update(Organisation)
             .where(Organisation.id == source.id)
@@ -177,6 +192,7 @@ class UnitChangeService:
             members=int(members.rowcount),  # type: ignore[attr-defined]
             units=units,
             grants=grants,
+            meetings=int(meetings.rowcount),  # type: ignore[attr-defined]
         )
         await self._audit.record(
             actor,
@@ -186,6 +202,7 @@ class UnitChangeService:
             members=result.members,
             units=result.units,
             grants=result.grants,
+            meetings=result.meetings,
         )
         return result
 
