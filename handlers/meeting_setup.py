@@ -39,6 +39,14 @@ MAX_AGENDA_CHARS = 1000
 MAX_REASON_CHARS = 300
 REPEATS = ("once", "day", "weekday")
 FIELDS = ("time", "place", "agenda")
+# Reminder choices offered when a meeting is set up: minutes before each occurrence.
+REMINDERS = {
+    "3d2h": (3 * 24 * 60, 120),
+    "1d2h": (24 * 60, 120),
+    "1w1d": (7 * 24 * 60, 24 * 60),
+    "2h": (120,),
+}
+DEFAULT_REMINDERS = "3d2h"
 
 
 class Mode(StrEnum):
@@ -283,6 +291,19 @@ async def typed_agenda(ctx: Context, data: Data) -> list[Reply]:
     if problem:
         return problem
     data["agenda"] = body
+    return await _ask_reminders(ctx, data)
+
+
+async def _ask_reminders(ctx: Context, data: Data) -> list[Reply]:
+    await _save(ctx, "remind", data)
+    rows = tuple((_button(_t(f"remind_{key}"), f"remind:{key}"),) for key in REMINDERS)
+    return [Reply(_t("ask_remind"), buttons=rows)]
+
+
+async def on_remind(ctx: Context, data: Data, argument: str) -> list[Reply]:
+    if argument not in REMINDERS:
+        return [Reply(text("fallback.stale_button"))]
+    data["remind"] = argument
     return await _confirm_setup(ctx, data)
 
 
@@ -306,6 +327,7 @@ async def _summary(ctx: Context, data: Data) -> str:
         repeat=_t("repeat_once") if rule is None else describe(rule),
         place=data["place"],
         agenda=_t("agenda_line", agenda=agenda) if agenda else "",
+        remind=_t(f"remind_{data.get('remind', DEFAULT_REMINDERS)}"),
     )
 
 
@@ -325,6 +347,7 @@ async def _create(ctx: Context, data: Data) -> list[Reply]:
             agenda=data.get("agenda"),
             starts_at=None if rule else at,
             recurrence=rule,
+            offsets=REMINDERS[data.get("remind", DEFAULT_REMINDERS)],
         )
         for unit in data["units"]
     ]
@@ -553,7 +576,7 @@ async def on_skip(ctx: Context, data: Data, argument: str) -> list[Reply]:
     if _mode(data) is Mode.CANCEL:
         return await _cancel(ctx, data, None)
     data["agenda"] = None
-    return await _confirm_setup(ctx, data)
+    return await _ask_reminders(ctx, data)
 
 
 async def on_save(ctx: Context, data: Data, argument: str) -> list[Reply]:
@@ -571,6 +594,7 @@ _BUTTONS: dict[str, tuple[tuple[str, ...], ButtonStep]] = {
     "next": (("units",), on_next),
     "kind": (("kind",), on_kind),
     "repeat": (("repeat",), on_repeat),
+    "remind": (("remind",), on_remind),
     "skip": (("agenda", "reason"), on_skip),
     "save": (("confirm",), on_save),
     "pick": (("meeting",), on_pick),

@@ -161,9 +161,10 @@ async def set_up(
     await say(chat, card, button=repeats.flat_buttons[repeat].data)
     (ask_agenda,) = await say(chat, card, "Hội trường A")
     if agenda is None:
-        (summary,) = await say(chat, card, button=button(ask_agenda, "Bỏ qua"))
+        (ask_remind,) = await say(chat, card, button=button(ask_agenda, "Bỏ qua"))
     else:
-        (summary,) = await say(chat, card, agenda)
+        (ask_remind,) = await say(chat, card, agenda)
+    (summary,) = await say(chat, card, button=button(ask_remind, t("remind_3d2h")))
     return repeats, summary
 
 
@@ -186,10 +187,19 @@ async def test_a_one_off_meeting_is_set_up_step_by_step(
     assert ask_place.text == t("ask_place")
     (ask_agenda,) = await say(chat, SECRETARY, "Hội trường A")
     assert (ask_agenda.text, labels(ask_agenda)) == (t("ask_agenda"), ["Bỏ qua"])
-    (summary,) = await say(chat, SECRETARY, "Kiểm điểm cuối năm")
+    (ask_remind,) = await say(chat, SECRETARY, "Kiểm điểm cuối năm")
+    assert ask_remind.text == t("ask_remind")
+    assert labels(ask_remind) == [
+        "3 ngày và 2 giờ (mặc định)",
+        "1 ngày và 2 giờ",
+        "1 tuần và 1 ngày",
+        "Chỉ 2 giờ",
+    ]
+    (summary,) = await say(chat, SECRETARY, button=button(ask_remind, t("remind_3d2h")))
     expected = (
         f"🏛 {OFFICE}\n📌 Sinh hoạt chi bộ thường kỳ\n⏰ 19:30 thứ Sáu, 04/12/2026\n"
-        "🔁 Một lần\n📍 Hội trường A\n📝 Kiểm điểm cuối năm"
+        "🔁 Một lần\n📍 Hội trường A\n📝 Kiểm điểm cuối năm\n"
+        "🔔 Nhắc trước: 3 ngày và 2 giờ (mặc định)"
     )
     assert summary.text == t("confirm", summary=expected)
     assert labels(summary) == ["Lưu", "Hủy"]
@@ -225,7 +235,7 @@ async def test_monthly_on_day_31_falls_back_to_the_last_day(
     assert labels(repeats)[1] == "Hằng tháng vào ngày 31"
     assert (
         "🔁 Ngày 31 hằng tháng (tháng không có ngày 31 thì họp ngày cuối tháng), lúc 19:00\n"
-        "📍 Hội trường A\n\nBấm «Lưu»"
+        "📍 Hội trường A\n🔔 Nhắc trước: 3 ngày và 2 giờ (mặc định)\n\nBấm «Lưu»"
     ) in summary.text
     await say(chat, SECRETARY, button=button(summary, "Lưu"))
     (meeting,) = await stored_meetings(database)
@@ -335,10 +345,12 @@ async def test_a_secretary_of_two_units_chooses_and_cannot_forge_a_sibling(
     (repeats,) = await say(chat, SECRETARY, "5/12 19h")
     await say(chat, SECRETARY, button=repeats.flat_buttons[0].data)
     (ask_agenda,) = await say(chat, SECRETARY, "Nhà văn hóa thôn")
-    (summary,) = await say(chat, SECRETARY, button=button(ask_agenda, "Bỏ qua"))
+    (ask_remind,) = await say(chat, SECRETARY, button=button(ask_agenda, "Bỏ qua"))
+    (summary,) = await say(chat, SECRETARY, button=button(ask_remind, t("remind_2h")))
     await say(chat, SECRETARY, button=button(summary, "Lưu"))
     (meeting,) = await stored_meetings(database)
     assert meeting.organisation_id == await unit_id(database, EAST)
+    assert meeting.reminder_offsets == [120]  # the reminder choice is kept per meeting
 
 
 async def test_a_sibling_units_meeting_cannot_be_picked_by_a_forged_button(
@@ -542,7 +554,8 @@ async def test_a_trainer_sets_up_training_for_two_units_within_the_grant(
     (repeats,) = await say(chat, MEMBER, "5/12 lúc 7:30 sáng")
     await say(chat, MEMBER, button=button(repeats, "Một lần"))
     await say(chat, MEMBER, "Hội trường Đảng ủy Khối")
-    (summary,) = await say(chat, MEMBER, "Nghị quyết Đại hội")
+    (ask_remind,) = await say(chat, MEMBER, "Nghị quyết Đại hội")
+    (summary,) = await say(chat, MEMBER, button=button(ask_remind, t("remind_1w1d")))
     assert summary.text.startswith(
         f"Đồng chí kiểm tra lại lịch họp:\n\n🏛 {JUSTICE}, {OFFICE}\n📌 Tập huấn\n"
     )
@@ -605,9 +618,11 @@ async def test_numbers_choose_on_a_messenger_without_buttons(
     assert (await typed("1")).text == t("ask_place")
     await typed("Hội trường A")
     await typed("1")  # Bỏ qua
+    assert "Nhắc trước: 1 ngày và 2 giờ" in (await typed("2")).text
     assert (await typed("1")).text.startswith("Đã lưu lịch họp.")
     (meeting,) = await stored_meetings(database)
     assert (meeting.kind, meeting.agenda) == ("themed", None)
+    assert meeting.reminder_offsets == [24 * 60, 120]
 
 
 async def test_skipping_a_reminded_meeting_tells_the_members_of_that_meeting_only(
