@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 
 from bot.messages import Reply
 from bot.router import Context, Router
+from bot.services.meetings.calendar import Answer
 from bot.services.meetings.when import format_when
+from bot.services.permissions import Action
 from bot.texts import text
 from handlers.guards import members_only
 
@@ -86,17 +88,41 @@ async def upcoming(ctx: Context) -> list[Reply]:
     if not found:
         return [Reply(text("meetings.upcoming_none", unit=unit, days=UPCOMING_DAYS))]
     timezone = ctx.services.settings.timezone
+    # The unit's secretaries also see who answered the reminders, and how.
+    secretary = await ctx.services.permissions.can(
+        member.id, Action.MANAGE_MEETINGS, member.organisation_id
+    )
     lines = [text("meetings.upcoming_title", unit=unit)]
-    lines += [
-        text(
-            "meetings.upcoming_line",
-            when=format_when(o.at, timezone),
-            title=meetings.title(o.meeting),
-            place=o.meeting.place,
+    for occurrence in found:
+        lines.append(
+            text(
+                "meetings.upcoming_line",
+                when=format_when(occurrence.at, timezone),
+                title=meetings.title(occurrence.meeting),
+                place=occurrence.meeting.place,
+            )
         )
-        for o in found
-    ]
+        if secretary:
+            lines += _answers(await meetings.answers(occurrence.meeting.id, occurrence.at))
     return [Reply("\n".join(lines))]
+
+
+def _answers(answers: list[Answer]) -> list[str]:
+    said = [a.answer for a in answers]
+    lines = [
+        text(
+            "meetings.answers_line",
+            attend=said.count("attend"),
+            absent=said.count("absent"),
+            silent=said.count(None),
+        )
+    ]
+    lines += [
+        text("meetings.absent_line", name=a.name, reason=f" ({a.reason})" if a.reason else "")
+        for a in answers
+        if a.answer == "absent"
+    ]
+    return lines
 
 
 def register(router: Router) -> None:

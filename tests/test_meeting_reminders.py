@@ -234,3 +234,20 @@ async def test_a_meeting_months_ahead_gets_reminders_when_the_horizon_reaches_it
         datetime(2027, 3, 2, 19, 30, tzinfo=HCM),
         datetime(2027, 3, 5, 17, 30, tzinfo=HCM),
     ]
+
+
+async def test_the_secretary_sees_who_answered_what_and_members_do_not(
+    database: Database, chat: ChatCore, clock: Clock, units: dict[str, int]
+) -> None:
+    meeting = await create_meeting(database, clock, units["Chi bộ Văn phòng"])
+    await say(chat, MEMBER, button=rsvp_data(meeting, MEETING_AT, "v"))
+    await say(chat, MEMBER, "Ốm")
+    await say(chat, SECRETARY, button=rsvp_data(meeting, MEETING_AT, "a"))
+    (overview,) = await say(chat, SECRETARY, "/lichhop")
+    assert overview.text.splitlines()[1:] == [
+        "• 19:30 thứ Sáu, 04/12/2026: Sinh hoạt chi bộ thường kỳ — Hội trường A",
+        "   Tham dự 1 · Vắng 1 · Chưa trả lời 1",
+        "   – Vắng: Lê Minh Châu (Ốm)",
+    ]
+    (plain,) = await say(chat, MEMBER, "/lichhop")
+    assert "Tham dự" not in plain.text and "Ốm" not in plain.text

@@ -34,6 +34,13 @@ class Occurrence:
     at: datetime
 
 
+@dataclass(frozen=True)
+class Answer:
+    name: str
+    answer: str | None  # attend, absent, or None: not answered
+    reason: str | None
+
+
 def rsvp_data(meeting_id: int, occurrence: datetime, answer: str) -> str:
     """Button data for an answer; the occurrence as epoch seconds keeps it under 64 bytes."""
     return f"rsvp:{meeting_id}:{int(occurrence.timestamp())}:{answer}"
@@ -248,6 +255,27 @@ class MeetingService:
             )
         )
         return list(rows)
+
+    async def answers(self, meeting_id: int, occurrence: datetime) -> list[Answer]:
+        """Who of the unit answered the reminder and how, names in order; members who did
+        not answer are included with answer None."""
+        meeting = await self._session.get(Meeting, meeting_id)
+        if meeting is None:
+            return []
+        rows = await self._session.execute(
+            select(Member.full_name, MeetingResponse.answer, MeetingResponse.reason)
+            .outerjoin(
+                MeetingResponse,
+                and_(
+                    MeetingResponse.member_id == Member.id,
+                    MeetingResponse.meeting_id == meeting_id,
+                    MeetingResponse.occurrence_at == occurrence,
+                ),
+            )
+            .where(Member.organisation_id == meeting.organisation_id, Member.active.is_(True))
+            .order_by(Member.full_name)
+        )
+        return [Answer(name, answer, reason) for name, answer, reason in rows]
 
     async def cancel(self, meeting_id: int, *, actor: str, reason: str | None = None) -> int:
         """Cancels the meeting; members already reminded of a coming occurrence are told.
