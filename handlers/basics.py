@@ -9,15 +9,19 @@ from bot.texts import text
 # Help menu entries: button payload → text key. The order is the order shown.
 _HELP_TOPICS = {
     "ask": ("help.button_ask", "help.ask"),
+    "meetings": ("help.button_meetings", "help.meetings"),
+    "quiz": ("help.button_quiz", "help.quiz"),
     "link": ("help.button_link", "help.link"),
     "privacy": ("help.button_privacy", "help.privacy"),
+    "secretary": ("help.button_secretary", "help.secretary"),
     "about": ("help.button_about", "help.about"),
 }
 
 
 def help_menu() -> Reply:
     buttons = [Button(text(label), f"help:{key}") for key, (label, _) in _HELP_TOPICS.items()]
-    return Reply(text("help.menu"), buttons=(tuple(buttons[:2]), tuple(buttons[2:])))
+    rows = tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
+    return Reply(text("help.menu"), buttons=rows)
 
 
 async def start(ctx: Context) -> list[Reply]:

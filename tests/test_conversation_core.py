@@ -56,8 +56,11 @@ async def test_help_offers_buttons_and_each_button_answers(core: ChatCore) -> No
     (menu,) = await ask(core, message("/help"))
     assert [b.label for b in menu.flat_buttons] == [
         "Hỏi đáp Sổ tay",
+        "Lịch họp",
+        "Trắc nghiệm",
         "Liên kết tài khoản",
         "Quyền riêng tư",
+        "Dành cho bí thư",
         "Giới thiệu bot",
     ]
     for button in menu.flat_buttons:
@@ -74,12 +77,12 @@ async def test_command_with_bot_username_and_case(core: ChatCore) -> None:
 
 async def test_numbered_choices_select_buttons_without_buttons(core: ChatCore) -> None:
     (menu,) = await ask(core, message("/help"), NUMBERED)
-    assert len(menu.flat_buttons) == 4
-    (answer,) = await ask(core, message(" 3 "), NUMBERED)
+    assert len(menu.flat_buttons) == 7
+    (answer,) = await ask(core, message(" 5 "), NUMBERED)
     assert answer.text == text("help.privacy")
     # The list shown last had no buttons, so a digit now is just text: a handbook question,
     # which an account that is not linked may not ask.
-    (again,) = await ask(core, message("3"), NUMBERED)
+    (again,) = await ask(core, message("5"), NUMBERED)
     assert again.text == text("handbook.members_only")
     (out_of_range,) = await ask(core, message("/help"), NUMBERED)
     assert out_of_range.flat_buttons

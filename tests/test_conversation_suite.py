@@ -139,7 +139,15 @@ async def test_help_menu_and_privacy(member: Driver) -> None:
     assert await member.say("/help") == [
         Shown(
             text("help.menu"),
-            ("Hỏi đáp Sổ tay", "Liên kết tài khoản", "Quyền riêng tư", "Giới thiệu bot"),
+            (
+                "Hỏi đáp Sổ tay",
+                "Lịch họp",
+                "Trắc nghiệm",
+                "Liên kết tài khoản",
+                "Quyền riêng tư",
+                "Dành cho bí thư",
+                "Giới thiệu bot",
+            ),
         )
     ]
     assert await member.choose("Quyền riêng tư") == [Shown(text("help.privacy"))]

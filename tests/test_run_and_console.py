@@ -65,11 +65,11 @@ def test_run_without_a_token_opens_the_console_over_demo_data(cli_env: dict[str,
     assert "12 members added" in seeded.stdout
     again = _sotay(["demo", "seed", "--if-empty"], cli_env)
     assert "not empty" in again.stdout
-    chat = _sotay(["run"], cli_env, stdin="/help\n3\n/khongco\n")
+    chat = _sotay(["run"], cli_env, stdin="/help\n5\n/khongco\n")
     assert chat.returncode == 0, chat.stderr
     out = chat.stdout
     assert text("start.welcome_linked", name="Trần Thị Bình", unit="Chi bộ Văn phòng") in out
-    assert "  3. Quyền riêng tư" in out
+    assert "  5. Quyền riêng tư" in out
     assert text("help.privacy") in out
     assert text("fallback.unknown_command", command="khongco") in out
 

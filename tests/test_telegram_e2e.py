@@ -60,8 +60,11 @@ async def test_help_buttons_and_pressing_one(
     assert menu.params["text"] == text("help.menu")
     assert keyboard_labels(menu.params) == [
         "Hỏi đáp Sổ tay",
+        "Lịch họp",
+        "Trắc nghiệm",
         "Liên kết tài khoản",
         "Quyền riêng tư",
+        "Dành cho bí thư",
         "Giới thiệu bot",
     ]
     server.push_callback(USER, "help:privacy")

@@ -233,8 +233,8 @@ async def test_updates_nobody_can_be_answered_are_skipped(
     robot["message"]["from"]["is_bot"] = True
     server.push_update(robot)
     assert await say(server, "/help") == [
-        text("help.menu") + "\n\n1. Hỏi đáp Sổ tay\n2. Liên kết tài khoản\n"
-        "3. Quyền riêng tư\n4. Giới thiệu bot"
+        text("help.menu") + "\n\n1. Hỏi đáp Sổ tay\n2. Lịch họp\n3. Trắc nghiệm\n"
+        "4. Liên kết tài khoản\n5. Quyền riêng tư\n6. Dành cho bí thư\n7. Giới thiệu bot"
     ]
     assert [call.chat_id for call in server.calls_to("sendMessage")] == [USER]
     async with database.session() as session:
