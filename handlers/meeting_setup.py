@@ -499,9 +499,8 @@ def _notified(notices: int) -> str:
 
 async def _ask_field(ctx: Context, data: Data, meeting: Meeting) -> list[Reply]:
     await _save(ctx, "field", data)
-    # A monthly schedule keeps its time; one meeting of it is skipped and another set up.
-    fields = FIELDS if meeting.recurrence is None else FIELDS[1:]
-    buttons = tuple(_button(_t(f"button_{field}"), f"field:{field}") for field in fields)
+    # For a monthly schedule a new time moves only the chosen meeting.
+    buttons = tuple(_button(_t(f"button_{field}"), f"field:{field}") for field in FIELDS)
     body = _t("choose_change", **_about(ctx, data, meeting))
     return [Reply(body, buttons=(buttons, (_stop_button(),)))]
 
@@ -510,7 +509,7 @@ async def on_field(ctx: Context, data: Data, argument: str) -> list[Reply]:
     meeting = await _chosen_meeting(ctx, data)
     if meeting is None:
         return [Reply(_t("meeting_gone"))]
-    if argument not in FIELDS or (argument == "time" and meeting.recurrence is not None):
+    if argument not in FIELDS:
         return [Reply(text("fallback.stale_button"))]
     data["field"] = argument
     await _save(ctx, "value", data)
@@ -559,6 +558,13 @@ async def _apply_change(ctx: Context, data: Data) -> list[Reply]:
     done = _t("changed", title=meetings.title(meeting), change=_change(ctx, data))
     field, value = data["field"], data["value"]
     await ctx.services.conversations.clear(ctx.account.id)
+    if field == "time" and meeting.recurrence is not None:
+        occurrence, to = _local(ctx, data["at"]), _local(ctx, value)
+        try:
+            notices = await meetings.move_occurrence(meeting.id, occurrence, to, actor=actor)
+        except ValueError as error:
+            return [Reply(str(error))]
+        return [Reply(f"{done}\n{_notified(notices)}\n{await _reminders_line(ctx, meeting)}")]
     if field == "time":
         notices = await meetings.reschedule(meeting.id, _local(ctx, value), actor=actor)
         return [Reply(f"{done}\n{_notified(notices)}\n{await _reminders_line(ctx, meeting)}")]

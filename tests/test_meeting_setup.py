@@ -115,6 +115,15 @@ async def reminders(database: Database) -> list[tuple[datetime, str]]:
         return [(due.astimezone(HCM), status) for due, status in rows]
 
 
+async def reminder_occurrences(database: Database) -> list[datetime]:
+    """The occurrences that have reminders planned or sent (skipped ones left out)."""
+    async with database.session() as session:
+        rows = await session.scalars(
+            select(MeetingReminder.occurrence_at).where(MeetingReminder.status != "skipped")
+        )
+        return [at.astimezone(HCM) for at in rows]
+
+
 async def notices(database: Database) -> list[tuple[str | None, str]]:
     """The meeting_change outbox rows: chat (None for members not linked) and text."""
     async with database.session() as session:
@@ -663,4 +672,34 @@ async def test_a_meeting_moved_and_moved_back_is_reminded_at_its_first_time(
     assert await reminders(database) == [
         (datetime(2026, 12, 1, 19, 30, tzinfo=HCM), "pending"),
         (datetime(2026, 12, 4, 17, 30, tzinfo=HCM), "pending"),
+    ]
+
+
+async def test_one_meeting_of_a_monthly_schedule_moves_alone(
+    database: Database, chat: ChatCore, settings: Settings, clock: Clock, units: dict[str, int]
+) -> None:
+    rule = Recurrence.monthly_day(4, time(19, 30), starts=date(2026, 12, 1))
+    meeting_id = await create_meeting(database, clock, OFFICE, starts_at=None, recurrence=rule)
+    clock.set(datetime(2026, 12, 1, 19, 31, tzinfo=HCM))
+    assert await send_due_reminders(database, settings, clock) == 1  # for 04/12
+
+    (choose,) = await say(chat, SECRETARY, "/suahop")
+    (fields,) = await say(chat, SECRETARY, button=choose.flat_buttons[0].data)
+    assert labels(fields) == ["Đổi giờ", "Đổi địa điểm", "Đổi nội dung", "Hủy"]
+    await say(chat, SECRETARY, button=button(fields, "Đổi giờ"))
+    (confirm,) = await say(chat, SECRETARY, "5/12 19h")
+    (done,) = await say(chat, SECRETARY, button=button(confirm, "Lưu"))
+    assert done.text.splitlines()[:2] == [
+        "Đã sửa Sinh hoạt chi bộ thường kỳ: ⏰ Giờ mới: 19:00 thứ Bảy, 05/12/2026",
+        t("notified", count=3),
+    ]
+    moved = datetime(2026, 12, 5, 19, 0, tzinfo=HCM)
+    async with database.session() as session:
+        meeting = await session.get(Meeting, meeting_id)
+    assert meeting is not None
+    assert meeting.recurrence == rule.move(date(2026, 12, 4), moved).to_dict()
+    # The next month keeps its usual day and time.
+    assert sorted(set(await reminder_occurrences(database)))[-2:] == [
+        moved,
+        datetime(2027, 1, 4, 19, 30, tzinfo=HCM),
     ]

@@ -332,6 +332,38 @@ class MeetingService:
         )
         return notices
 
+    async def move_occurrence(
+        self, meeting_id: int, occurrence: datetime, to: datetime, *, actor: str
+    ) -> int:
+        """Moves one occurrence of a recurring meeting (the schedule keeps an exception): its
+        reminders are planned for the new time, and members already reminded are told.
+        ValueError (Vietnamese) when the schedule has no meeting on that date. Returns how
+        many change notices were queued."""
+        meeting = await self._session.get(Meeting, meeting_id)
+        if meeting is None or meeting.recurrence is None or meeting.cancelled_at is not None:
+            raise ValueError(f"meeting {meeting_id} is not a recurring meeting in force")
+        rule = Recurrence.from_dict(meeting.recurrence)
+        meeting.recurrence = rule.move(occurrence.astimezone(self._tz).date(), to).to_dict()
+        now = self._clock()
+        reminded = occurrence in await self._reminded(meeting, now)
+        await self._session.execute(
+            delete(MeetingReminder).where(
+                MeetingReminder.meeting_id == meeting_id,
+                MeetingReminder.occurrence_at == occurrence,
+                MeetingReminder.status == "pending",
+            )
+        )
+        await self.plan(meeting)
+        notices = await self._tell_changed(meeting, [to], now) if reminded else 0
+        await self._audit.record(
+            actor,
+            "meeting.move",
+            f"meeting:{meeting_id}",
+            occurrence=occurrence.isoformat(),
+            to=to.isoformat(),
+        )
+        return notices
+
     async def change_details(
         self, meeting_id: int, *, actor: str, place: str | None = None, agenda: str | None = None
     ) -> int:
