@@ -36,6 +36,7 @@ MAX_MEETINGS_SHOWN = 10
 MAX_UNIT_CHOICES = 12
 MAX_PLACE_CHARS = 300
 MAX_AGENDA_CHARS = 1000
+MAX_DOCUMENT_CHARS = 500  # the column's size
 MAX_REASON_CHARS = 300
 REPEATS = ("once", "day", "weekday")
 FIELDS = ("time", "place", "agenda")
@@ -291,6 +292,24 @@ async def typed_agenda(ctx: Context, data: Data) -> list[Reply]:
     if problem:
         return problem
     data["agenda"] = body
+    return await _ask_document(ctx, data)
+
+
+async def _ask_document(ctx: Context, data: Data) -> list[Reply]:
+    await _save(ctx, "document", data)
+    return [Reply(_t("ask_document"), buttons=((_button(_t("button_skip"), "nodoc"),),))]
+
+
+async def typed_document(ctx: Context, data: Data) -> list[Reply]:
+    link = _body(ctx)
+    if not link.startswith(("http://", "https://")) or len(link) > MAX_DOCUMENT_CHARS:
+        return [Reply(_t("bad_document"), buttons=((_button(_t("button_skip"), "nodoc"),),))]
+    data["document"] = link
+    return await _ask_reminders(ctx, data)
+
+
+async def on_no_document(ctx: Context, data: Data, argument: str) -> list[Reply]:
+    data["document"] = None
     return await _ask_reminders(ctx, data)
 
 
@@ -318,7 +337,7 @@ async def _summary(ctx: Context, data: Data) -> str:
     at = _local(ctx, data["at"])
     rule = _recurrence(data["repeat"], at)
     names = [await ctx.services.accounts.unit_name(unit) for unit in data["units"]]
-    agenda = data.get("agenda")
+    agenda, document = data.get("agenda"), data.get("document")
     return _t(
         "summary",
         units=", ".join(names),
@@ -327,6 +346,7 @@ async def _summary(ctx: Context, data: Data) -> str:
         repeat=_t("repeat_once") if rule is None else describe(rule),
         place=data["place"],
         agenda=_t("agenda_line", agenda=agenda) if agenda else "",
+        document=_t("document_line", document=document) if document else "",
         remind=_t(f"remind_{data.get('remind', DEFAULT_REMINDERS)}"),
     )
 
@@ -345,6 +365,7 @@ async def _create(ctx: Context, data: Data) -> list[Reply]:
             place=data["place"],
             actor=f"member:{ctx.account.member.id}",
             agenda=data.get("agenda"),
+            document=data.get("document"),
             starts_at=None if rule else at,
             recurrence=rule,
             offsets=REMINDERS[data.get("remind", DEFAULT_REMINDERS)],
@@ -582,7 +603,7 @@ async def on_skip(ctx: Context, data: Data, argument: str) -> list[Reply]:
     if _mode(data) is Mode.CANCEL:
         return await _cancel(ctx, data, None)
     data["agenda"] = None
-    return await _ask_reminders(ctx, data)
+    return await _ask_document(ctx, data)
 
 
 async def on_save(ctx: Context, data: Data, argument: str) -> list[Reply]:
@@ -601,6 +622,7 @@ _BUTTONS: dict[str, tuple[tuple[str, ...], ButtonStep]] = {
     "kind": (("kind",), on_kind),
     "repeat": (("repeat",), on_repeat),
     "remind": (("remind",), on_remind),
+    "nodoc": (("document",), on_no_document),
     "skip": (("agenda", "reason"), on_skip),
     "save": (("confirm",), on_save),
     "pick": (("meeting",), on_pick),
@@ -611,6 +633,7 @@ _TYPED: dict[str, TypedStep] = {
     "when": typed_when,
     "place": typed_place,
     "agenda": typed_agenda,
+    "document": typed_document,
     "reason": typed_reason,
     "value": typed_value,
 }

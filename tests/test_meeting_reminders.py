@@ -251,3 +251,22 @@ async def test_the_secretary_sees_who_answered_what_and_members_do_not(
     ]
     (plain,) = await say(chat, MEMBER, "/lichhop")
     assert "Tham dự" not in plain.text and "Ốm" not in plain.text
+
+
+async def test_the_reminder_carries_the_meeting_document(
+    database: Database, settings: Settings, clock: Clock, units: dict[str, int]
+) -> None:
+    await create_meeting(
+        database, clock, units["Chi bộ Văn phòng"], document="https://example.vn/du-thao.pdf"
+    )
+    clock.set(datetime(2026, 12, 1, 19, 45, tzinfo=HCM))
+    assert await scheduler(database, settings, clock).run_due() == 1
+    async with database.session() as session:
+        payload = await session.scalar(
+            select(OutboxMessage.payload).where(OutboxMessage.chat_id == MEMBER)
+        )
+    assert payload is not None
+    assert (
+        "📝 Nội dung: Kiểm điểm cuối năm\n📎 Tài liệu: https://example.vn/du-thao.pdf"
+        in (payload["text"])
+    )

@@ -170,9 +170,10 @@ async def set_up(
     await say(chat, card, button=repeats.flat_buttons[repeat].data)
     (ask_agenda,) = await say(chat, card, "Hội trường A")
     if agenda is None:
-        (ask_remind,) = await say(chat, card, button=button(ask_agenda, "Bỏ qua"))
+        (ask_document,) = await say(chat, card, button=button(ask_agenda, "Bỏ qua"))
     else:
-        (ask_remind,) = await say(chat, card, agenda)
+        (ask_document,) = await say(chat, card, agenda)
+    (ask_remind,) = await say(chat, card, button=button(ask_document, "Bỏ qua"))
     (summary,) = await say(chat, card, button=button(ask_remind, t("remind_3d2h")))
     return repeats, summary
 
@@ -196,7 +197,11 @@ async def test_a_one_off_meeting_is_set_up_step_by_step(
     assert ask_place.text == t("ask_place")
     (ask_agenda,) = await say(chat, SECRETARY, "Hội trường A")
     assert (ask_agenda.text, labels(ask_agenda)) == (t("ask_agenda"), ["Bỏ qua"])
-    (ask_remind,) = await say(chat, SECRETARY, "Kiểm điểm cuối năm")
+    (ask_document,) = await say(chat, SECRETARY, "Kiểm điểm cuối năm")
+    assert (ask_document.text, labels(ask_document)) == (t("ask_document"), ["Bỏ qua"])
+    (bad,) = await say(chat, SECRETARY, "tài liệu ở phòng")
+    assert bad.text == t("bad_document")
+    (ask_remind,) = await say(chat, SECRETARY, "https://example.vn/tai-lieu.pdf")
     assert ask_remind.text == t("ask_remind")
     assert labels(ask_remind) == [
         "3 ngày và 2 giờ (mặc định)",
@@ -208,6 +213,7 @@ async def test_a_one_off_meeting_is_set_up_step_by_step(
     expected = (
         f"🏛 {OFFICE}\n📌 Sinh hoạt chi bộ thường kỳ\n⏰ 19:30 thứ Sáu, 04/12/2026\n"
         "🔁 Một lần\n📍 Hội trường A\n📝 Kiểm điểm cuối năm\n"
+        "📎 https://example.vn/tai-lieu.pdf\n"
         "🔔 Nhắc trước: 3 ngày và 2 giờ (mặc định)"
     )
     assert summary.text == t("confirm", summary=expected)
@@ -228,6 +234,7 @@ async def test_a_one_off_meeting_is_set_up_step_by_step(
         "Kiểm điểm cuối năm",
     )
     assert (meeting.starts_at, meeting.recurrence) == (FRIDAY, None)
+    assert meeting.document == "https://example.vn/tai-lieu.pdf"
     assert meeting.created_by.startswith("member:")
     assert await reminders(database) == [
         (datetime(2026, 12, 1, 19, 30, tzinfo=HCM), "pending"),
@@ -354,7 +361,8 @@ async def test_a_secretary_of_two_units_chooses_and_cannot_forge_a_sibling(
     (repeats,) = await say(chat, SECRETARY, "5/12 19h")
     await say(chat, SECRETARY, button=repeats.flat_buttons[0].data)
     (ask_agenda,) = await say(chat, SECRETARY, "Nhà văn hóa thôn")
-    (ask_remind,) = await say(chat, SECRETARY, button=button(ask_agenda, "Bỏ qua"))
+    (ask_document,) = await say(chat, SECRETARY, button=button(ask_agenda, "Bỏ qua"))
+    (ask_remind,) = await say(chat, SECRETARY, button=button(ask_document, "Bỏ qua"))
     (summary,) = await say(chat, SECRETARY, button=button(ask_remind, t("remind_2h")))
     await say(chat, SECRETARY, button=button(summary, "Lưu"))
     (meeting,) = await stored_meetings(database)
@@ -563,7 +571,8 @@ async def test_a_trainer_sets_up_training_for_two_units_within_the_grant(
     (repeats,) = await say(chat, MEMBER, "5/12 lúc 7:30 sáng")
     await say(chat, MEMBER, button=button(repeats, "Một lần"))
     await say(chat, MEMBER, "Hội trường Đảng ủy Khối")
-    (ask_remind,) = await say(chat, MEMBER, "Nghị quyết Đại hội")
+    (ask_document,) = await say(chat, MEMBER, "Nghị quyết Đại hội")
+    (ask_remind,) = await say(chat, MEMBER, button=button(ask_document, "Bỏ qua"))
     (summary,) = await say(chat, MEMBER, button=button(ask_remind, t("remind_1w1d")))
     assert summary.text.startswith(
         f"Đồng chí kiểm tra lại lịch họp:\n\n🏛 {JUSTICE}, {OFFICE}\n📌 Tập huấn\n"
@@ -626,7 +635,8 @@ async def test_numbers_choose_on_a_messenger_without_buttons(
     await typed("5/12 19h")
     assert (await typed("1")).text == t("ask_place")
     await typed("Hội trường A")
-    await typed("1")  # Bỏ qua
+    await typed("1")  # Bỏ qua: no agenda
+    await typed("1")  # Bỏ qua: no document
     assert "Nhắc trước: 1 ngày và 2 giờ" in (await typed("2")).text
     assert (await typed("1")).text.startswith("Đã lưu lịch họp.")
     (meeting,) = await stored_meetings(database)

@@ -79,6 +79,7 @@ class MeetingService:
         place: str,
         actor: str,
         agenda: str | None = None,
+        document: str | None = None,
         starts_at: datetime | None = None,
         recurrence: Recurrence | None = None,
         offsets: Sequence[int] = DEFAULT_OFFSETS,
@@ -93,6 +94,7 @@ class MeetingService:
             title=title,
             place=place,
             agenda=agenda,
+            document=document,
             starts_at=starts_at,
             recurrence=None if recurrence is None else recurrence.to_dict(),
             reminder_offsets=list(offsets),
@@ -200,12 +202,14 @@ class MeetingService:
 
     def reminder_reply(self, meeting: Meeting, occurrence: datetime) -> Reply:
         agenda = text("meetings.agenda_line", agenda=meeting.agenda) if meeting.agenda else ""
+        document = meeting.document
         body = text(
             "meetings.reminder",
             title=self.title(meeting),
             when=format_when(occurrence, self._tz),
             place=meeting.place,
             agenda=agenda,
+            document=text("meetings.document_line", document=document) if document else "",
         )
         buttons = (
             (
