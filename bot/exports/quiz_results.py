@@ -5,37 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
+from bot.exports.spreadsheets import header_sheet
 from bot.services.quizzes.service import MemberScore, UnitScore
-
-if TYPE_CHECKING:
-    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 UNIT_HEADERS = ("Đơn vị", "Đảng viên", "Đã làm xong", "Đạt", "Điểm trung bình (%)")
 MEMBER_HEADERS = ("Họ và tên", "Đơn vị", "Điểm (%)", "Kết quả")
-_BOLD = Font(bold=True)
-
-
-def _sheet(
-    workbook: Workbook, title: str, headers: Sequence[str], widths: Sequence[int]
-) -> WriteOnlyWorksheet:
-    sheet = workbook.create_sheet(title)
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    cells = []
-    for text in headers:
-        cell = WriteOnlyCell(sheet, text)
-        cell.font = _BOLD
-        cells.append(cell)
-    sheet.append(cells)
-    return sheet
 
 
 def _verdict(member: MemberScore) -> str:
@@ -48,10 +25,10 @@ def write_quiz_results(
     path: Path, units: Sequence[UnitScore], members: Sequence[MemberScore]
 ) -> None:
     workbook = Workbook(write_only=True)
-    totals = _sheet(workbook, "Theo đơn vị", UNIT_HEADERS, (44, 12, 14, 10, 20))
+    totals = header_sheet(workbook, "Theo đơn vị", UNIT_HEADERS, (44, 12, 14, 10, 20))
     for unit in units:
         totals.append([unit.unit_name, unit.members, unit.finished, unit.passed, unit.average])
-    people = _sheet(workbook, "Theo đảng viên", MEMBER_HEADERS, (32, 44, 10, 16))
+    people = header_sheet(workbook, "Theo đảng viên", MEMBER_HEADERS, (32, 44, 10, 16))
     for member in members:
         people.append([member.full_name, member.unit_name, member.score, _verdict(member)])
     workbook.save(path)

@@ -26,7 +26,7 @@ ADOPTION_HEADERS = ("Đơn vị", "Đảng viên", "Telegram", "Zalo", "Đã li�
 _BOLD = Font(bold=True)
 
 
-def _sheet(
+def header_sheet(
     workbook: Workbook, title: str, headers: Sequence[str], widths: Sequence[int]
 ) -> WriteOnlyWorksheet:
     """A write-only sheet (a province's rows fit in little memory) with a bold, frozen
@@ -48,7 +48,7 @@ def write_codes(path: Path, codes: Iterable[IssuedCode], timezone: ZoneInfo) -> 
     """One row per member: name, unit, code, expiry in local time. No phone or card
     number: the secretary knows the member by name."""
     workbook = Workbook(write_only=True)
-    sheet = _sheet(workbook, "Mã kích hoạt", CODE_HEADERS, (32, 36, 16, 18))
+    sheet = header_sheet(workbook, "Mã kích hoạt", CODE_HEADERS, (32, 36, 16, 18))
     for issued in codes:
         code = WriteOnlyCell(sheet, issued.code)
         code.font = _BOLD
@@ -61,7 +61,7 @@ def write_codes(path: Path, codes: Iterable[IssuedCode], timezone: ZoneInfo) -> 
 def write_adoption(path: Path, rows: Iterable[AdoptionRow]) -> None:
     """The adoption report, indented as the tree is, total rows in bold."""
     workbook = Workbook(write_only=True)
-    sheet = _sheet(workbook, "Tỷ lệ liên kết", ADOPTION_HEADERS, (48, 12, 12, 12, 14, 10))
+    sheet = header_sheet(workbook, "Tỷ lệ liên kết", ADOPTION_HEADERS, (48, 12, 12, 12, 14, 10))
     for row in rows:
         font = _BOLD if row.is_total else None
         unit = WriteOnlyCell(sheet, row.unit_name)
@@ -86,7 +86,7 @@ EDITOR_HEADERS = ("Thời điểm hỏi", "Câu hỏi", "Bot đã trả lời", 
 def write_editor_questions(path: Path, rows: Iterable[HandbookQuery], timezone: ZoneInfo) -> None:
     """Questions the handbook missed or answered with a thumbs down, for the editors."""
     workbook = Workbook(write_only=True)
-    sheet = _sheet(workbook, "Câu hỏi cần bổ sung", EDITOR_HEADERS, (18, 60, 14, 32, 8, 12))
+    sheet = header_sheet(workbook, "Câu hỏi cần bổ sung", EDITOR_HEADERS, (18, 60, 14, 32, 8, 12))
     for row in rows:
         asked = WriteOnlyCell(sheet, row.asked_at.astimezone(timezone).replace(tzinfo=None))
         asked.number_format = "dd/mm/yyyy hh:mm"
