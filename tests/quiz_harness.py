@@ -3,7 +3,7 @@ answer of a question shown in chat."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -14,24 +14,13 @@ from bot.models import Member, QuizAttempt, QuizQuestionRow
 from bot.services.audit import AuditService
 from bot.services.outbox import OutboxService
 from bot.services.quizzes.service import QuizService
+from tests.clock import Clock
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 OPENS = datetime(2026, 12, 1, 8, 0, tzinfo=HCM)
 CLOSES = OPENS + timedelta(days=3)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 30, 10, 0, tzinfo=HCM).astimezone(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def set(self, moment: datetime) -> None:
-        self.now = moment.astimezone(UTC)
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+# Quiz tests start the day before it opens.
+BEFORE_OPENING = datetime(2026, 11, 30, 10, 0, tzinfo=HCM)
 
 
 def service(session: object, clock: Clock) -> QuizService:

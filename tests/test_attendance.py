@@ -22,8 +22,9 @@ from bot.services.outbox import OutboxService
 from bot.settings import Settings
 from bot.texts import text
 from handlers import build_router
+from tests.clock import Clock
 from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING, say
-from tests.test_meeting_reminders import HCM, MEETING_AT, Clock, create_meeting
+from tests.test_meeting_reminders import HCM, MEETING_AT, create_meeting
 
 OFFICE = "Chi bộ Văn phòng"
 AN, BINH, CHAU = "Nguyễn Văn An", "Trần Thị Bình", "Lê Minh Châu"

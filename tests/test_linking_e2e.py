@@ -21,6 +21,7 @@ from bot.services.handbook import HandbookIndex
 from bot.services.linking import CONSENT_VERSION
 from bot.texts import text
 from handlers import build_router
+from tests.clock import Clock
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.telegram_harness import keyboard_labels, running_channel, telegram_settings
 
@@ -34,17 +35,9 @@ THIS_ACCOUNT = select(ChannelAccount).where(
 )
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(datetime(2026, 11, 25, 8, 0, tzinfo=UTC))
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ period, the scheduler's wake time, answers counted once, other units kept out.""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,21 +23,11 @@ from bot.settings import Settings
 from bot.texts import text
 from handlers import build_router
 from jobs.reminders import WAKE_JOB, ReminderScheduler
+from tests.clock import Clock
 from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING, say
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 MEETING_AT = datetime(2026, 12, 4, 19, 30, tzinfo=HCM)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 25, 10, 0, tzinfo=HCM).astimezone(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def set(self, moment: datetime) -> None:
-        self.now = moment.astimezone(UTC)
 
 
 @pytest.fixture

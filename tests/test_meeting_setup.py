@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -32,23 +32,13 @@ from bot.settings import Settings
 from bot.texts import text
 from handlers import build_router
 from jobs.reminders import ReminderScheduler
+from tests.clock import Clock
 from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING, say
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 OFFICE, JUSTICE, EAST = "Chi bộ Văn phòng", "Chi bộ Sở Tư pháp", "Chi bộ thôn Đông"
 COMMITTEE = "Đảng bộ Khối các cơ quan và doanh nghiệp"
 FRIDAY = datetime(2026, 12, 4, 19, 30, tzinfo=HCM)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 25, 10, 0, tzinfo=HCM).astimezone(UTC)  # a Wednesday
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def set(self, moment: datetime) -> None:
-        self.now = moment.astimezone(UTC)
 
 
 @pytest.fixture

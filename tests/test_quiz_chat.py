@@ -23,9 +23,10 @@ from bot.texts import text
 from handlers import build_router
 from jobs.dispatcher import Dispatcher
 from jobs.quizzes import QuizScheduler
+from tests.clock import Clock
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.outbox_harness import QUICK_RETRIES, statuses, telegram_sender
-from tests.quiz_harness import CLOSES, OPENS, Clock, member_id, pick, right_shown, schedule
+from tests.quiz_harness import BEFORE_OPENING, CLOSES, OPENS, member_id, pick, right_shown, schedule
 from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING, say
 from tests.telegram_harness import keyboard_labels, running_channel, telegram_settings
 
@@ -34,7 +35,7 @@ ZALO = ChannelTraits(has_buttons=False, text_limit=2000)
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(BEFORE_OPENING)
 
 
 @pytest.fixture

@@ -19,13 +19,14 @@ from bot.services.permissions import PermissionDenied
 from bot.services.quizzes.service import Due, Event
 from bot.settings import Settings
 from jobs.quizzes import WAKE_JOB, QuizScheduler
-from tests.quiz_harness import CLOSES, OPENS, Clock, member_id, schedule, service
+from tests.clock import Clock
+from tests.quiz_harness import BEFORE_OPENING, CLOSES, OPENS, member_id, schedule, service
 from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING
 
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(BEFORE_OPENING)
 
 
 def scheduler(database: Database, settings: Settings, clock: Clock) -> QuizScheduler:

@@ -15,9 +15,10 @@ from bot.texts import text
 from handlers import build_router
 from jobs.dispatcher import Dispatcher
 from jobs.quizzes import QuizScheduler
+from tests.clock import Clock
 from tests.fakes.zalo_api import FakeZaloServer
 from tests.outbox_harness import QUICK_RETRIES
-from tests.quiz_harness import OPENS, Clock, member_id, schedule
+from tests.quiz_harness import BEFORE_OPENING, OPENS, member_id, schedule
 from tests.secretaries_harness import MEMBER
 from tests.zalo_harness import running_zalo, zalo_settings
 
@@ -27,7 +28,7 @@ ZALO_USER = "zalo-quiz-member"
 async def test_a_zalo_member_takes_a_quiz_by_letters(
     database: Database, database_url: str, handbook: HandbookIndex, units: dict[str, int]
 ) -> None:
-    clock = Clock()
+    clock = Clock(BEFORE_OPENING)
     async with database.session() as session, session.begin():
         # The member reads the bot on Zalo only: the Telegram link of the fixture goes.
         account = await session.scalar(
