@@ -1,7 +1,9 @@
-"""Data the project ships: handbook entries, quiz banks, abbreviations and message texts."""
+"""Data the project ships: handbook entries, quiz banks, abbreviations, synonyms and message
+texts."""
 
 from pathlib import Path
 
 CONTENT_DIR = Path(__file__).resolve().parent
 HANDBOOK_DIR = CONTENT_DIR / "handbook"
 ABBREVIATIONS_FILE = CONTENT_DIR / "abbreviations.tsv"
+SYNONYMS_FILE = CONTENT_DIR / "synonyms.tsv"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.services.handbook import load_index
 
 DATA = Path(__file__).parent / "data"
 FIXTURES = [
@@ -73,6 +74,20 @@ def test_ask_jsonl_answers_one_object_per_line(
     }  # fmt: skip
 
 
+def test_ask_answers_everyday_words_as_the_bot_does(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Evaluation scripts score the bot through `sotay ask`: it must use the shipped
+    synonyms too ("đi Thái chơi" shares no word with the entry on travelling abroad)."""
+    questions = ["di thai lan choi co phai xin phep khong", "mở quán cà phê có được không"]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(questions) + "\n"))
+    assert main(["ask", "--jsonl"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    bot = load_index()
+    assert [row["entry_id"] for row in rows] == ["di-nuoc-ngoai", "dang-vien-kinh-te-tu-nhan"]
+    assert [row["entry_id"] for row in rows] == [bot.search(q).entry.id for q in questions]  # type: ignore[union-attr]
+
+
 def test_ask_jsonl_keeps_vietnamese_unescaped(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -96,8 +111,17 @@ def test_ask_refuses_a_broken_handbook(tmp_path: Path, capsys: pytest.CaptureFix
     assert "sotay content check" in capsys.readouterr().err
 
 
-def test_content_check_summarises_valid_content(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["content", "check", *FIXTURES]) == 0
+def synonyms(tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "synonyms.tsv"
+    path.write_text(text, encoding="utf-8")
+    return ["--synonyms", str(path)]
+
+
+def test_content_check_summarises_valid_content(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    extra = synonyms(tmp_path, "# everyday words\nđánh rơi, bị trộm\tmất thẻ\n")
+    assert main(["content", "check", *FIXTURES, *extra]) == 0
     assert capsys.readouterr().out == "10 entries in 7 categories: no problems\n"
 
 
@@ -108,8 +132,28 @@ def test_content_check_prints_each_problem(
     abbreviations = tmp_path / "abbreviations.tsv"
     abbreviations.write_text("đv\n", encoding="utf-8")
     argv = ["content", "check", "--handbook", str(tmp_path), "--abbreviations", str(abbreviations)]
-    assert main(argv) == 1
+    assert main([*argv, *synonyms(tmp_path, "đánh rơi mất thẻ\n")]) == 1
     assert capsys.readouterr().out.splitlines() == [
         "a.md: no front matter (the file must start with a '---' block)",
         "abbreviations.tsv:1: expected 'abbreviation<TAB>expansion'",
+        "synonyms.tsv:1: expected 'phrase[, phrase...]<TAB>handbook phrase'",
     ]
+
+
+def test_content_check_reports_synonyms_the_handbook_lacks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    extra = synonyms(tmp_path, "đánh rơi\tmất thẻ\nmở quán\tkinh doanh\nthì\tmức đóng\n")
+    assert main(["content", "check", *FIXTURES, *extra]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        "synonyms.tsv:2: 'kinh doanh' occurs in no handbook entry",
+        "synonyms.tsv:3: 'thì' is a function word and would match anything",
+    ]
+
+
+def test_content_check_needs_the_synonyms_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "missing.tsv"
+    assert main(["content", "check", *FIXTURES, "--synonyms", str(missing)]) == 1
+    assert capsys.readouterr().out == f"{missing}: synonyms file not found\n"

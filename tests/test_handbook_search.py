@@ -13,11 +13,12 @@ from bot.services.handbook import (
     HandbookIndex,
     check_abbreviations,
     check_entries,
+    check_synonyms,
     load_abbreviations,
     load_entries,
     load_index,
 )
-from content import ABBREVIATIONS_FILE, HANDBOOK_DIR
+from content import ABBREVIATIONS_FILE, HANDBOOK_DIR, SYNONYMS_FILE
 
 DATA = Path(__file__).parent / "data"
 HANDBOOK = DATA / "handbook"
@@ -107,6 +108,20 @@ def test_a_vague_question_gets_the_closest_topics(index: HandbookIndex) -> None:
     assert result.decision is Decision.NOT_FOUND
     assert 1 <= len(result.suggestions) <= 3
     assert all("đảng viên" in entry.title for entry in result.suggestions)
+
+
+@pytest.mark.parametrize(
+    "chatty", ["đảng phí tính kiểu gì", "dang phi tinh kieu gi", "sắp tới đảng phí tính thế nào"]
+)
+def test_colloquial_function_words_do_not_dilute_a_question(
+    index: HandbookIndex, chatty: str
+) -> None:
+    # "kiểu gì" is how people say "thế nào"; "sắp tới" says when, not what about.
+    plain = index.search("đảng phí tính thế nào")
+    result = index.search(chatty)
+    assert result.answered
+    assert result.entry == plain.entry
+    assert result.score == pytest.approx(plain.score)
 
 
 def test_out_of_scope_gets_no_suggestions(index: HandbookIndex) -> None:
@@ -209,14 +224,15 @@ def test_fixture_abbreviations_load() -> None:
     assert load_abbreviations(DATA / "abbreviations.tsv")["đv"] == "đảng viên"
 
 
-def test_shipped_content_is_valid() -> None:
-    assert check_entries(HANDBOOK_DIR) == []
-    assert check_abbreviations(ABBREVIATIONS_FILE) == []
-
-
 @pytest.fixture(scope="module")
 def shipped() -> HandbookIndex:
     return load_index()
+
+
+def test_shipped_content_is_valid(shipped: HandbookIndex) -> None:
+    assert check_entries(HANDBOOK_DIR) == []
+    assert check_abbreviations(ABBREVIATIONS_FILE) == []
+    assert check_synonyms(SYNONYMS_FILE, shipped.occurs) == []
 
 
 @pytest.mark.parametrize(
@@ -234,6 +250,11 @@ def shipped() -> HandbookIndex:
         ("dnag vien di nuoc ngoai co phai bao cao chi bo", "di-nuoc-ngoai"),
         ("cb sinh hoạt mấy lần một tháng", "sinh-hoat-chi-bo-thuong-ky"),
         ("ho so xin vao dang gom nhung gi", "ho-so-ket-nap"),
+        # Everyday words the entry does not use, through content/synonyms.tsv.
+        ("sang Lào thăm họ hàng có phải báo cáo chi bộ không", "di-nuoc-ngoai"),
+        ("đảng viên bán quán cà phê có vi phạm gì không", "dang-vien-kinh-te-tu-nhan"),
+        ("bỏ họp mấy tháng thì bị gạch tên", "xoa-ten-dang-vien"),
+        ("dang vien bi ung thu co duoc bot dang phi khong", "dang-phi-mien-giam"),
     ],
 )
 def test_shipped_handbook_answers(shipped: HandbookIndex, query: str, expected: str) -> None:

@@ -14,22 +14,27 @@ from bot.services.handbook import (
     SearchResult,
     load_abbreviations,
     load_entries,
+    load_synonyms,
 )
-from content import ABBREVIATIONS_FILE, HANDBOOK_DIR
+from content import ABBREVIATIONS_FILE, HANDBOOK_DIR, SYNONYMS_FILE
 
 
-def _load(handbook: Path, abbreviations: Path) -> HandbookIndex:
+def _load(handbook: Path, abbreviations: Path, synonyms: Path) -> HandbookIndex:
     try:
         mapping = load_abbreviations(abbreviations)
     except OSError as exc:
         raise CliError(f"cannot read the abbreviations {abbreviations}: {exc.strerror}") from None
+    try:
+        pairs = load_synonyms(synonyms)
+    except OSError as exc:
+        raise CliError(f"cannot read the synonyms {synonyms}: {exc.strerror}") from None
     try:
         entries = load_entries(handbook)
     except ContentError as exc:
         raise CliError(
             f"the handbook has {len(exc.problems)} problem(s); run `sotay content check`"
         ) from None
-    return HandbookIndex.build(entries, mapping)
+    return HandbookIndex.build(entries, mapping, pairs)
 
 
 def _as_text(result: SearchResult) -> str:
@@ -66,7 +71,7 @@ def _ask(args: argparse.Namespace) -> int:
     question = " ".join(args.question)
     if args.jsonl == bool(question):
         raise CliError("give either a question or --jsonl (questions on stdin), not both")
-    index = _load(args.handbook, args.abbreviations)
+    index = _load(args.handbook, args.abbreviations, args.synonyms)
     if not args.jsonl:
         print(_as_text(index.search(question)))
         return 0
@@ -101,5 +106,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=ABBREVIATIONS_FILE,
         metavar="FILE",
         help="abbreviations, one 'abbr<TAB>expansion' per line (default: the shipped list)",
+    )
+    ask.add_argument(
+        "--synonyms",
+        type=Path,
+        default=SYNONYMS_FILE,
+        metavar="FILE",
+        help="everyday words, one 'phrase, phrase<TAB>handbook phrase' per line "
+        "(default: the shipped list)",
     )
     ask.set_defaults(func=_ask)

@@ -7,7 +7,8 @@ from pathlib import Path
 from bot.services.handbook.entries import ContentError, Entry, check_entries, load_entries
 from bot.services.handbook.normalize import check_abbreviations, load_abbreviations
 from bot.services.handbook.search import Decision, HandbookIndex, SearchResult
-from content import ABBREVIATIONS_FILE, HANDBOOK_DIR
+from bot.services.handbook.synonyms import check_synonyms, load_synonyms
+from content import ABBREVIATIONS_FILE, HANDBOOK_DIR, SYNONYMS_FILE
 
 __all__ = [
     "ContentError",
@@ -17,15 +18,21 @@ __all__ = [
     "SearchResult",
     "check_abbreviations",
     "check_entries",
+    "check_synonyms",
     "load_abbreviations",
     "load_entries",
     "load_index",
+    "load_synonyms",
 ]
 
 
 def load_index(
-    handbook_dir: Path = HANDBOOK_DIR, abbreviations_file: Path = ABBREVIATIONS_FILE
+    handbook_dir: Path = HANDBOOK_DIR,
+    abbreviations_file: Path = ABBREVIATIONS_FILE,
+    synonyms_file: Path | None = SYNONYMS_FILE,
 ) -> HandbookIndex:
-    """The index over the shipped handbook; raises ContentError if the content has problems."""
+    """The index over the shipped handbook; raises ContentError if the content has problems.
+    `synonyms_file` None searches without synonyms."""
     abbreviations = load_abbreviations(abbreviations_file)
-    return HandbookIndex.build(load_entries(handbook_dir), abbreviations)
+    synonyms = load_synonyms(synonyms_file) if synonyms_file is not None else []
+    return HandbookIndex.build(load_entries(handbook_dir), abbreviations, synonyms)
