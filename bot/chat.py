@@ -79,6 +79,8 @@ class ChatCore:
                     await services.conversations.set_choices(account.id, choices)
             if services.outbox.enqueued:
                 self._shared.notify_outbox()
+            if services.quizzes.scheduled:
+                self._shared.notify_schedule()
             return replies
         except Exception:
             # The message text may hold a phone or card number: log only where it came from.

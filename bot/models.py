@@ -388,6 +388,9 @@ class Quiz(Base):
     show_explanations: Mapped[bool] = mapped_column(Boolean, default=True)
     state: Mapped[str] = mapped_column(String(16), default="scheduled")
     reminded_at: Mapped[datetime | None]
+    # Who gets the results at closing: the trainer who scheduled it in chat, or the member
+    # named with `sotay quiz schedule --notify`; None sends no report.
+    report_to_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
 
 
 class QuizTarget(Base):

@@ -16,7 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.channels.console import ConsoleChat
 from bot.channels.delivery import RateLimits, Sender
-from bot.channels.telegram import TelegramChannel, TelegramSender
+from bot.channels.telegram import TelegramChannel, TelegramFiles, TelegramSender
 from bot.channels.webapp import build_web_app
 from bot.channels.zalo import ZaloChannel, ZaloSender
 from bot.chat import ChatCore
@@ -85,9 +85,21 @@ async def run_messengers(settings: Settings, *, host: str, stop: asyncio.Event) 
     `stop`."""
     async with open_database(settings) as database, open_senders(settings) as senders:
         dispatcher = Dispatcher(database, senders, settings=dispatch_settings(settings))
-        shared = Shared(settings, load_index(), notify_outbox=dispatcher.wake)
+        scheduler = AsyncIOScheduler(timezone=settings.timezone)
+        reminders = ReminderScheduler(
+            database, settings, notify_outbox=dispatcher.wake, scheduler=scheduler
+        )
+        quizzes = QuizScheduler(
+            database, settings, notify_outbox=dispatcher.wake, scheduler=scheduler
+        )
+        shared = Shared(
+            settings, load_index(), notify_outbox=dispatcher.wake, notify_schedule=quizzes.poke
+        )
         core = ChatCore(database, build_router(), shared)
         telegram = TelegramChannel(settings, core) if settings.telegram_token else None
+        if telegram is not None:
+            # Handlers fetch files members send (question sheets) through the shared services.
+            shared.files.register(Channel.TELEGRAM, TelegramFiles(telegram.application.bot))
         zalo = ZaloChannel(settings, core) if settings.zalo_token else None
         runner: web.AppRunner | None = None
         if settings.serves_http:
@@ -102,13 +114,6 @@ async def run_messengers(settings: Settings, *, host: str, stop: asyncio.Event) 
             await web.TCPSite(runner, host, settings.http_port).start()
             log.info("web app listening on %s:%s", host, settings.http_port)
         dispatching = asyncio.create_task(dispatcher.run(stop))
-        scheduler = AsyncIOScheduler(timezone=settings.timezone)
-        reminders = ReminderScheduler(
-            database, settings, notify_outbox=dispatcher.wake, scheduler=scheduler
-        )
-        quizzes = QuizScheduler(
-            database, settings, notify_outbox=dispatcher.wake, scheduler=scheduler
-        )
         nudges = SecretaryNudges(database, settings, notify_outbox=dispatcher.wake)
         schedule_nudges(scheduler, nudges)
         try:

@@ -14,6 +14,9 @@ from handlers import (
     meetings,
     privacy,
     quiz,
+    quiz_import,
+    quiz_report,
+    quiz_setup,
     secretary,
 )
 
@@ -30,6 +33,9 @@ def build_router() -> Router:
     meetings.register(router)
     meeting_setup.register(router)
     quiz.register(router)
+    quiz_setup.register(router)
+    quiz_import.register(router)
+    quiz_report.register(router)
     attendance.register(router)
     handbook.register(router)
     return router

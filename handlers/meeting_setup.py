@@ -26,14 +26,14 @@ from bot.services.meetings import (
 )
 from bot.services.meetings.calendar import KINDS
 from bot.services.meetings.when import WEEKDAY_NAMES
-from bot.services.permissions import Action, Role
+from bot.services.permissions import Action
 from bot.texts import text
 from handlers.guards import members_only
+from handlers.unit_choice import toggle_rows, toggled, unit_options, units_allowed
 
 FLOW = "meeting_setup"
 UPCOMING_DAYS = 60
 MAX_MEETINGS_SHOWN = 10
-MAX_UNIT_CHOICES = 12
 MAX_PLACE_CHARS = 300
 MAX_AGENDA_CHARS = 1000
 MAX_DOCUMENT_CHARS = 500  # the column's size
@@ -89,29 +89,9 @@ async def _save(ctx: Context, step: str, data: Data) -> None:
     await ctx.services.conversations.start(ctx.account.id, FLOW, step, data)
 
 
-async def _unit_options(ctx: Context, action: Action) -> list[int]:
-    """Units the member may act on: each granted unit and the units right under it."""
-    member = ctx.account.member
-    assert member is not None
-    grants = await ctx.services.permissions.scope(member.id, action)
-    if any(g.role is Role.ADMIN for g in grants):
-        roots = [member.organisation_id]
-    else:
-        roots = [g.organisation_id for g in grants if g.organisation_id is not None]
-    return (await ctx.services.accounts.units_with_children(roots))[:MAX_UNIT_CHOICES]
-
-
 async def _allowed(ctx: Context, data: Data, units: list[int]) -> bool:
     """The units were offered in this flow and are still within the member's grants."""
-    member = ctx.account.member
-    assert member is not None
-    permissions = ctx.services.permissions
-    action = _ACTIONS[_mode(data)]
-    return (
-        bool(units)
-        and all(unit in data["options"] for unit in units)
-        and all([await permissions.can(member.id, action, unit) for unit in units])
-    )
+    return await units_allowed(ctx, _ACTIONS[_mode(data)], data["options"], units)
 
 
 def _not_allowed(data: Data) -> list[Reply]:
@@ -146,7 +126,7 @@ def _length_problem(body: str, limit: int, ask_key: str) -> list[Reply]:
 async def _begin(ctx: Context, mode: Mode) -> list[Reply]:
     data: Data = {
         "mode": mode.value,
-        "options": await _unit_options(ctx, _ACTIONS[mode]),
+        "options": await unit_options(ctx, _ACTIONS[mode]),
         "units": [],
     }
     if not data["options"]:
@@ -183,11 +163,7 @@ async def start_edit(ctx: Context) -> list[Reply]:
 
 async def _units_menu(ctx: Context, data: Data) -> Reply:
     await _save(ctx, "units", data)
-    rows = []
-    for unit in data["options"]:
-        mark = "☑" if unit in data["units"] else "☐"
-        name = await ctx.services.accounts.unit_name(unit)
-        rows.append((_button(f"{mark} {name}", f"unit:{unit}"),))
+    rows = await toggle_rows(ctx, data["options"], data["units"], lambda unit: f"mt:unit:{unit}")
     rows.append((_button(_t("button_next"), "next"), _stop_button()))
     return Reply(_t("choose_units"), buttons=tuple(rows))
 
@@ -198,8 +174,7 @@ async def on_unit(ctx: Context, data: Data, argument: str) -> list[Reply]:
     unit = int(argument)
     if _mode(data) is not Mode.TRAINING:
         return await _unit_chosen(ctx, data, unit)
-    # Toggled, and kept in the order the units are shown.
-    data["units"] = [u for u in data["options"] if (u in data["units"]) != (u == unit)]
+    data["units"] = toggled(data["options"], data["units"], unit)
     return [await _units_menu(ctx, data)]
 
 

@@ -1,26 +1,38 @@
-"""A controllable clock, quizzes scheduled for the demo units, and ways to read the right
-answer of a question shown in chat."""
+"""A controllable clock, quizzes scheduled for the demo units, ways to read the right
+answer of a question shown in chat, roles for trainers, and a member talking to the real
+Telegram adapter through the fake Bot API server."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.channels.telegram import TelegramChannel, TelegramFiles
+from bot.chat import ChatCore
 from bot.db import Database
-from bot.messages import Reply
-from bot.models import Member, QuizAttempt, QuizQuestionRow
+from bot.messages import Channel, Reply
+from bot.models import Member, Organisation, QuizAttempt, QuizQuestionRow, RoleGrant
+from bot.services import Shared
 from bot.services.audit import AuditService
 from bot.services.outbox import OutboxService
 from bot.services.quizzes.service import QuizService
+from bot.settings import Settings
 from tests.clock import Clock
+from tests.fakes.telegram_api import FakeTelegramServer, Params
+from tests.telegram_harness import running_channel
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 OPENS = datetime(2026, 12, 1, 8, 0, tzinfo=HCM)
 CLOSES = OPENS + timedelta(days=3)
 # Quiz tests start the day before it opens.
 BEFORE_OPENING = datetime(2026, 11, 30, 10, 0, tzinfo=HCM)
+COMMITTEE = "Đảng bộ Khối các cơ quan và doanh nghiệp"
+OFFICE, JUSTICE, EAST = "Chi bộ Văn phòng", "Chi bộ Sở Tư pháp", "Chi bộ thôn Đông"
 
 
 def service(session: object, clock: Clock) -> QuizService:
@@ -80,3 +92,80 @@ async def pick(database: Database, reply: Reply, right: bool) -> str:
     correct = await right_shown(database, buttons[0])
     index = correct if right else (correct + 1) % len(buttons)
     return buttons[index]
+
+
+async def unit_id(database: Database, name: str) -> int:
+    async with database.session() as session:
+        found = await session.scalar(select(Organisation.id).where(Organisation.name == name))
+    assert found is not None
+    return found
+
+
+async def grant(database: Database, card: str, role: str, unit: str | None) -> None:
+    """A role for the member with that card, on the named unit (None: everywhere)."""
+    organisation = None if unit is None else await unit_id(database, unit)
+    async with database.session() as session, session.begin():
+        session.add(
+            RoleGrant(
+                member_id=await session.scalar(select(Member.id).where(Member.card_number == card)),
+                role=role,
+                organisation_id=organisation,
+                granted_by="test",
+            )
+        )
+
+
+@asynccontextmanager
+async def telegram_with_files(
+    settings: Settings, core: ChatCore, shared: Shared
+) -> AsyncIterator[TelegramChannel]:
+    """The Telegram adapter, with its file fetcher registered as `sotay run` does."""
+    async with running_channel(settings, core) as channel:
+        shared.files.register(Channel.TELEGRAM, TelegramFiles(channel.application.bot))
+        yield channel
+
+
+def buttons_of(params: Params) -> dict[str, str]:
+    """A sent message's inline buttons: label → callback data."""
+    rows = (params.get("reply_markup") or {}).get("inline_keyboard") or []
+    return {button["text"]: button["callback_data"] for row in rows for button in row}
+
+
+class TelegramMember:
+    """A member chatting with the bot on Telegram; each turn waits for the replies it
+    expects and returns their texts' params."""
+
+    def __init__(self, server: FakeTelegramServer, card: str) -> None:
+        self.server = server
+        self.chat = int(card)
+
+    async def turn(
+        self, push: Callable[[], object], expect: int = 1, method: str = "sendMessage"
+    ) -> list[Params]:
+        """Does `push` (an update to the bot) and waits for `expect` more calls of `method`
+        to this chat; returns their params."""
+        before = len(self.server.calls_to(method, chat_id=self.chat))
+        push()
+        calls = await self.server.wait_for(method, before + expect, chat_id=self.chat)
+        return [call.params for call in calls[before:]]
+
+    async def say(self, body: str, expect: int = 1) -> list[Params]:
+        return await self.turn(lambda: self.server.push_message(self.chat, body), expect)
+
+    async def press(self, data: str, expect: int = 1) -> list[Params]:
+        return await self.turn(lambda: self.server.push_callback(self.chat, data), expect)
+
+    async def tap(self, label: str, expect: int = 1) -> list[Params]:
+        """Taps the button with that label on the last message that has buttons."""
+        for params in reversed(self.server.sent_messages(self.chat)):
+            found = buttons_of(params)
+            if found:
+                return await self.press(found[label], expect)
+        raise AssertionError(f"no buttons to tap {label!r} on")
+
+    async def send_file(
+        self, content: bytes, name: str, expect: int = 1, **extra: Any
+    ) -> list[Params]:
+        return await self.turn(
+            lambda: self.server.push_document(self.chat, content, file_name=name, **extra), expect
+        )

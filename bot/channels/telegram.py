@@ -4,6 +4,7 @@ webhook route. It only translates; the conversation lives in the handlers."""
 from __future__ import annotations
 
 import logging
+from pathlib import PurePosixPath
 from typing import Any
 
 from telegram import (
@@ -42,6 +43,7 @@ from bot.channels.delivery import (
 from bot.channels.text_split import split_text
 from bot.chat import ChannelTraits, ChatCore
 from bot.messages import Attachment, Channel, Contact, Incoming, Media, Reply
+from bot.services.files import FetchedFile, FileTooLarge, FileUnavailable
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -280,3 +282,30 @@ class TelegramSender:
             await self.bot.edit_message_text(text, chat_id=chat_id, message_id=int(message_id))
         except TelegramError as error:
             raise _classify(error) from None
+
+
+class TelegramFiles:
+    """Downloads a file a member sent (a trainer's question sheet) for the handlers, through
+    `bot.services.files`: getFile, then the file route of the same Bot API server."""
+
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+
+    async def fetch(self, file_id: str, max_bytes: int) -> FetchedFile:
+        try:
+            file = await self._bot.get_file(file_id)
+            # Telegram says the size before the download; a missing size is checked after.
+            if file.file_size is not None and file.file_size > max_bytes:
+                raise FileTooLarge(f"{file.file_size} bytes")
+            content = bytes(await file.download_as_bytearray())
+        except BadRequest as error:
+            # The Bot API hands over files of at most 20 MB.
+            if "too big" in error.message.lower():
+                raise FileTooLarge(error.message) from None
+            raise FileUnavailable(error.message) from None
+        except TelegramError as error:
+            raise FileUnavailable(type(error).__name__) from None
+        if len(content) > max_bytes:
+            raise FileTooLarge(f"{len(content)} bytes")
+        # Telegram keeps the suffix of the name the file was sent with ("file_3.xlsx").
+        return FetchedFile(PurePosixPath(file.file_path or "").name, content)

@@ -1,10 +1,9 @@
-"""`sotay quiz import|schedule`: add a question bank from a spreadsheet, and open a quiz for
-some units during a window of time."""
+"""`sotay quiz import|schedule|report`: add a question bank from a spreadsheet, open a quiz
+for some units during a window of time, and write its results."""
 
 from __future__ import annotations
 
 import argparse
-import re
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,17 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cli.audit import operator, run_in_transaction
 from bot.cli.errors import CliError
 from bot.cli.org import PATH_HELP, find_unit
+from bot.cli.role import _member as member_by_card
 from bot.cli.settings import load_settings
 from bot.exports.quiz_results import write_quiz_chart, write_quiz_results
 from bot.models import utcnow
 from bot.services.audit import AuditService
-from bot.services.handbook.normalize import fold
 from bot.services.outbox import OutboxService
 from bot.services.quizzes import QuizFileError, read_question_rows
-from bot.services.quizzes.service import MemberScore, QuizService, unit_scores
+from bot.services.quizzes.bank import bank_slug
+from bot.services.quizzes.report import QuizReport, QuizReports
+from bot.services.quizzes.service import QuizService
 
 DATETIME_FORMAT = "YYYY-MM-DD HH:MM"
-_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 def _service(session: AsyncSession, timezone: ZoneInfo) -> QuizService:
@@ -33,8 +33,7 @@ def _service(session: AsyncSession, timezone: ZoneInfo) -> QuizService:
 
 def bank_id_for(path: Path) -> str:
     """The bank an imported file becomes: its name as a slug ("Đợt 1.xlsx" → "dot-1")."""
-    slug = _SLUG.sub("-", fold(path.stem).lower()).strip("-")
-    return slug or "nhap"
+    return bank_slug(path.stem) or "nhap"
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -52,11 +51,11 @@ def _import(args: argparse.Namespace) -> int:
     timezone = load_settings().timezone
 
     async def save(session: AsyncSession) -> int:
-        added = await _service(session, timezone).sync_bank(bank_id, result.questions)
-        await AuditService(session).record(
-            operator(), "quiz.import", f"bank:{bank_id}", questions=len(result.questions)
-        )
-        return added
+        quizzes = _service(session, timezone)
+        try:
+            return await quizzes.import_bank(bank_id, result.questions, actor=operator())
+        except ValueError:
+            raise CliError(f"{bank_id} is a shipped bank: choose another --bank") from None
 
     added = run_in_transaction(save)
     print(f"bank {bank_id}: {len(result.questions)} questions ({added} new)")
@@ -85,6 +84,7 @@ def _schedule(args: argparse.Namespace) -> int:
 
     async def schedule(session: AsyncSession) -> int:
         units = [await find_unit(session, path) for path in paths]
+        report_to = None if args.notify is None else (await member_by_card(session, args.notify))[0]
         quiz = await _service(session, timezone).schedule(
             title=args.title,
             unit_ids=[unit.id for unit in units],
@@ -96,6 +96,7 @@ def _schedule(args: argparse.Namespace) -> int:
             pass_mark=args.pass_mark,
             seconds_per_question=args.seconds_per_question,
             attempts_allowed=args.attempts,
+            report_to=report_to,
         )
         return quiz.id
 
@@ -115,23 +116,23 @@ def _report(args: argparse.Namespace) -> int:
         raise CliError("--chart must name a .png file")
     timezone = load_settings().timezone
 
-    async def results(session: AsyncSession) -> tuple[str, list[MemberScore]]:
-        quizzes = _service(session, timezone)
-        quiz = await quizzes.quiz(args.quiz)
+    async def results(session: AsyncSession) -> QuizReport:
+        quiz = await _service(session, timezone).quiz(args.quiz)
         if quiz is None:
             raise CliError(f"no quiz #{args.quiz}")
-        return quiz.title, await quizzes.member_scores(quiz.id)
+        return await QuizReports(session).build(quiz)
 
-    title, members = run_in_transaction(results)
-    units = unit_scores(members)
+    report = run_in_transaction(results)
     try:
-        write_quiz_results(out, units, members)
+        write_quiz_results(out, report, timezone)
         if chart is not None:
-            write_quiz_chart(chart, units, f"Kết quả trắc nghiệm: {title}")
+            write_quiz_chart(chart, report)
     except OSError as exc:
         raise CliError(f"cannot write the report: {exc}") from None
-    finished = sum(unit.finished for unit in units)
-    print(f"quiz #{args.quiz}: {finished} of {len(members)} members finished; wrote {out}")
+    overall = report.overall
+    print(
+        f"quiz #{args.quiz}: {overall.finished} of {overall.members} members finished; wrote {out}"
+    )
     return 0
 
 
@@ -158,6 +159,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     scheduling.add_argument("--seconds-per-question", type=int, help="time limit per question")
     scheduling.add_argument("--attempts", type=int, default=1, help="attempts allowed")
     scheduling.add_argument("--banks", help="bank ids separated by commas (default: shipped)")
+    scheduling.add_argument(
+        "--notify", metavar="CARD", help="card number of the member who gets the results at closing"
+    )
     scheduling.set_defaults(func=_schedule)
 
     reporting = commands.add_parser("report", help="a quiz's results per unit and member")

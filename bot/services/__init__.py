@@ -15,6 +15,7 @@ from bot.services.audit import AuditService
 from bot.services.broadcasts import BroadcastService
 from bot.services.codes import CodeService
 from bot.services.conversations import ConversationService
+from bot.services.files import IncomingFiles
 from bot.services.handbook import HandbookIndex
 from bot.services.linking import LinkingService
 from bot.services.meetings.attendance import AttendanceService
@@ -22,6 +23,7 @@ from bot.services.meetings.calendar import MeetingService
 from bot.services.outbox import OutboxService
 from bot.services.permissions import PermissionService
 from bot.services.questions import QuestionService
+from bot.services.quizzes.report import QuizReports
 from bot.services.quizzes.service import QuizService
 from bot.settings import Settings
 
@@ -35,6 +37,11 @@ class Shared:
     clock: Callable[[], datetime] = field(default=utcnow)
     # Wakes the outbox dispatcher after a transaction that queued messages commits.
     notify_outbox: Callable[[], None] = field(default=lambda: None)
+    # Wakes the quiz scheduler after a transaction that scheduled a quiz commits, so a quiz
+    # opened "now" sends its invitations now.
+    notify_schedule: Callable[[], None] = field(default=lambda: None)
+    # Messengers that can hand over files members send register a fetcher here at start.
+    files: IncomingFiles = field(default_factory=IncomingFiles)
 
 
 @dataclass(frozen=True)
@@ -54,7 +61,9 @@ class Services:
     broadcasts: BroadcastService
     meetings: MeetingService
     quizzes: QuizService
+    quiz_reports: QuizReports
     attendance: AttendanceService
+    files: IncomingFiles
 
     @classmethod
     def for_session(cls, session: AsyncSession, shared: Shared) -> Services:
@@ -77,7 +86,9 @@ class Services:
             broadcasts=BroadcastService(session, outbox, audit, shared.clock),
             meetings=meetings,
             quizzes=QuizService(session, outbox, audit, shared.clock, shared.settings.timezone),
+            quiz_reports=QuizReports(session),
             attendance=AttendanceService(
                 session, meetings, audit, shared.clock, shared.settings.timezone
             ),
+            files=shared.files,
         )

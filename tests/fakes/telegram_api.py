@@ -20,6 +20,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from types import TracebackType
 from typing import Any, Self
 
@@ -457,6 +458,28 @@ class FakeTelegramServer:
             self.make_photo_update(user_id, caption=caption, first_name=first_name)
         )
 
+    def push_document(
+        self,
+        user_id: int,
+        content: bytes,
+        *,
+        file_name: str,
+        mime_type: str = "application/octet-stream",
+        caption: str | None = None,
+        first_name: str = "Test",
+    ) -> dict[str, Any]:
+        """A file the user sends; the bot can fetch it with getFile and the file route."""
+        return self.push_update(
+            self.make_document_update(
+                user_id,
+                content,
+                file_name=file_name,
+                mime_type=mime_type,
+                caption=caption,
+                first_name=first_name,
+            )
+        )
+
     def push_callback(
         self, user_id: int, data: str, *, message_id: int | None = None, first_name: str = "Test"
     ) -> dict[str, Any]:
@@ -510,6 +533,29 @@ class FakeTelegramServer:
     ) -> dict[str, Any]:
         upload = UploadedFile("photo.jpg", "image/jpeg", b"fake-jpeg")
         extra: dict[str, Any] = {"photo": self._photo_sizes(upload)}
+        if caption is not None:
+            extra["caption"] = caption
+        return self._user_message_update(user_id, first_name, extra)
+
+    def make_document_update(
+        self,
+        user_id: int,
+        content: bytes,
+        *,
+        file_name: str,
+        mime_type: str = "application/octet-stream",
+        caption: str | None = None,
+        first_name: str = "Test",
+    ) -> dict[str, Any]:
+        file_id = self._register_file(UploadedFile(file_name, mime_type, content))
+        document = {
+            "file_id": file_id,
+            "file_unique_id": f"unique-{file_id}",
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": len(content),
+        }
+        extra: dict[str, Any] = {"document": document}
         if caption is not None:
             extra["caption"] = caption
         return self._user_message_update(user_id, first_name, extra)
@@ -602,8 +648,8 @@ class FakeTelegramServer:
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
             return ApiError(401, "Unauthorized").response()
-        file_id = request.match_info["path"].removeprefix("files/")
-        upload = self._files.get(file_id)
+        # "files/<file id><suffix>", as getFile answers.
+        upload = self._files.get(PurePosixPath(request.match_info["path"]).stem)
         if upload is None:
             return ApiError(404, "Not Found").response()
         return web.Response(body=upload.content, content_type=upload.mime_type)
@@ -839,11 +885,13 @@ class FakeTelegramServer:
         upload = self._files.get(file_id)
         if upload is None:
             raise ApiError(400, "Bad Request: invalid file_id")
+        # Telegram keeps the suffix of the file's name in its path ("documents/file_3.xlsx").
+        suffix = PurePosixPath(upload.file_name).suffix
         return {
             "file_id": file_id,
             "file_unique_id": f"unique-{file_id}",
             "file_size": upload.size,
-            "file_path": f"files/{file_id}",
+            "file_path": f"files/{file_id}{suffix}",
         }
 
     # ----------------------------------------------------------------------------- messages

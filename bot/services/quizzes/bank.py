@@ -12,7 +12,6 @@ import csv
 import io
 import re
 import unicodedata
-import zipfile
 from collections.abc import Sequence, Set
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -20,7 +19,6 @@ from pathlib import Path
 
 import openpyxl
 import yaml
-from openpyxl.utils.exceptions import InvalidFileException
 
 from bot.services.handbook.entries import load_entries
 from bot.services.handbook.normalize import fold
@@ -351,6 +349,18 @@ class QuizFileError(ValueError):
     """The file cannot be read as a question sheet; the message says why, in Vietnamese."""
 
 
+SPREADSHEET_SUFFIXES = (".csv", ".xlsx", ".xlsm")
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+MAX_BANK_ID_CHARS = 60
+
+
+def bank_slug(name: str) -> str:
+    """The bank id a name gives: lowercase ASCII words joined by '-' ("Đợt 1" → "dot-1");
+    empty when the name has no letter or digit."""
+    slug = _NOT_SLUG.sub("-", fold(name).lower()).strip("-")
+    return slug[:MAX_BANK_ID_CHARS].rstrip("-")
+
+
 @dataclass(frozen=True, slots=True)
 class RowProblem:
     line: int
@@ -376,37 +386,43 @@ def _cell_text(value: object) -> str:
     return unicodedata.normalize("NFC", str(value)).strip()
 
 
-def _csv_rows(path: Path) -> list[list[str]]:
+def _csv_rows(content: bytes, name: str) -> list[list[str]]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise QuizFileError(
-            f"Tệp {path.name} không phải văn bản UTF-8: hãy lưu lại dạng «CSV UTF-8» hoặc .xlsx."
+            f"Tệp {name} không phải văn bản UTF-8: hãy lưu lại dạng «CSV UTF-8» hoặc .xlsx."
         ) from None
     first_line = text.partition("\n")[0]
     delimiter = max(",;\t", key=first_line.count)
     return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
 
 
-def _xlsx_rows(path: Path) -> list[list[object]]:
+def _xlsx_rows(content: bytes, name: str) -> list[list[object]]:
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError):
-        raise QuizFileError(f"Không đọc được tệp {path.name} như một bảng tính Excel.") from None
-    try:
-        return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
-    finally:
-        workbook.close()
+        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        try:
+            return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+        finally:
+            workbook.close()
+    # A file sent in chat may be anything that merely ends in .xlsx: whatever openpyxl
+    # stumbles on, the answer is that it is not a spreadsheet.
+    except Exception:
+        raise QuizFileError(f"Không đọc được tệp {name} như một bảng tính Excel.") from None
 
 
-def _rows(path: Path) -> Sequence[Sequence[object]]:
+def _check_suffix(name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    if suffix not in SPREADSHEET_SUFFIXES:
+        raise QuizFileError(f"Tệp {name}: chỉ nhận bảng tính .xlsx hoặc .csv.")
+    return suffix
+
+
+def _rows(content: bytes, name: str) -> Sequence[Sequence[object]]:
     """The cells of every line of the file (its first sheet), line 1 first."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return _csv_rows(path)
-    if suffix in (".xlsx", ".xlsm"):
-        return _xlsx_rows(path)
-    raise QuizFileError(f"Tệp {path.name}: chỉ nhận bảng tính .xlsx hoặc .csv.")
+    if _check_suffix(name) == ".csv":
+        return _csv_rows(content, name)
+    return _xlsx_rows(content, name)
 
 
 def _header(cells: Sequence[object], name: str) -> dict[Column, int]:
@@ -484,8 +500,15 @@ def _parse_row(cells: dict[Column, str], question_id: str) -> tuple[QuizQuestion
 def read_question_rows(path: Path) -> ImportResult:
     """Every question row of a spreadsheet, checked; raises QuizFileError if the file cannot
     be read or its header (line 1) lacks a required column."""
-    rows = _rows(path)
-    header = _header(rows[0] if rows else [], path.name)
+    _check_suffix(path.name)  # before opening: another kind of file is not read at all
+    return read_question_file(path.read_bytes(), path.name)
+
+
+def read_question_file(content: bytes, name: str) -> ImportResult:
+    """The same checks on a file's bytes (a file sent in chat); `name` gives its kind by
+    its suffix and is quoted in the messages."""
+    rows = _rows(content, name)
+    header = _header(rows[0] if rows else [], name)
     result = ImportResult()
     question_lines: dict[str, int] = {}
     for line, row in enumerate(rows[1:], start=2):
@@ -503,5 +526,5 @@ def read_question_rows(path: Path) -> ImportResult:
         else:
             result.questions.append(question)
     if not result.questions and not result.problems:
-        raise QuizFileError(f"Tệp {path.name} không có câu hỏi nào.")
+        raise QuizFileError(f"Tệp {name} không có câu hỏi nào.")
     return result

@@ -33,6 +33,7 @@ from bot.services.meetings.when import format_when
 from bot.services.outbox import OutboxService
 from bot.services.permissions import Action, PermissionService
 from bot.services.quizzes.bank import QuestionBank, QuizQuestion, load_banks
+from bot.services.quizzes.report import QuizReports, report_data, summary_text
 from bot.texts import text
 
 log = logging.getLogger(__name__)
@@ -140,36 +141,13 @@ class Result:
 
 
 @dataclass(frozen=True)
-class MemberScore:
-    """A targeted member and their best finished attempt (None: none finished)."""
+class BankInfo:
+    """A bank a quiz can draw from, shipped or imported from a spreadsheet."""
 
-    full_name: str
-    unit_name: str
-    score: int | None
-    passed: bool
-
-
-@dataclass(frozen=True)
-class UnitScore:
-    unit_name: str
-    members: int
-    finished: int
-    passed: int
-    average: int | None  # of the finished members' best scores, percent
-
-
-def unit_scores(members: Sequence[MemberScore]) -> list[UnitScore]:
-    """The members grouped by unit, in the order the units first appear."""
-    grouped: dict[str, list[MemberScore]] = {}
-    for member in members:
-        grouped.setdefault(member.unit_name, []).append(member)
-    rows = []
-    for unit, group in grouped.items():
-        scores = [m.score for m in group if m.score is not None]
-        average = round(sum(scores) / len(scores)) if scores else None
-        passed = sum(m.passed for m in group)
-        rows.append(UnitScore(unit, len(group), len(scores), passed, average))
-    return rows
+    id: str
+    title: str  # an imported bank has no title but its id
+    questions: int
+    shipped: bool
 
 
 @dataclass(frozen=True)
@@ -194,6 +172,8 @@ class QuizService:
         self._clock = clock
         self._tz = timezone
         self._rng = rng or random.Random()
+        # Set once this session scheduled a quiz: the scheduler is woken after the commit.
+        self.scheduled = False
 
     # --- Banks -----------------------------------------------------------------------------
 
@@ -226,6 +206,52 @@ class QuizService:
     async def sync_shipped(self) -> int:
         return sum([await self.sync_bank(bank.id, bank.questions) for bank in shipped_banks()])
 
+    async def import_bank(
+        self, bank_id: str, questions: Sequence[QuizQuestion], *, actor: str
+    ) -> int:
+        """A trainer's spreadsheet saved as bank `bank_id` (rows already checked), audited;
+        returns how many questions were new. A shipped bank cannot be written over."""
+        if bank_id in {bank.id for bank in shipped_banks()}:
+            raise ValueError(f"{bank_id} is a shipped bank")
+        added = await self.sync_bank(bank_id, questions)
+        await self._audit.record(
+            actor, "quiz.import", f"bank:{bank_id}", questions=len(questions), added=added
+        )
+        return added
+
+    async def banks(self) -> list[BankInfo]:
+        """Every bank known: the shipped ones in file order, then the imported ones by id."""
+        await self.sync_shipped()
+        counts: dict[str, int] = dict(
+            (
+                await self._session.execute(
+                    select(QuizQuestionRow.bank_id, func.count()).group_by(QuizQuestionRow.bank_id)
+                )
+            ).all()
+        )
+        shipped = [
+            BankInfo(bank.id, bank.title, counts.pop(bank.id, 0), True) for bank in shipped_banks()
+        ]
+        return shipped + [BankInfo(bank, bank, n, False) for bank, n in sorted(counts.items())]
+
+    async def topics(self, bank_ids: Sequence[str]) -> list[tuple[str, int]]:
+        """The topics of these banks with their number of questions, by name."""
+        rows = await self._session.execute(
+            select(QuizQuestionRow.topic, func.count())
+            .where(QuizQuestionRow.bank_id.in_(bank_ids))
+            .group_by(QuizQuestionRow.topic)
+            .order_by(QuizQuestionRow.topic)
+        )
+        return [(topic, count) for topic, count in rows]
+
+    async def pool_size(self, bank_ids: Sequence[str], topics: Sequence[str] = ()) -> int:
+        """How many questions a quiz on these banks (and topics; none: every topic) draws
+        from."""
+        query = select(func.count()).where(QuizQuestionRow.bank_id.in_(bank_ids))
+        if topics:
+            query = query.where(QuizQuestionRow.topic.in_(topics))
+        return await self._session.scalar(query) or 0
+
     # --- Scheduling ------------------------------------------------------------------------
 
     async def schedule(
@@ -243,10 +269,14 @@ class QuizService:
         seconds_per_question: int | None = None,
         attempts_allowed: int = 1,
         show_explanations: bool = True,
+        shuffle_questions: bool = True,
+        shuffle_choices: bool = True,
         by_member: int | None = None,
+        report_to: int | None = None,
     ) -> Quiz:
         """A new quiz. With `by_member`, that member must be allowed to schedule quizzes
-        on every unit (PermissionDenied otherwise); without, the caller is an operator."""
+        on every unit (PermissionDenied otherwise); without, the caller is an operator.
+        The results go at closing to `report_to`, by default the member who scheduled it."""
         if by_member is not None:
             permissions = PermissionService(self._session)
             for unit_id in unit_ids:
@@ -257,6 +287,8 @@ class QuizService:
             )
         if not 0 <= pass_mark <= 100 or attempts_allowed < 1:
             raise ValueError("pass mark is a percent and at least one attempt is allowed")
+        if seconds_per_question is not None and seconds_per_question < 1:
+            raise ValueError("a time limit per question is at least one second")
         await self.sync_shipped()
         banks = list(bank_ids) if bank_ids else [bank.id for bank in shipped_banks()]
         quiz = Quiz(
@@ -266,8 +298,8 @@ class QuizService:
             bank_ids=banks,
             topics=list(topics),
             question_count=question_count,
-            shuffle_questions=True,
-            shuffle_choices=True,
+            shuffle_questions=shuffle_questions,
+            shuffle_choices=shuffle_choices,
             seconds_per_question=seconds_per_question,
             pass_mark=pass_mark,
             opens_at=opens_at,
@@ -275,12 +307,14 @@ class QuizService:
             attempts_allowed=attempts_allowed,
             show_explanations=show_explanations,
             state=State.SCHEDULED,
+            report_to_member_id=by_member if report_to is None else report_to,
         )
         self._session.add(quiz)
         await self._session.flush()
         for unit_id in sorted(set(unit_ids)):
             self._session.add(QuizTarget(quiz_id=quiz.id, organisation_id=unit_id))
         await self._audit.record(actor, "quiz.schedule", f"quiz:{quiz.id}", units=list(unit_ids))
+        self.scheduled = True
         return quiz
 
     def _moments(self, quiz: Quiz) -> list[tuple[datetime, Event]]:
@@ -373,6 +407,30 @@ class QuizService:
         )
         for attempt in unfinished:
             await self._finish(quiz, attempt, quiz.closes_at)
+        if quiz.report_to_member_id is not None:
+            await self._send_report(quiz)
+
+    # --- Reports ---------------------------------------------------------------------------
+
+    async def _send_report(self, quiz: Quiz) -> None:
+        """The results to the trainer through the outbox. The outbox keeps what a message
+        says and its buttons, not files: rather than teach every sender to upload, the
+        message carries «Tải báo cáo», which answers in chat with the workbook and the
+        chart (as /baocaoquiz does), checking again who asks."""
+        assert quiz.report_to_member_id is not None
+        report = await QuizReports(self._session).build(quiz)
+        message = Reply(
+            f"{summary_text(report, self._tz)}\n\n{text('quiz_report.download', id=quiz.id)}",
+            buttons=((Button(text("quiz_report.button_download"), report_data(quiz.id)),),),
+        )
+        await self._outbox.enqueue_members(
+            [quiz.report_to_member_id], message, kind="quiz_report", now=self._clock()
+        )
+
+    async def recent(self, limit: int) -> list[Quiz]:
+        """The quizzes scheduled last, the newest first."""
+        rows = await self._session.scalars(select(Quiz).order_by(Quiz.id.desc()).limit(limit))
+        return list(rows)
 
     async def _target_paths(self, quiz_id: int) -> list[str]:
         rows = await self._session.scalars(
@@ -565,35 +623,6 @@ class QuizService:
         )
 
     # --- Results ---------------------------------------------------------------------------
-
-    async def member_scores(self, quiz_id: int) -> list[MemberScore]:
-        """Every active member of the target units, by unit and name, with their best
-        finished attempt."""
-        paths = await self._target_paths(quiz_id)
-        if not paths:
-            return []
-        best: dict[int, tuple[int, bool]] = {}
-        attempts = await self._session.execute(
-            select(QuizAttempt.member_id, QuizAttempt.score, QuizAttempt.passed).where(
-                QuizAttempt.quiz_id == quiz_id, QuizAttempt.finished_at.is_not(None)
-            )
-        )
-        for member_id, score, passed in attempts:
-            if member_id not in best or score > best[member_id][0]:
-                best[member_id] = (score, bool(passed))
-        members = await self._session.execute(
-            select(Member.id, Member.full_name, Organisation.name)
-            .join(Organisation, Organisation.id == Member.organisation_id)
-            .where(
-                Member.active.is_(True),
-                or_(*(Organisation.path.startswith(path) for path in paths)),
-            )
-            .order_by(Organisation.path, Member.full_name)
-        )
-        return [
-            MemberScore(name, unit, *best.get(member_id, (None, False)))
-            for member_id, name, unit in members
-        ]
 
     async def results(self, member_id: int, unit_id: int) -> list[Result]:
         """The member's finished attempts, each with the average score of the member's own

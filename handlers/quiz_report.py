@@ -1,0 +1,91 @@
+"""A quiz's results for the trainer: /baocaoquiz [number], or «Tải báo cáo» on the message
+sent when the quiz closed. The figures, then the workbook and the chart as files; only the
+member the quiz reports to, or a trainer (or admin) whose grants cover all its units, may
+see them."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from zoneinfo import ZoneInfo
+
+from bot.exports.quiz_results import write_quiz_chart, write_quiz_results
+from bot.messages import Button, Channel, Document, Reply
+from bot.router import Context, Router
+from bot.services.quizzes.report import QuizReport, report_data, summary_text
+from bot.texts import text
+from handlers.guards import members_only
+
+RECENT_QUIZZES = 20
+MAX_CHOICES = 5
+
+
+def _t(key: str, **values: object) -> str:
+    return text(f"quiz_report.{key}", **values)
+
+
+def _files(report: QuizReport, timezone: ZoneInfo) -> tuple[bytes, bytes]:
+    workbook, chart = io.BytesIO(), io.BytesIO()
+    write_quiz_results(workbook, report, timezone)
+    write_quiz_chart(chart, report)
+    return workbook.getvalue(), chart.getvalue()
+
+
+async def _report(ctx: Context, quiz_id: int) -> list[Reply]:
+    member = ctx.account.member
+    assert member is not None
+    quiz = await ctx.services.quizzes.quiz(quiz_id)
+    reports = ctx.services.quiz_reports
+    if quiz is None or not await reports.may_see(member.id, quiz):
+        return [Reply(_t("not_allowed", id=quiz_id))]
+    report = await reports.build(quiz)
+    await ctx.services.audit.record(f"member:{member.id}", "quiz.report", f"quiz:{quiz.id}")
+    summary = summary_text(report, ctx.services.settings.timezone)
+    # Only Telegram's Bot API takes files from the bot; elsewhere the text says where to
+    # get them, once.
+    if ctx.incoming.channel is not Channel.TELEGRAM:
+        return [Reply(f"{summary}\n\n{_t('files_elsewhere', id=quiz.id)}")]
+    # Drawing takes a moment: off the event loop, so other chats are answered meanwhile.
+    timezone = ctx.services.settings.timezone
+    workbook, chart = await asyncio.to_thread(_files, report, timezone)
+    return [
+        Reply(summary),
+        Reply(_t("workbook"), document=Document(f"ket-qua-trac-nghiem-{quiz.id}.xlsx", workbook)),
+        Reply(_t("chart"), document=Document(f"bieu-do-trac-nghiem-{quiz.id}.png", chart)),
+    ]
+
+
+@members_only
+async def command(ctx: Context) -> list[Reply]:
+    argument = ctx.incoming.command_args
+    if argument.isdigit():
+        return await _report(ctx, int(argument))
+    if argument:
+        return [Reply(_t("usage"))]
+    member = ctx.account.member
+    assert member is not None
+    reports = ctx.services.quiz_reports
+    visible = [
+        quiz
+        for quiz in await ctx.services.quizzes.recent(RECENT_QUIZZES)
+        if await reports.may_see(member.id, quiz)
+    ][:MAX_CHOICES]
+    if not visible:
+        return [Reply(_t("none"))]
+    rows = tuple(
+        (Button(_t("quiz_button", id=quiz.id, title=quiz.title), report_data(quiz.id)),)
+        for quiz in visible
+    )
+    return [Reply(_t("choose"), buttons=rows)]
+
+
+@members_only
+async def button(ctx: Context) -> list[Reply]:
+    if not ctx.button_payload.isdigit():
+        return [Reply(text("fallback.stale_button"))]
+    return await _report(ctx, int(ctx.button_payload))
+
+
+def register(router: Router) -> None:
+    router.command("baocaoquiz")(command)
+    router.button("qzr")(button)

@@ -1,0 +1,483 @@
+"""/taoquiz: a trainer (or an admin) sets up a quiz for units within their scope. Title,
+units, banks and topics, number of questions, how it is taken, opening and closing, then a
+summary to save. Every step but the title offers its usual answer as a button, so a trainer
+can go through with taps; on Zalo the buttons are numbered and a digit picks one.
+
+Each button names an action ("qs:unit:12") taken only at the steps that offer it; units come
+from the trainer's grants, and are checked against them again when the quiz is saved
+(QuizService.schedule checks and audits once more)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.messages import Button, Reply
+from bot.router import Context, Router
+from bot.services.meetings import DateTimeInputError, format_when, parse_when
+from bot.services.permissions import Action, PermissionDenied
+from bot.texts import text
+from handlers.guards import members_only
+from handlers.unit_choice import toggle_rows, toggled, unit_options, units_allowed
+
+FLOW = "quiz_setup"
+MAX_TITLE_CHARS = 200  # the column's size
+MAX_TOPIC_CHOICES = 20
+MAX_QUESTIONS = 100
+COUNT_CHOICES = (5, 10, 15, 20)
+CLOSE_AFTER_DAYS = (3, 7)
+# The values a tap on a setting goes through, the default first.
+SECONDS = (None, 30, 60, 90)
+PASS_MARKS = (70, 80, 90, 100, 50, 60)
+TRIES = (1, 2, 3)
+SWITCHES = ("order", "choices", "explain")
+
+Data = dict[str, Any]
+
+
+def _t(key: str, **values: object) -> str:
+    return text(f"quiz_setup.{key}", **values)
+
+
+def _button(label: str, payload: str) -> Button:
+    return Button(label, f"qs:{payload}")
+
+
+def _stop_button() -> Button:
+    return _button(_t("button_stop"), "stop")
+
+
+def _next_row() -> tuple[Button, ...]:
+    return (_button(_t("button_next"), "next"), _stop_button())
+
+
+async def _save(ctx: Context, step: str, data: Data) -> None:
+    await ctx.services.conversations.start(ctx.account.id, FLOW, step, data)
+
+
+def _body(ctx: Context) -> str:
+    return (ctx.incoming.text or "").strip()
+
+
+def _local(ctx: Context, epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, ctx.services.settings.timezone)
+
+
+def _when(ctx: Context, moment: datetime) -> str:
+    return format_when(moment, ctx.services.settings.timezone)
+
+
+def _yes_no(value: bool) -> str:
+    return _t("yes") if value else _t("no")
+
+
+def _seconds(value: int | None) -> str:
+    return _t("no_limit") if value is None else _t("seconds", seconds=value)
+
+
+def _refused() -> list[Reply]:
+    return [Reply(_t("trainers_only"))]
+
+
+# Title and units.
+
+
+@members_only
+async def start(ctx: Context) -> list[Reply]:
+    options = await unit_options(ctx, Action.SCHEDULE_QUIZ)
+    if not options:
+        return _refused()
+    # One unit in scope is chosen already; a trainer of several picks.
+    data: Data = {"options": options, "units": options[:1] if len(options) == 1 else []}
+    await _save(ctx, "title", data)
+    return [Reply(_t("ask_title"))]
+
+
+async def typed_title(ctx: Context, data: Data) -> list[Reply]:
+    title = " ".join(_body(ctx).split())
+    if not title:
+        return [Reply(_t("ask_title"))]
+    if len(title) > MAX_TITLE_CHARS:
+        return [Reply(_t("title_too_long", limit=MAX_TITLE_CHARS))]
+    data["title"] = title
+    return [await _units_menu(ctx, data)]
+
+
+async def _units_menu(ctx: Context, data: Data) -> Reply:
+    await _save(ctx, "units", data)
+    rows = await toggle_rows(ctx, data["options"], data["units"], lambda unit: f"qs:unit:{unit}")
+    return Reply(_t("choose_units"), buttons=(*rows, _next_row()))
+
+
+async def on_unit(ctx: Context, data: Data, argument: str) -> list[Reply]:
+    if not argument.isdigit() or not await units_allowed(
+        ctx, Action.SCHEDULE_QUIZ, data["options"], [int(argument)]
+    ):
+        return _refused()
+    data["units"] = toggled(data["options"], data["units"], int(argument))
+    return [await _units_menu(ctx, data)]
+
+
+async def units_done(ctx: Context, data: Data) -> list[Reply]:
+    if not data["units"]:
+        return [Reply(_t("no_units")), await _units_menu(ctx, data)]
+    banks = await ctx.services.quizzes.banks()
+    data["bank_options"] = [bank.id for bank in banks]
+    data["banks"] = [bank.id for bank in banks if bank.shipped] or data["bank_options"][:1]
+    if len(banks) == 1:
+        return await _topics_or_count(ctx, data)
+    return [await _banks_menu(ctx, data)]
+
+
+# Banks and topics: chosen by their place in the lists kept in the state (a bank's id or a
+# topic may not fit in Telegram's 64 bytes of button data).
+
+
+async def _banks_menu(ctx: Context, data: Data) -> Reply:
+    await _save(ctx, "banks", data)
+    banks = {bank.id: bank for bank in await ctx.services.quizzes.banks()}
+    rows = []
+    for index, bank_id in enumerate(data["bank_options"]):
+        bank = banks.get(bank_id)
+        mark = "☑" if bank_id in data["banks"] else "☐"
+        title, count = (bank.title, bank.questions) if bank else (bank_id, 0)
+        label = _t("bank_button", mark=mark, title=title, count=count)
+        rows.append((_button(label, f"bank:{index}"),))
+    return Reply(_t("choose_banks"), buttons=(*rows, _next_row()))
+
+
+def _picked(options: list[str], argument: str) -> str | None:
+    """The option a button's index names, if it is one."""
+    if not argument.isdigit() or int(argument) >= len(options):
+        return None
+    return options[int(argument)]
+
+
+async def on_bank(ctx: Context, data: Data, argument: str) -> list[Reply]:
+    bank = _picked(data["bank_options"], argument)
+    if bank is None:
+        return [Reply(text("fallback.stale_button"))]
+    chosen = data["banks"]
+    data["banks"] = [b for b in data["bank_options"] if (b in chosen) != (b == bank)]
+    return [await _banks_menu(ctx, data)]
+
+
+async def banks_done(ctx: Context, data: Data) -> list[Reply]:
+    if not data["banks"]:
+        return [Reply(_t("no_banks")), await _banks_menu(ctx, data)]
+    return await _topics_or_count(ctx, data)
+
+
+async def _topics_or_count(ctx: Context, data: Data) -> list[Reply]:
+    topics = await ctx.services.quizzes.topics(data["banks"])
+    data["topic_options"] = [topic for topic, _ in topics][:MAX_TOPIC_CHOICES]
+    data["topics"] = [t for t in data.get("topics", []) if t in data["topic_options"]]
+    if len(data["topic_options"]) < 2:
+        data["topics"] = []
+        return await _ask_count(ctx, data)
+    return [await _topics_menu(ctx, data, dict(topics))]
+
+
+async def _topics_menu(ctx: Context, data: Data, counts: dict[str, int] | None = None) -> Reply:
+    await _save(ctx, "topics", data)
+    if counts is None:
+        counts = dict(await ctx.services.quizzes.topics(data["banks"]))
+    rows = []
+    for index, topic in enumerate(data["topic_options"]):
+        mark = "☑" if topic in data["topics"] else "☐"
+        label = _t("topic_button", mark=mark, topic=topic, count=counts.get(topic, 0))
+        rows.append((_button(label, f"topic:{index}"),))
+    return Reply(_t("choose_topics"), buttons=(*rows, _next_row()))
+
+
+async def on_topic(ctx: Context, data: Data, argument: str) -> list[Reply]:
+    topic = _picked(data["topic_options"], argument)
+    if topic is None:
+        return [Reply(text("fallback.stale_button"))]
+    chosen = data["topics"]
+    data["topics"] = [t for t in data["topic_options"] if (t in chosen) != (t == topic)]
+    return [await _topics_menu(ctx, data)]
+
+
+# Number of questions.
+
+
+async def _ask_count(ctx: Context, data: Data) -> list[Reply]:
+    pool = await ctx.services.quizzes.pool_size(data["banks"], data["topics"])
+    if pool == 0:
+        return [Reply(_t("no_questions")), await _banks_menu(ctx, data)]
+    data["pool"] = pool
+    await _save(ctx, "count", data)
+    limit = min(pool, MAX_QUESTIONS)
+    if not ctx.traits.has_buttons:
+        # A digit typed on Zalo would pick a numbered choice, not say how many questions.
+        return [Reply(_t("ask_count_typed", pool=pool, limit=limit))]
+    counts = [n for n in COUNT_CHOICES if n <= limit] or [limit]
+    buttons = tuple(_button(_t("count_button", count=n), f"count:{n}") for n in counts)
+    return [Reply(_t("ask_count", pool=pool, limit=limit), buttons=(buttons, (_stop_button(),)))]
+
+
+def _count_limit(data: Data) -> int:
+    return min(data["pool"], MAX_QUESTIONS)
+
+
+async def on_count(ctx: Context, data: Data, argument: str) -> list[Reply]:
+    if not argument.isdigit() or not 1 <= int(argument) <= _count_limit(data):
+        return [Reply(text("fallback.stale_button"))]
+    return await _count_chosen(ctx, data, int(argument))
+
+
+async def typed_count(ctx: Context, data: Data) -> list[Reply]:
+    body = _body(ctx)
+    limit = _count_limit(data)
+    if not body.isdigit() or not 1 <= int(body) <= limit:
+        return [Reply(_t("bad_count", limit=limit))]
+    return await _count_chosen(ctx, data, int(body))
+
+
+async def _count_chosen(ctx: Context, data: Data, count: int) -> list[Reply]:
+    data["count"] = count
+    data.update(order=True, choices=True, explain=True)
+    data.update(seconds=SECONDS[0], pass_mark=PASS_MARKS[0], tries=TRIES[0])
+    return [await _options_menu(ctx, data)]
+
+
+# How the quiz is taken: each tap changes one setting.
+
+
+async def _options_menu(ctx: Context, data: Data) -> Reply:
+    await _save(ctx, "options", data)
+    rows = (
+        (_button(_t("option_order", value=_yes_no(data["order"])), "opt:order"),),
+        (_button(_t("option_choices", value=_yes_no(data["choices"])), "opt:choices"),),
+        (_button(_t("option_time", value=_seconds(data["seconds"])), "opt:seconds"),),
+        (_button(_t("option_pass", value=data["pass_mark"]), "opt:pass_mark"),),
+        (_button(_t("option_tries", value=data["tries"]), "opt:tries"),),
+        (_button(_t("option_explain", value=_yes_no(data["explain"])), "opt:explain"),),
+        _next_row(),
+    )
+    return Reply(_t("options"), buttons=rows)
+
+
+def _following(values: tuple[Any, ...], current: Any) -> Any:
+    """The value after `current` in `values`, round and round."""
+    index = values.index(current) if current in values else -1
+    return values[(index + 1) % len(values)]
+
+
+async def on_option(ctx: Context, data: Data, argument: str) -> list[Reply]:
+    cycles = {"seconds": SECONDS, "pass_mark": PASS_MARKS, "tries": TRIES}
+    if argument in SWITCHES:
+        data[argument] = not data[argument]
+    elif argument in cycles:
+        data[argument] = _following(cycles[argument], data[argument])
+    else:
+        return [Reply(text("fallback.stale_button"))]
+    return [await _options_menu(ctx, data)]
+
+
+# Opening and closing.
+
+
+async def _ask_opens(ctx: Context, data: Data) -> list[Reply]:
+    await _save(ctx, "opens", data)
+    return [Reply(_t("ask_opens"), buttons=((_button(_t("button_now"), "now"), _stop_button()),))]
+
+
+def _parse(ctx: Context) -> datetime:
+    """The date and time typed, in the future; DateTimeInputError says why not."""
+    settings = ctx.services.settings
+    return parse_when(_body(ctx), now=ctx.services.clock(), tz=settings.timezone)
+
+
+async def typed_opens(ctx: Context, data: Data) -> list[Reply]:
+    try:
+        opens = _parse(ctx)
+    except DateTimeInputError as error:
+        return [Reply(str(error))]
+    data["opens"] = int(opens.timestamp())
+    return await _ask_closes(ctx, data)
+
+
+async def on_now(ctx: Context, data: Data, argument: str) -> list[Reply]:
+    data["opens"] = None  # the moment the quiz is saved
+    return await _ask_closes(ctx, data)
+
+
+def _opens_at(ctx: Context, data: Data) -> datetime:
+    if data["opens"] is None:
+        return ctx.services.clock()
+    return _local(ctx, data["opens"])
+
+
+def _opens_text(ctx: Context, data: Data) -> str:
+    return _t("opens_now") if data["opens"] is None else _when(ctx, _local(ctx, data["opens"]))
+
+
+async def _ask_closes(ctx: Context, data: Data) -> list[Reply]:
+    await _save(ctx, "closes", data)
+    buttons = tuple(
+        _button(_t("button_after_days", days=days), f"after:{days}") for days in CLOSE_AFTER_DAYS
+    )
+    return [
+        Reply(
+            _t("ask_closes", opens=_opens_text(ctx, data)),
+            buttons=(buttons, (_stop_button(),)),
+        )
+    ]
+
+
+async def typed_closes(ctx: Context, data: Data) -> list[Reply]:
+    try:
+        closes = _parse(ctx)
+    except DateTimeInputError as error:
+        return [Reply(str(error))]
+    return await _closes_chosen(ctx, data, closes)
+
+
+async def on_after(ctx: Context, data: Data, argument: str) -> list[Reply]:
+    if not argument.isdigit() or int(argument) not in CLOSE_AFTER_DAYS:
+        return [Reply(text("fallback.stale_button"))]
+    return await _closes_chosen(ctx, data, _opens_at(ctx, data) + timedelta(days=int(argument)))
+
+
+async def _closes_chosen(ctx: Context, data: Data, closes: datetime) -> list[Reply]:
+    opens = _opens_at(ctx, data)
+    if closes <= opens:
+        return [
+            Reply(_t("closes_before_opens", closes=_when(ctx, closes), opens=_when(ctx, opens)))
+        ]
+    data["closes"] = int(closes.timestamp())
+    await _save(ctx, "confirm", data)
+    buttons = ((_button(_t("button_save"), "save"), _stop_button()),)
+    return [Reply(_t("confirm", summary=await _summary(ctx, data)), buttons=buttons)]
+
+
+# Saving.
+
+
+async def _summary(ctx: Context, data: Data) -> str:
+    names = [await ctx.services.accounts.unit_name(unit) for unit in data["units"]]
+    titles = {bank.id: bank.title for bank in await ctx.services.quizzes.banks()}
+    topics = data["topics"]
+    return _t(
+        "summary",
+        title=data["title"],
+        units=", ".join(names),
+        count=data["count"],
+        banks=", ".join(titles.get(bank, bank) for bank in data["banks"]),
+        topics=_t("topics_line", topics=", ".join(topics)) if topics else "",
+        order=_yes_no(data["order"]),
+        choices=_yes_no(data["choices"]),
+        time=_seconds(data["seconds"]),
+        pass_mark=data["pass_mark"],
+        tries=data["tries"],
+        explain=_yes_no(data["explain"]),
+        opens=_opens_text(ctx, data),
+        closes=_when(ctx, _local(ctx, data["closes"])),
+    )
+
+
+async def on_save(ctx: Context, data: Data, argument: str) -> list[Reply]:
+    member = ctx.account.member
+    assert member is not None
+    if not await units_allowed(ctx, Action.SCHEDULE_QUIZ, data["options"], data["units"]):
+        await ctx.services.conversations.clear(ctx.account.id)
+        return [Reply(_t("not_saved"))]
+    opens, closes = _opens_at(ctx, data), _local(ctx, data["closes"])
+    if closes <= ctx.services.clock():
+        passed = Reply(_t("closes_passed", closes=_when(ctx, closes)))
+        return [passed, *await _ask_closes(ctx, data)]
+    summary = await _summary(ctx, data)
+    try:
+        quiz = await ctx.services.quizzes.schedule(
+            title=data["title"],
+            unit_ids=data["units"],
+            question_count=data["count"],
+            opens_at=opens,
+            closes_at=closes,
+            actor=f"member:{member.id}",
+            bank_ids=data["banks"],
+            topics=data["topics"],
+            pass_mark=data["pass_mark"],
+            seconds_per_question=data["seconds"],
+            attempts_allowed=data["tries"],
+            show_explanations=data["explain"],
+            shuffle_questions=data["order"],
+            shuffle_choices=data["choices"],
+            by_member=member.id,
+        )
+    except PermissionDenied:
+        await ctx.services.conversations.clear(ctx.account.id)
+        return [Reply(_t("not_saved"))]
+    await ctx.services.conversations.clear(ctx.account.id)
+    return [Reply(_t("saved", id=quiz.id, summary=summary, units_count=len(data["units"])))]
+
+
+# Routing within the flow.
+
+
+async def on_next(ctx: Context, data: Data, argument: str) -> list[Reply]:
+    assert ctx.state is not None
+    step = ctx.state.step
+    if step == "units":
+        return await units_done(ctx, data)
+    if step == "banks":
+        return await banks_done(ctx, data)
+    if step == "topics":
+        return await _ask_count(ctx, data)
+    return await _ask_opens(ctx, data)  # from the settings
+
+
+ButtonStep = Callable[[Context, Data, str], Awaitable[list[Reply]]]
+TypedStep = Callable[[Context, Data], Awaitable[list[Reply]]]
+
+# Each button action, the steps that offer it and what it does.
+_BUTTONS: dict[str, tuple[tuple[str, ...], ButtonStep]] = {
+    "unit": (("units",), on_unit),
+    "bank": (("banks",), on_bank),
+    "topic": (("topics",), on_topic),
+    "next": (("units", "banks", "topics", "options"), on_next),
+    "count": (("count",), on_count),
+    "opt": (("options",), on_option),
+    "now": (("opens",), on_now),
+    "after": (("closes",), on_after),
+    "save": (("confirm",), on_save),
+}
+_TYPED: dict[str, TypedStep] = {
+    "title": typed_title,
+    "count": typed_count,
+    "opens": typed_opens,
+    "closes": typed_closes,
+}
+
+
+@members_only
+async def on_button(ctx: Context) -> list[Reply]:
+    state = ctx.state
+    if state is None or state.flow != FLOW:
+        return [Reply(text("fallback.stale_button"))]
+    action, _, argument = ctx.button_payload.partition(":")
+    if action == "stop":
+        await ctx.services.conversations.clear(ctx.account.id)
+        return [Reply(text("cancel.done"))]
+    entry = _BUTTONS.get(action)
+    if entry is None or state.step not in entry[0]:
+        return [Reply(text("fallback.stale_button"))]
+    return await entry[1](ctx, dict(state.data), argument)
+
+
+@members_only
+async def on_text(ctx: Context) -> list[Reply]:
+    assert ctx.state is not None and ctx.state.step is not None
+    typed_step = _TYPED.get(ctx.state.step)
+    if typed_step is None:
+        return [Reply(_t("use_buttons"))]
+    return await typed_step(ctx, dict(ctx.state.data))
+
+
+def register(router: Router) -> None:
+    router.command("taoquiz")(start)
+    router.button("qs")(on_button)
+    router.flow(FLOW)(on_text)
