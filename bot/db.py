@@ -21,7 +21,14 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return create_async_engine(url, pool_pre_ping=True, **kwargs)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+    # One connection per process: SQLite takes one writer at a time, and writers waiting in
+    # its busy handler sleep in steps of up to 100 ms. Queued for the one connection, they
+    # wait in asyncio instead, in order (benchmarks/quiz_load.py: p99 842 → 492 ms). The
+    # price: a transaction must not wait on the network (the only one that does, a trainer's
+    # question sheet fetched from Telegram, is capped at 2 MB), and nested sessions deadlock.
+    engine = create_async_engine(
+        url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, **kwargs
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -64,14 +64,16 @@ async def test_a_full_attempt_with_feedback_and_a_final_score(
     assert first.text.startswith("Câu 1/3: ")
     assert [b.label for b in first.flat_buttons] == ["A", "B", "C", "D"][: len(first.flat_buttons)]
     assert "\nA. " in first.text and "\nB. " in first.text
-    right, second = await say(chat, MEMBER, button=await pick(database, first, right=True))
-    assert right.text.startswith(text("quiz.right") + "\n💡 ")
-    assert second.text.startswith("Câu 2/3: ")
-    wrong, third = await say(chat, MEMBER, button=await pick(database, second, right=False))
-    assert wrong.text.startswith("❌ Chưa đúng. Đáp án đúng: ")
-    assert third.text.startswith("Câu 3/3: ")
-    _, done = await say(chat, MEMBER, button=await pick(database, third, right=True))
-    assert done.text == text(
+    # The verdict and the next question come as one message.
+    (second,) = await say(chat, MEMBER, button=await pick(database, first, right=True))
+    assert second.text.startswith(text("quiz.right") + "\n💡 ")
+    assert "\n\nCâu 2/3: " in second.text
+    (third,) = await say(chat, MEMBER, button=await pick(database, second, right=False))
+    assert third.text.startswith("❌ Chưa đúng. Đáp án đúng: ")
+    assert "\n\nCâu 3/3: " in third.text
+    (done,) = await say(chat, MEMBER, button=await pick(database, third, right=True))
+    assert done.flat_buttons == []
+    score = text(
         "quiz.finished",
         title="Tìm hiểu Điều lệ Đảng",
         correct=2,
@@ -79,6 +81,7 @@ async def test_a_full_attempt_with_feedback_and_a_final_score(
         score=67,
         verdict=text("quiz.passed", pass_mark=60),
     )
+    assert done.text.endswith("\n\n" + score)
     (again,) = await say(chat, MEMBER, button=start_data(quiz))
     assert again.text == text("quiz.no_attempts_left")
 
@@ -87,22 +90,22 @@ async def test_an_interrupted_attempt_resumes_where_it_stopped(
     database: Database, chat: ChatCore, quiz: int
 ) -> None:
     (first,) = await say(chat, MEMBER, button=start_data(quiz))
-    _, second = await say(chat, MEMBER, button=await pick(database, first, right=True))
+    (second,) = await say(chat, MEMBER, button=await pick(database, first, right=True))
     await say(chat, MEMBER, "Đảng phí đóng bao nhiêu?")  # something else in between
     (resumed,) = await say(chat, MEMBER, "/tracnghiem")
-    assert resumed.text == second.text
+    assert resumed.text.startswith("Câu 2/3: ")
+    assert second.text.endswith("\n\n" + resumed.text)
     assert resumed.flat_buttons == second.flat_buttons
     (tapped,) = await say(chat, MEMBER, button=start_data(quiz))
-    assert tapped.text == second.text
+    assert tapped.text == resumed.text
 
 
 async def test_a_double_tap_counts_once(database: Database, chat: ChatCore, quiz: int) -> None:
     (first,) = await say(chat, MEMBER, button=start_data(quiz))
     tap = await pick(database, first, right=False)
     await say(chat, MEMBER, button=tap)
-    repeated, shown = await say(chat, MEMBER, button=tap)
-    assert repeated.text == text("quiz.already_answered")
-    assert shown.text.startswith("Câu 2/3: ")
+    (repeated,) = await say(chat, MEMBER, button=tap)
+    assert repeated.text.startswith(text("quiz.already_answered") + "\n\nCâu 2/3: ")
     assert await answers(database) == [False]
 
 
@@ -115,9 +118,9 @@ async def test_an_answer_after_the_time_limit_counts_as_wrong(
     (first,) = await say(chat, MEMBER, button=start_data(quiz_id))
     assert text("quiz.time_limit", seconds=30) in first.text
     clock.advance(seconds=20)
-    _, second = await say(chat, MEMBER, button=await pick(database, first, right=True))
+    (second,) = await say(chat, MEMBER, button=await pick(database, first, right=True))
     clock.advance(seconds=31)
-    late, _ = await say(chat, MEMBER, button=await pick(database, second, right=True))
+    (late,) = await say(chat, MEMBER, button=await pick(database, second, right=True))
     assert late.text.startswith("⏱ Hết thời gian")
     assert await answers(database) == [True, False]
 
@@ -173,9 +176,9 @@ async def test_on_zalo_a_typed_letter_answers(
     assert lines == []  # the letters are in the text already
     correct = await right_shown(database, invited.flat_buttons[0].data)
     letter = "abcdef"[correct]
-    feedback, second = await zalo(letter)
-    assert feedback.text.startswith(text("quiz.right"))
-    assert second.text.startswith("Câu 2/3: ")
+    (second,) = await zalo(letter)
+    assert second.text.startswith(text("quiz.right"))
+    assert "\n\nCâu 2/3: " in second.text
     assert await answers(database) == [True]
     await zalo("1")  # numbers still work: the first choice
     assert len(await answers(database)) == 2
@@ -200,11 +203,13 @@ async def test_practice_asks_five_questions_and_keeps_no_result(
     # Text in the middle is still a handbook question, and the practice goes on after it.
     (answer, *_) = await say(chat, MEMBER, "Đảng phí đóng bao nhiêu?")
     assert "đảng phí" in answer.text.lower()
-    for number in range(1, 6):
-        assert question.text.startswith(f"Câu {number}/5: ")
-        replies = await say(chat, MEMBER, button=question.flat_buttons[0].data)
-        question = replies[-1]
-    assert question.text.startswith("🎯 Xong phần luyện tập: đúng ")
+    assert question.text.startswith("Câu 1/5: ")
+    for number in range(2, 7):
+        (question,) = await say(chat, MEMBER, button=question.flat_buttons[0].data)
+        assert question.text.startswith(("✅", "❌"))  # the verdict, then what comes next
+        if number <= 5:
+            assert f"\n\nCâu {number}/5: " in question.text
+    assert "\n\n🎯 Xong phần luyện tập: đúng " in question.text
     (stale,) = await say(chat, MEMBER, button="quizp:1:0:0")
     assert stale.text == text("quiz.practice_stale")
     async with database.session() as session:
@@ -288,7 +293,11 @@ async def test_on_telegram_the_invitation_leads_to_lettered_questions(
         rows = question["reply_markup"]["inline_keyboard"]
         data = [button["callback_data"] for row in rows for button in row]
         server.push_callback(int(MEMBER), data[await right_shown(database, data[0])])
-        await server.wait_for("sendMessage", 4, chat_id=int(MEMBER))
-    feedback, following = server.sent_messages(int(MEMBER))[-2:]
-    assert feedback["text"].startswith(text("quiz.right"))
-    assert following["text"].startswith("Câu 2/3: ")
+        await server.wait_for("sendMessage", 3, chat_id=int(MEMBER))
+    (following,) = server.sent_messages(int(MEMBER))[2:]
+    assert following["text"].startswith(text("quiz.right"))
+    assert "\n\nCâu 2/3: " in following["text"]
+    next_labels = keyboard_labels(following)
+    assert (
+        len(next_labels) >= 2 and next_labels == ["A", "B", "C", "D", "E", "F"][: len(next_labels)]
+    )

@@ -88,7 +88,9 @@ async def take(
     (shown,) = await say(core, card, button=start_data(quiz_id))
     given = []
     for number, right in enumerate(rights):
-        question = shown.text.split("\n")[0].partition(": ")[2]
+        # A question follows the verdict on the one before, in the same message.
+        line = next(line for line in shown.text.split("\n") if line.startswith("Câu "))
+        question = line.partition(": ")[2]
         given.append(Answer(question, right))
         replies = await say(core, card, button=await pick(database, shown, right=right))
         if number + 1 < len(rights):

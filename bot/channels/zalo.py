@@ -18,6 +18,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.channels.chat_order import CONCURRENT_UPDATES, ChatTurns
 from bot.channels.choices import numbered
 from bot.channels.delivery import (
     ChatNotFound,
@@ -213,8 +214,11 @@ class ZaloChannel:
         self._poll_timeout = poll_timeout
         self._backoff = backoff
         self._api = ZaloApi(settings.zalo_base_url, settings.zalo_token)
-        # Updates are answered one at a time, in the order they came, as on Telegram.
         self._updates: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        # As on Telegram: chats answered concurrently, each chat's messages in order.
+        self._turns = ChatTurns()
+        self._slots = asyncio.Semaphore(CONCURRENT_UPDATES)
+        self._answering: set[asyncio.Task[None]] = set()
         self._worker: asyncio.Task[None] | None = None
         self._poller: asyncio.Task[None] | None = None
 
@@ -313,17 +317,31 @@ class ZaloChannel:
         await asyncio.sleep(delay)
 
     async def _work(self) -> None:
+        """Hands each update to its own task; on stop, waits for those in hand."""
         while (update := await self._updates.get()) is not None:
-            try:
-                await self._process(update)
-            except Exception:
-                # Update contents are not logged: they may hold phone or card numbers.
-                log.exception("Zalo: error while handling an update")
+            await self._slots.acquire()
+            task = asyncio.create_task(self._answer(update))
+            self._answering.add(task)
+            task.add_done_callback(self._answered)
+        if self._answering:
+            await asyncio.gather(*self._answering)
 
-    async def _process(self, update: dict[str, Any]) -> None:
-        incoming = to_incoming(update)
-        if incoming is None:
-            return
+    def _answered(self, task: asyncio.Task[None]) -> None:
+        self._answering.discard(task)
+        self._slots.release()
+
+    async def _answer(self, update: dict[str, Any]) -> None:
+        try:
+            incoming = to_incoming(update)
+            if incoming is None:
+                return
+            async with self._turns.turn(incoming.chat_id):
+                await self._process(incoming)
+        except Exception:
+            # Update contents are not logged: they may hold phone or card numbers.
+            log.exception("Zalo: error while handling an update")
+
+    async def _process(self, incoming: Incoming) -> None:
         replies = await self._core.handle(incoming, ZALO_TRAITS)
         try:
             await self.send(incoming.chat_id, replies)

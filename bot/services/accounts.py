@@ -4,6 +4,7 @@ member's messengers receives the bot's notices and reminders."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +13,9 @@ from sqlalchemy.orm import joinedload
 from bot.messages import Channel
 from bot.models import ChannelAccount, Member, Organisation, utcnow
 from bot.services.audit import AuditService
+
+# How precisely the time an account last wrote is kept.
+SEEN_RESOLUTION = timedelta(hours=1)
 
 # The messengers proactive messages go through; a member may prefer one of them.
 MESSENGERS = (Channel.TELEGRAM, Channel.ZALO)
@@ -102,10 +106,16 @@ class AccountService:
             await self._session.flush()
             await self._session.refresh(account, ["member"])
         else:
-            account.last_seen_at = utcnow()
-            account.chat_id = chat_id
-            # Writing to the bot again means the member unblocked it.
-            account.blocked_at = None
+            # Only what changed is written: an unchanged row takes no write lock, which
+            # SQLite holds to the end of the transaction.
+            now = utcnow()
+            if now - account.last_seen_at >= SEEN_RESOLUTION:
+                account.last_seen_at = now
+            if account.chat_id != chat_id:
+                account.chat_id = chat_id
+            if account.blocked_at is not None:
+                # Writing to the bot again means the member unblocked it.
+                account.blocked_at = None
         return _view(account)
 
     async def linked_channels(self, member_id: int) -> list[str]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
@@ -39,6 +40,7 @@ from bot.texts import text
 log = logging.getLogger(__name__)
 
 REMIND_BEFORE_CLOSING = timedelta(hours=24)
+_Held = TypeVar("_Held", Quiz, QuizQuestionRow)
 LETTERS = "ABCDEF"
 
 
@@ -174,6 +176,9 @@ class QuizService:
         self._rng = rng or random.Random()
         # Set once this session scheduled a quiz: the scheduler is woken after the commit.
         self.scheduled = False
+        # Quizzes and questions this transaction loaded. The session's identity map holds
+        # objects weakly, and a tap reads them in the service and again in the handler.
+        self._held: dict[tuple[type, int], Quiz | QuizQuestionRow] = {}
 
     # --- Banks -----------------------------------------------------------------------------
 
@@ -535,6 +540,18 @@ class QuizService:
             )
         )
 
+    def _hold(self, loaded: Quiz | QuizQuestionRow) -> None:
+        self._held[(type(loaded), loaded.id)] = loaded
+
+    async def _get(self, kind: type[_Held], key: int) -> _Held:
+        held = self._held.get((kind, key))
+        if held is None:
+            held = await self._session.get(kind, key)
+            assert held is not None  # attempts keep their quiz and questions
+            self._hold(held)
+        assert isinstance(held, kind)
+        return held
+
     async def attempt(self, attempt_id: int) -> QuizAttempt | None:
         return await self._session.get(QuizAttempt, attempt_id)
 
@@ -543,13 +560,11 @@ class QuizService:
         time it is shown and does not restart when it is shown again."""
         if attempt.finished_at is not None or attempt.current_index >= len(attempt.question_order):
             return None
-        quiz = await self._session.get(Quiz, attempt.quiz_id)
-        assert quiz is not None
+        quiz = await self._get(Quiz, attempt.quiz_id)
         if attempt.current_sent_at is None:
             attempt.current_sent_at = self._clock()
         position = attempt.current_index
-        row = await self._session.get(QuizQuestionRow, attempt.question_order[position])
-        assert row is not None
+        row = await self._get(QuizQuestionRow, attempt.question_order[position])
         order = attempt.choice_orders[position]
         return Shown(
             attempt_id=attempt.id,
@@ -565,19 +580,32 @@ class QuizService:
         """Records the member's choice (as shown) for the question at `position`. A second
         answer to the same question counts nothing; an answer later than the time limit
         counts as wrong; after the quiz closed, nothing is recorded."""
-        attempt = await self._session.get(QuizAttempt, attempt_id, with_for_update=True)
-        if attempt is None or attempt.member_id != member_id:
+        # The attempt with its quiz, then the question answered with the one shown next:
+        # two queries for the whole tap, which is the bot's busiest path under quiz load.
+        found = (
+            await self._session.execute(
+                select(QuizAttempt, Quiz)
+                .join(Quiz, Quiz.id == QuizAttempt.quiz_id)
+                .where(QuizAttempt.id == attempt_id)
+                .with_for_update(of=QuizAttempt)
+            )
+        ).first()
+        if found is None or found[0].member_id != member_id:
             return Answered(Outcome.NOT_FOUND)
-        quiz = await self._session.get(Quiz, attempt.quiz_id)
-        assert quiz is not None
+        attempt, quiz = found
+        self._hold(quiz)
         now = self._clock()
         if quiz.state == State.CLOSED or now >= quiz.closes_at:
             return Answered(Outcome.CLOSED)
         if attempt.finished_at is not None or position != attempt.current_index:
             return Answered(Outcome.ALREADY_ANSWERED)
         assert attempt.current_sent_at is not None  # set when the question was shown
-        row = await self._session.get(QuizQuestionRow, attempt.question_order[position])
-        assert row is not None
+        following = attempt.question_order[position : position + 2]
+        for question in await self._session.scalars(
+            select(QuizQuestionRow).where(QuizQuestionRow.id.in_(following))
+        ):
+            self._hold(question)
+        row = await self._get(QuizQuestionRow, attempt.question_order[position])
         order = attempt.choice_orders[position]
         limit = quiz.seconds_per_question
         timed_out = limit is not None and now > attempt.current_sent_at + timedelta(seconds=limit)
