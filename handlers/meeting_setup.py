@@ -8,10 +8,8 @@ the member's permissions again before anything is saved."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from bot.messages import Button, Reply
 from bot.models import Meeting
@@ -30,6 +28,7 @@ from bot.services.permissions import Action
 from bot.texts import text
 from handlers.guards import members_only
 from handlers.unit_choice import toggle_rows, toggled, unit_options, units_allowed
+from handlers.wizard import ButtonStep, Data, TypedStep, Wizard
 
 FLOW = "meeting_setup"
 UPCOMING_DAYS = 60
@@ -65,8 +64,6 @@ _ACTIONS = {
     Mode.CANCEL: Action.MANAGE_MEETINGS,
     Mode.EDIT: Action.MANAGE_MEETINGS,
 }
-
-Data = dict[str, Any]
 
 
 def _t(key: str, **values: object) -> str:
@@ -587,9 +584,6 @@ async def on_save(ctx: Context, data: Data, argument: str) -> list[Reply]:
     return await _create(ctx, data)
 
 
-ButtonStep = Callable[[Context, Data, str], Awaitable[list[Reply]]]
-TypedStep = Callable[[Context, Data], Awaitable[list[Reply]]]
-
 # Each button action, the steps that offer it and what it does.
 _BUTTONS: dict[str, tuple[tuple[str, ...], ButtonStep]] = {
     "unit": (("unit", "units"), on_unit),
@@ -614,28 +608,7 @@ _TYPED: dict[str, TypedStep] = {
 }
 
 
-@members_only
-async def on_button(ctx: Context) -> list[Reply]:
-    state = ctx.state
-    if state is None or state.flow != FLOW:
-        return [Reply(text("fallback.stale_button"))]
-    action, _, argument = ctx.button_payload.partition(":")
-    if action == "stop":
-        await ctx.services.conversations.clear(ctx.account.id)
-        return [Reply(text("cancel.done"))]
-    entry = _BUTTONS.get(action)
-    if entry is None or state.step not in entry[0]:
-        return [Reply(text("fallback.stale_button"))]
-    return await entry[1](ctx, dict(state.data), argument)
-
-
-@members_only
-async def on_text(ctx: Context) -> list[Reply]:
-    assert ctx.state is not None and ctx.state.step is not None
-    typed_step = _TYPED.get(ctx.state.step)
-    if typed_step is None:
-        return [Reply(_t("use_buttons"))]
-    return await typed_step(ctx, dict(ctx.state.data))
+_WIZARD = Wizard(FLOW, _BUTTONS, _TYPED, "meeting_setup.use_buttons")
 
 
 def register(router: Router) -> None:
@@ -643,5 +616,5 @@ def register(router: Router) -> None:
     router.command("taphuan")(start_training)
     router.command("huyhop")(start_cancel)
     router.command("suahop")(start_edit)
-    router.button("mt")(on_button)
-    router.flow(FLOW)(on_text)
+    router.button("mt")(_WIZARD.on_button)
+    router.flow(FLOW)(_WIZARD.on_text)

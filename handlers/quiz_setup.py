@@ -9,7 +9,6 @@ from the trainer's grants, and are checked against them again when the quiz is s
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +19,7 @@ from bot.services.permissions import Action, PermissionDenied
 from bot.texts import text
 from handlers.guards import members_only
 from handlers.unit_choice import toggle_rows, toggled, unit_options, units_allowed
+from handlers.wizard import ButtonStep, Data, TypedStep, Wizard
 
 FLOW = "quiz_setup"
 MAX_TITLE_CHARS = 200  # the column's size
@@ -32,8 +32,6 @@ SECONDS = (None, 30, 60, 90)
 PASS_MARKS = (70, 80, 90, 100, 50, 60)
 TRIES = (1, 2, 3)
 SWITCHES = ("order", "choices", "explain")
-
-Data = dict[str, Any]
 
 
 def _t(key: str, **values: object) -> str:
@@ -430,9 +428,6 @@ async def on_next(ctx: Context, data: Data, argument: str) -> list[Reply]:
     return await _ask_opens(ctx, data)  # from the settings
 
 
-ButtonStep = Callable[[Context, Data, str], Awaitable[list[Reply]]]
-TypedStep = Callable[[Context, Data], Awaitable[list[Reply]]]
-
 # Each button action, the steps that offer it and what it does.
 _BUTTONS: dict[str, tuple[tuple[str, ...], ButtonStep]] = {
     "unit": (("units",), on_unit),
@@ -453,31 +448,10 @@ _TYPED: dict[str, TypedStep] = {
 }
 
 
-@members_only
-async def on_button(ctx: Context) -> list[Reply]:
-    state = ctx.state
-    if state is None or state.flow != FLOW:
-        return [Reply(text("fallback.stale_button"))]
-    action, _, argument = ctx.button_payload.partition(":")
-    if action == "stop":
-        await ctx.services.conversations.clear(ctx.account.id)
-        return [Reply(text("cancel.done"))]
-    entry = _BUTTONS.get(action)
-    if entry is None or state.step not in entry[0]:
-        return [Reply(text("fallback.stale_button"))]
-    return await entry[1](ctx, dict(state.data), argument)
-
-
-@members_only
-async def on_text(ctx: Context) -> list[Reply]:
-    assert ctx.state is not None and ctx.state.step is not None
-    typed_step = _TYPED.get(ctx.state.step)
-    if typed_step is None:
-        return [Reply(_t("use_buttons"))]
-    return await typed_step(ctx, dict(ctx.state.data))
+_WIZARD = Wizard(FLOW, _BUTTONS, _TYPED, "quiz_setup.use_buttons")
 
 
 def register(router: Router) -> None:
     router.command("taoquiz")(start)
-    router.button("qs")(on_button)
-    router.flow(FLOW)(on_text)
+    router.button("qs")(_WIZARD.on_button)
+    router.flow(FLOW)(_WIZARD.on_text)

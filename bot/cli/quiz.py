@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cli.audit import operator, run_in_transaction
 from bot.cli.errors import CliError
 from bot.cli.org import PATH_HELP, find_unit
-from bot.cli.role import _member as member_by_card
+from bot.cli.role import member_by_card
 from bot.cli.settings import load_settings
 from bot.exports.quiz_results import write_quiz_chart, write_quiz_results
 from bot.models import utcnow

@@ -28,7 +28,8 @@ def _where(tree: UnitTree, unit_id: int | None) -> str:
     return "everywhere" if unit_id is None else tree.names_path(unit_id)
 
 
-async def _member(session: AsyncSession, card: str) -> tuple[int, str]:
+async def member_by_card(session: AsyncSession, card: str) -> tuple[int, str]:
+    """The id and name of the member with this card number; CliError if none."""
     found = (
         await session.execute(
             select(Member.id, Member.full_name).where(Member.card_number == canonical_card(card))
@@ -43,7 +44,7 @@ def _change(args: argparse.Namespace, grant: bool) -> int:
     role = Role(args.role)
 
     async def change(session: AsyncSession) -> tuple[bool, str, str]:
-        member_id, name = await _member(session, args.card)
+        member_id, name = await member_by_card(session, args.card)
         tree = await load_tree(session)
         unit_id = None if args.unit is None else unit_at(tree, args.unit).id
         roles = RoleService(session)
