@@ -5,18 +5,13 @@ transaction that does it)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import Database
-from bot.models import utcnow
 from bot.services.audit import AuditService
 from bot.services.outbox import OutboxService
 from bot.services.quizzes.service import QuizService
-from bot.settings import Settings
 from jobs.wakeups import DueWork
 
 WAKE_JOB = "quiz-events"
@@ -24,19 +19,6 @@ WAKE_JOB = "quiz-events"
 
 class QuizScheduler(DueWork):
     job_id = WAKE_JOB
-
-    def __init__(
-        self,
-        database: Database,
-        settings: Settings,
-        *,
-        clock: Callable[[], datetime] = utcnow,
-        notify_outbox: Callable[[], None] = lambda: None,
-        scheduler: AsyncIOScheduler | None = None,
-    ) -> None:
-        super().__init__(
-            database, settings, clock=clock, notify_outbox=notify_outbox, scheduler=scheduler
-        )
 
     def _service(self, session: AsyncSession) -> QuizService:
         return QuizService(

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.db import Database
+from bot.models import utcnow
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -27,9 +28,9 @@ class DueWork(ABC):
         database: Database,
         settings: Settings,
         *,
-        clock: Callable[[], datetime],
-        notify_outbox: Callable[[], None],
-        scheduler: AsyncIOScheduler | None,
+        clock: Callable[[], datetime] = utcnow,
+        notify_outbox: Callable[[], None] = lambda: None,
+        scheduler: AsyncIOScheduler | None = None,
     ) -> None:
         self._database = database
         self._settings = settings
