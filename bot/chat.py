@@ -4,10 +4,10 @@ handler the router picks, and a short apology instead of a traceback when someth
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from bot.db import Database
-from bot.messages import Button, Incoming, Reply
+from bot.messages import Button, ChannelTraits, Incoming, Reply
 from bot.router import Context, Router
 from bot.services import Services, Shared
 from bot.services.conversations import FlowState
@@ -17,16 +17,6 @@ log = logging.getLogger(__name__)
 
 # Longer messages are answered with a request to shorten them; Zalo's own limit is 2,000.
 MAX_INPUT_CHARS = 2000
-
-
-@dataclass(frozen=True)
-class ChannelTraits:
-    """What a messenger can show; the core adapts replies and input to it."""
-
-    has_buttons: bool
-    text_limit: int
-    # Telegram proves a shared contact belongs to the sender; other messengers cannot.
-    can_share_contact: bool = False
 
 
 # Separates a button's key from its data in the stored choices; button data never holds it.

@@ -7,10 +7,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.messages import Incoming, Reply
+from bot.messages import ChannelTraits, Incoming, Reply
 
 if TYPE_CHECKING:
-    from bot.chat import ChannelTraits
     from bot.services import Services
     from bot.services.accounts import AccountView
     from bot.services.conversations import FlowState

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 
-from bot.chat import ChannelTraits, ChatCore
+from bot.chat import ChatCore
 from bot.db import Database
 from bot.demo import seed_demo
-from bot.messages import Channel, Incoming, Reply
+from bot.messages import Channel, ChannelTraits, Incoming, Reply
 from bot.models import ChannelAccount, Member, Organisation, RoleGrant, utcnow
 
 TRAITS = ChannelTraits(has_buttons=True, text_limit=4096, can_share_contact=True)

@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from bot.chat import ChannelTraits, ChatCore
+from bot.chat import ChatCore
 from bot.db import Database
-from bot.messages import Channel, Incoming
+from bot.messages import Channel, ChannelTraits, Incoming
 from bot.models import ChannelAccount, OutboxMessage, utcnow
 from bot.services.audit import AuditService
 from bot.services.broadcasts import BroadcastService

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.chat import ChannelTraits, ChatCore
+from bot.chat import ChatCore
 from bot.db import Database
-from bot.messages import Channel, Incoming, Reply
+from bot.messages import Channel, ChannelTraits, Incoming, Reply
 from bot.models import (
     ChannelAccount,
     ConversationState,

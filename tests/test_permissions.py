@@ -8,10 +8,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.chat import ChannelTraits, ChatCore
+from bot.chat import ChatCore
 from bot.db import Database
 from bot.demo import seed_demo
-from bot.messages import Channel, Incoming, Reply
+from bot.messages import Channel, ChannelTraits, Incoming, Reply
 from bot.models import AuditEntry, ChannelAccount, Member, Organisation, RoleGrant, utcnow
 from bot.services.permissions import Action, PermissionService, Role
 from bot.texts import text

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.channels.choices import numbered
-from bot.chat import ChannelTraits, ChatCore
+from bot.chat import ChatCore
 from bot.db import Database
-from bot.messages import Button, Channel, Incoming, Reply
+from bot.messages import Button, Channel, ChannelTraits, Incoming, Reply
 from bot.models import ChannelAccount, QuizAnswer, QuizAttempt, utcnow
 from bot.services import Shared
 from bot.services.handbook import HandbookIndex

@@ -15,10 +15,10 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from bot.chat import ChannelTraits, ChatCore
+from bot.chat import ChatCore
 from bot.cli import main
 from bot.db import Database
-from bot.messages import Channel, Incoming
+from bot.messages import Channel, ChannelTraits, Incoming
 from bot.models import (
     AuditEntry,
     ChannelAccount,
