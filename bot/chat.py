@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+from bot.button_data import Seal
 from bot.db import Database
 from bot.messages import Button, ChannelTraits, Incoming, Reply
 from bot.router import Context, Router
@@ -63,7 +64,10 @@ class ChatCore:
                 if not traits.has_buttons:
                     incoming = _select_choice(incoming, state)
                 handler = self._router.resolve(incoming, state)
-                replies = await handler(Context(incoming, account, state, services, traits))
+                seal = Seal(self._shared.seal_key, account.id)
+                replies = await handler(
+                    Context(incoming, account, state, services, traits, seal=seal)
+                )
                 if not traits.has_buttons:
                     choices = [stored_choice(b) for reply in replies for b in reply.flat_buttons]
                     await services.conversations.set_choices(account.id, choices)

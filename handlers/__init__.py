@@ -6,12 +6,14 @@ from handlers import (
     attendance,
     basics,
     broadcast,
+    change_meeting,
     channel,
     handbook,
     inbox,
     linking,
     meeting_setup,
     meetings,
+    new_meeting,
     privacy,
     quiz,
     quiz_import,
@@ -31,7 +33,9 @@ def build_router() -> Router:
     broadcast.register(router)
     inbox.register(router)
     meetings.register(router)
-    meeting_setup.register(router)
+    new_meeting.register(router)
+    change_meeting.register(router)
+    meeting_setup.register(router, new_meeting.STEPS, change_meeting.STEPS)
     quiz.register(router)
     quiz_setup.register(router)
     quiz_import.register(router)

@@ -5,8 +5,10 @@ record and a secretary, in addition, the unit's summary with the three-month fla
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
+from bot.button_data import ButtonData
 from bot.messages import Button, Reply
 from bot.models import Meeting
 from bot.router import Context, Router
@@ -18,6 +20,28 @@ from handlers.guards import members_only
 
 FLOW = "attendance"
 MAX_OCCURRENCE_CHOICES = 10
+
+
+class Step(StrEnum):
+    CHECKLIST = "checklist"
+
+
+class PickOccurrence(ButtonData, prefix="att"):
+    meeting: int
+    at: datetime
+
+
+class ToggleMember(ButtonData, prefix="attm"):
+    member: int
+
+
+class Finish(StrEnum):
+    SAVE = "save"
+    CANCEL = "cancel"
+
+
+class FinishChecklist(ButtonData, prefix="atts"):
+    finish: Finish
 
 
 async def _managed_units(ctx: Context) -> list[int]:
@@ -58,20 +82,12 @@ async def start(ctx: Context) -> list[Reply]:
                     when=_when(ctx, o.at),
                     title=meetings.title(o.meeting),
                 ),
-                f"att:{o.meeting.id}:{int(o.at.timestamp())}",
+                PickOccurrence(o.meeting.id, o.at).pack(),
             ),
         )
         for o in found[:MAX_OCCURRENCE_CHOICES]
     )
     return [Reply(text("attendance.choose_occurrence"), buttons=buttons)]
-
-
-def _parse(payload: str) -> tuple[int, datetime] | None:
-    """ "12:1764500000" → meeting 12 and its occurrence."""
-    meeting, _, stamp = payload.partition(":")
-    if not meeting.isdigit() or not stamp.isdigit():
-        return None
-    return int(meeting), datetime.fromtimestamp(int(stamp), UTC)
 
 
 async def _checklist(ctx: Context, data: dict[str, Any]) -> Reply:
@@ -81,13 +97,13 @@ async def _checklist(ctx: Context, data: dict[str, Any]) -> Reply:
     names = dict(await ctx.services.attendance.members(meeting.organisation_id))
     present = set(data["present"])
     rows = [
-        (Button(f"{'☑' if m in present else '☐'} {names.get(m, '')}", f"attm:{m}"),)
+        (Button(f"{'☑' if m in present else '☐'} {names.get(m, '')}", ToggleMember(m).pack()),)
         for m in data["members"]
     ]
     rows.append(
         (
-            Button(text("attendance.button_save"), "atts:save"),
-            Button(text("attendance.button_cancel"), "atts:cancel"),
+            Button(text("attendance.button_save"), FinishChecklist(Finish.SAVE).pack()),
+            Button(text("attendance.button_cancel"), FinishChecklist(Finish.CANCEL).pack()),
         )
     )
     body = text(
@@ -102,11 +118,9 @@ async def _checklist(ctx: Context, data: dict[str, Any]) -> Reply:
 
 @members_only
 async def pick(ctx: Context) -> list[Reply]:
-    parsed = _parse(ctx.button_payload)
-    if parsed is None:
-        return [Reply(text("fallback.stale_button"))]
-    meeting_id, at = parsed
-    meeting = await ctx.services.meetings.meeting(meeting_id)
+    pressed = ctx.pressed(PickOccurrence)
+    at = pressed.at
+    meeting = await ctx.services.meetings.meeting(pressed.meeting)
     if meeting is None or not await _may_manage(ctx, meeting):
         return [Reply(text("secretary.not_allowed"))]
     attendance = ctx.services.attendance
@@ -119,7 +133,7 @@ async def pick(ctx: Context) -> list[Reply]:
         "members": members,
         "present": await attendance.prefill(meeting, at),
     }
-    await ctx.services.conversations.start(ctx.account.id, FLOW, "checklist", data)
+    await ctx.services.conversations.start(ctx.account.id, FLOW, Step.CHECKLIST, data)
     return [await _checklist(ctx, data)]
 
 
@@ -137,18 +151,18 @@ async def _flow_meeting(ctx: Context) -> Meeting | None:
 @members_only
 async def toggle(ctx: Context) -> list[Reply]:
     meeting = await _flow_meeting(ctx)
-    if meeting is None or not ctx.button_payload.isdigit():
+    if meeting is None:
         return [Reply(text("fallback.stale_button"))]
     assert ctx.state is not None
     data = dict(ctx.state.data)
-    member_id = int(ctx.button_payload)
+    member_id = ctx.pressed(ToggleMember).member
     if member_id not in data["members"]:
         return [Reply(text("fallback.stale_button"))]
     present = list(data["present"])
     data["present"] = (
         [m for m in present if m != member_id] if member_id in present else [*present, member_id]
     )
-    await ctx.services.conversations.start(ctx.account.id, FLOW, "checklist", data)
+    await ctx.services.conversations.start(ctx.account.id, FLOW, Step.CHECKLIST, data)
     return [await _checklist(ctx, data)]
 
 
@@ -160,7 +174,7 @@ async def finish(ctx: Context) -> list[Reply]:
     assert ctx.state is not None and ctx.account.member is not None
     data = ctx.state.data
     await ctx.services.conversations.clear(ctx.account.id)
-    if ctx.button_payload != "save":
+    if ctx.pressed(FinishChecklist).finish is not Finish.SAVE:
         return [Reply(text("cancel.done"))]
     at = datetime.fromtimestamp(int(data["at"]), UTC)
     # Only members still listed in the unit are marked; the checklist's ids are a filter.
@@ -253,8 +267,8 @@ async def record(ctx: Context) -> list[Reply]:
 
 def register(router: Router) -> None:
     router.command("diemdanh")(start)
-    router.button("att")(pick)
-    router.button("attm")(toggle)
-    router.button("atts")(finish)
+    router.button(PickOccurrence)(pick)
+    router.button(ToggleMember)(toggle)
+    router.button(FinishChecklist)(finish)
     router.flow(FLOW)(flow_text)
     router.command("chuyencan")(record)

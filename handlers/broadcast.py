@@ -4,8 +4,10 @@ previews the audience and confirms; /thongbao_chitiet lists who was not reached 
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
+from bot.button_data import ButtonData
 from bot.messages import Attachment, Button, Channel, Media, Reply
 from bot.router import Context, Router
 from bot.services.broadcasts import MAX_NOTICE_CHARS
@@ -16,6 +18,27 @@ from handlers.guards import members_only
 
 FLOW = "broadcast"
 MAX_UNIT_CHOICES = 12
+
+
+class Step(StrEnum):
+    TEXT = "text"
+    UNITS = "units"
+
+
+class ToggleUnit(ButtonData, prefix="bcu"):
+    unit: int
+
+
+class Decision(StrEnum):
+    PREVIEW = "preview"
+    SEND = "send"
+    CANCEL = "cancel"
+
+
+class Decide(ButtonData, prefix="bc"):
+    decision: Decision
+
+
 _REASONS = {
     Status.SKIPPED: "broadcast.reason_skipped",
     Status.BLOCKED: "broadcast.reason_blocked",
@@ -52,7 +75,7 @@ async def start(ctx: Context) -> list[Reply]:
     if not options:
         return [Reply(text("secretary.not_allowed"))]
     await ctx.services.conversations.start(
-        ctx.account.id, FLOW, "text", {"options": options, "units": options[:1]}
+        ctx.account.id, FLOW, Step.TEXT, {"options": options, "units": options[:1]}
     )
     return [Reply(text("broadcast.ask_text", limit=MAX_NOTICE_CHARS))]
 
@@ -63,11 +86,11 @@ async def _unit_menu(ctx: Context, data: dict[str, object]) -> Reply:
     for unit in data["options"]:  # type: ignore[attr-defined]
         name = await ctx.services.accounts.unit_name(unit)
         mark = "☑" if unit in chosen else "☐"
-        rows.append((Button(f"{mark} {name}", f"bcu:{unit}"),))
+        rows.append((Button(f"{mark} {name}", ToggleUnit(unit).pack()),))
     rows.append(
         (
-            Button(text("broadcast.button_preview"), "bc:preview"),
-            Button(text("broadcast.button_cancel"), "bc:cancel"),
+            Button(text("broadcast.button_preview"), Decide(Decision.PREVIEW).pack()),
+            Button(text("broadcast.button_cancel"), Decide(Decision.CANCEL).pack()),
         )
     )
     return Reply(text("broadcast.choose_units"), buttons=tuple(rows))
@@ -94,17 +117,17 @@ async def write_step(ctx: Context) -> list[Reply]:
     if media is not None:
         data["media"] = _media_data(media)
     body = (ctx.incoming.text or "").strip()
-    if state.step == "units" and not body:
-        await ctx.services.conversations.start(ctx.account.id, FLOW, "units", data)
+    if state.step == Step.UNITS and not body:
+        await ctx.services.conversations.start(ctx.account.id, FLOW, Step.UNITS, data)
         return [await _unit_menu(ctx, data)]
     if not body:
-        await ctx.services.conversations.start(ctx.account.id, FLOW, "text", data)
+        await ctx.services.conversations.start(ctx.account.id, FLOW, Step.TEXT, data)
         key = "broadcast.media_received" if media is not None else "broadcast.ask_text"
         return [Reply(text(key, limit=MAX_NOTICE_CHARS))]
     if len(body) > MAX_NOTICE_CHARS:
         return [Reply(text("broadcast.too_long", limit=MAX_NOTICE_CHARS))]
     data["text"] = body
-    await ctx.services.conversations.start(ctx.account.id, FLOW, "units", data)
+    await ctx.services.conversations.start(ctx.account.id, FLOW, Step.UNITS, data)
     return [await _unit_menu(ctx, data)]
 
 
@@ -115,17 +138,17 @@ def _in_flow(ctx: Context) -> bool:
 
 @members_only
 async def toggle_unit(ctx: Context) -> list[Reply]:
-    if not _in_flow(ctx) or not ctx.button_payload.isdigit():
+    if not _in_flow(ctx):
         return [Reply(text("fallback.stale_button"))]
     assert ctx.state is not None
-    unit = int(ctx.button_payload)
+    unit = ctx.pressed(ToggleUnit).unit
     data = dict(ctx.state.data)
     # Only units offered, and still within the sender's scope, can be chosen.
     if unit not in data["options"] or not await _may_send_to(ctx, [unit]):
         return [Reply(text("secretary.not_allowed"))]
     chosen = list(data["units"])
     data["units"] = [u for u in chosen if u != unit] if unit in chosen else [*chosen, unit]
-    await ctx.services.conversations.start(ctx.account.id, FLOW, "units", data)
+    await ctx.services.conversations.start(ctx.account.id, FLOW, Step.UNITS, data)
     return [await _unit_menu(ctx, data)]
 
 
@@ -143,14 +166,15 @@ async def step_button(ctx: Context) -> list[Reply]:
     data = ctx.state.data
     units: list[int] = list(data["units"])
     broadcasts = ctx.services.broadcasts
-    if ctx.button_payload == "cancel":
+    decision = ctx.pressed(Decide).decision
+    if decision is Decision.CANCEL:
         await ctx.services.conversations.clear(ctx.account.id)
         return [Reply(text("cancel.done"))]
     if not units:
         return [Reply(text("broadcast.no_units")), await _unit_menu(ctx, data)]
     if not await _may_send_to(ctx, units):
         return [Reply(text("secretary.not_allowed"))]
-    if ctx.button_payload == "preview":
+    if decision is Decision.PREVIEW:
         audience = await broadcasts.audience(units)
         names = [await ctx.services.accounts.unit_name(u) for u in units]
         preview = text(
@@ -163,13 +187,11 @@ async def step_button(ctx: Context) -> list[Reply]:
         )
         buttons = (
             (
-                Button(text("broadcast.button_send"), "bc:send"),
-                Button(text("broadcast.button_cancel"), "bc:cancel"),
+                Button(text("broadcast.button_send"), Decide(Decision.SEND).pack()),
+                Button(text("broadcast.button_cancel"), Decide(Decision.CANCEL).pack()),
             ),
         )
         return [Reply(preview, buttons=buttons, media=_media(data))]
-    if ctx.button_payload != "send":
-        return [Reply(text("fallback.stale_button"))]
     broadcast_id, counts = await broadcasts.send(
         actor=f"member:{ctx.account.member.id}",
         body=data["text"],
@@ -230,7 +252,7 @@ async def cancel(ctx: Context) -> list[Reply]:
 def register(router: Router) -> None:
     router.command("thongbao")(start)
     router.flow(FLOW, takes_media=True)(write_step)
-    router.button("bcu")(toggle_unit)
-    router.button("bc")(step_button)
+    router.button(ToggleUnit)(toggle_unit)
+    router.button(Decide)(step_button)
     router.command("thongbao_chitiet")(details)
     router.command("thongbao_huy")(cancel)

@@ -3,6 +3,9 @@ the asker's organisation; the answer reaches the member through the outbox."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+from bot.button_data import ButtonData
 from bot.messages import Button, Reply
 from bot.router import Context, Router
 from bot.services.permissions import Action
@@ -13,6 +16,14 @@ FLOW = "inbox"
 # The answer and the quoted question fit in one Zalo message (2,000 characters).
 MAX_ANSWER_CHARS = 1500
 MAX_QUOTE_CHARS = 300
+
+
+class Step(StrEnum):
+    ANSWER = "answer"
+
+
+class AnswerQuestion(ButtonData, prefix="inbox"):
+    question: int
 
 
 @members_only
@@ -33,7 +44,11 @@ async def show_inbox(ctx: Context) -> list[Reply]:
             text("inbox.line", id=question.id, unit=unit, asked=asked, question=question.question)
         )
         buttons.append(
-            (Button(text("inbox.button_answer", id=question.id), f"inbox:{question.id}"),)
+            (
+                Button(
+                    text("inbox.button_answer", id=question.id), AnswerQuestion(question.id).pack()
+                ),
+            )
         )
     return [Reply("\n".join(lines), buttons=tuple(buttons))]
 
@@ -48,14 +63,14 @@ async def _answerable(ctx: Context, question_id: int) -> bool:
 
 @members_only
 async def choose(ctx: Context) -> list[Reply]:
-    payload = ctx.button_payload
-    if not payload.isdigit() or not await _answerable(ctx, int(payload)):
+    question_id = ctx.pressed(AnswerQuestion).question
+    if not await _answerable(ctx, question_id):
         return [Reply(text("secretary.not_allowed"))]
-    question = await ctx.services.questions.question(int(payload))
+    question = await ctx.services.questions.question(question_id)
     assert question is not None
     if question.answer is not None:
         return [Reply(text("inbox.answered_already", id=question.id))]
-    await ctx.services.conversations.start(ctx.account.id, FLOW, "answer", {"id": question.id})
+    await ctx.services.conversations.start(ctx.account.id, FLOW, Step.ANSWER, {"id": question.id})
     return [Reply(text("inbox.ask_answer", id=question.id, question=question.question))]
 
 
@@ -84,5 +99,5 @@ async def answer_step(ctx: Context) -> list[Reply]:
 
 def register(router: Router) -> None:
     router.command("hopthu")(show_inbox)
-    router.button("inbox")(choose)
+    router.button(AnswerQuestion)(choose)
     router.flow(FLOW)(answer_step)

@@ -4,7 +4,9 @@ the coming meetings of the member's chi bộ."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
+from bot.button_data import ButtonData
 from bot.messages import Reply
 from bot.router import Context, Router
 from bot.services.meetings.calendar import Answer
@@ -18,22 +20,27 @@ UPCOMING_DAYS = 60
 MAX_REASON_CHARS = 300
 
 
-def _parse(payload: str) -> tuple[int, datetime, str] | None:
-    """ "12:1764500000:a" → meeting 12, its occurrence, the answer."""
-    parts = payload.split(":")
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
-        return None
-    if parts[2] not in ("a", "v"):
-        return None
-    return int(parts[0]), datetime.fromtimestamp(int(parts[1]), UTC), parts[2]
+class Step(StrEnum):
+    REASON = "reason"
+
+
+class Attendance(StrEnum):
+    ATTEND = "a"
+    ABSENT = "v"
+
+
+class Rsvp(ButtonData, prefix="rsvp"):
+    """«Tham dự» / «Vắng» on a reminder: the occurrence as epoch seconds keeps it short."""
+
+    meeting: int
+    at: datetime
+    answer: Attendance
 
 
 @members_only
 async def answer(ctx: Context) -> list[Reply]:
-    parsed = _parse(ctx.button_payload)
-    if parsed is None:
-        return [Reply(text("fallback.stale_button"))]
-    meeting_id, occurrence, choice = parsed
+    rsvp = ctx.pressed(Rsvp)
+    meeting_id, occurrence = rsvp.meeting, rsvp.at
     meetings = ctx.services.meetings
     meeting = await meetings.meeting(meeting_id)
     member = ctx.account.member
@@ -43,13 +50,13 @@ async def answer(ctx: Context) -> list[Reply]:
     if meeting.organisation_id != member.organisation_id:
         return [Reply(text("meetings.not_your_meeting"))]
     when = format_when(occurrence, ctx.services.settings.timezone)
-    if choice == "a":
+    if rsvp.answer is Attendance.ATTEND:
         await meetings.respond(meeting_id, occurrence, member.id, "attend")
         return [Reply(text("meetings.attend_recorded", title=meetings.title(meeting), when=when))]
     await ctx.services.conversations.start(
         ctx.account.id,
         REASON_FLOW,
-        "reason",
+        Step.REASON,
         {"meeting": meeting_id, "at": int(occurrence.timestamp())},
     )
     return [Reply(text("meetings.ask_reason"))]
@@ -126,6 +133,6 @@ def _answers(answers: list[Answer]) -> list[str]:
 
 
 def register(router: Router) -> None:
-    router.button("rsvp")(answer)
+    router.button(Rsvp)(answer)
     router.flow(REASON_FLOW)(reason_step)
     router.command("lichhop")(upcoming)

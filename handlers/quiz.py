@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Any
 
+from bot.button_data import ButtonData
 from bot.messages import Button, Reply
 from bot.router import Context, Router
 from bot.services.meetings.when import format_when
@@ -20,11 +22,9 @@ from bot.services.quizzes.service import (
     Outcome,
     Shown,
     StartRefused,
-    answer_data,
     choice_buttons,
     question_text,
     shipped_banks,
-    start_data,
 )
 from bot.texts import text
 from handlers.guards import members_only
@@ -34,6 +34,28 @@ from handlers.guards import members_only
 # handbook question.
 PRACTICE_STATE = "luyentap"
 PRACTICE_QUESTIONS = 5
+
+
+class PracticeStep(StrEnum):
+    QUESTION = "question"
+
+
+class StartQuiz(ButtonData, prefix="quiz:start"):
+    quiz: int
+
+
+class AnswerQuiz(ButtonData, prefix="quiz:a"):
+    attempt: int
+    position: int
+    shown: int  # the choice's place as shown: A is 0
+
+
+class AnswerPractice(ButtonData, prefix="quizp"):
+    """A practice answer; the round tells an old practice's buttons from this one's."""
+
+    round: int
+    index: int
+    shown: int
 
 
 def _question_reply(
@@ -61,7 +83,7 @@ def _shown_reply(ctx: Context, shown: Shown) -> Reply:
         shown.text,
         shown.choices,
         shown.seconds,
-        lambda i: answer_data(shown.attempt_id, shown.position, i),
+        lambda i: AnswerQuiz(shown.attempt_id, shown.position, i).pack(),
     )
 
 
@@ -132,23 +154,16 @@ async def _answer(ctx: Context, attempt_id: int, position: int, choice: int) -> 
     return [said] if shown is None else [_then(said, _shown_reply(ctx, shown))]
 
 
-def _numbers(payload: str, count: int) -> list[int] | None:
-    parts = payload.split(":")
-    if len(parts) != count or not all(part.isdigit() for part in parts):
-        return None
-    return [int(part) for part in parts]
+@members_only
+async def start(ctx: Context) -> list[Reply]:
+    """«Bắt đầu» on an invitation, a reminder or /tracnghiem's list."""
+    return await _begin(ctx, ctx.pressed(StartQuiz).quiz)
 
 
 @members_only
-async def button(ctx: Context) -> list[Reply]:
-    """ "start:<quiz>" or "a:<attempt>:<position>:<choice shown>"."""
-    action, _, rest = ctx.button_payload.partition(":")
-    numbers = _numbers(rest, 1 if action == "start" else 3)
-    if numbers is None or action not in ("start", "a"):
-        return [Reply(text("fallback.stale_button"))]
-    if action == "start":
-        return await _begin(ctx, numbers[0])
-    return await _answer(ctx, *numbers)
+async def answer(ctx: Context) -> list[Reply]:
+    pressed = ctx.pressed(AnswerQuiz)
+    return await _answer(ctx, pressed.attempt, pressed.position, pressed.shown)
 
 
 @members_only
@@ -169,7 +184,7 @@ async def open_quizzes(ctx: Context) -> list[Reply]:
         for q in found
     ]
     buttons = tuple(
-        (Button(f"{text('quiz.button_start')}: {q.title}", start_data(q.id)),) for q in found
+        (Button(f"{text('quiz.button_start')}: {q.title}", StartQuiz(q.id).pack()),) for q in found
     )
     return [Reply("\n".join(lines), buttons=buttons)]
 
@@ -221,7 +236,7 @@ def _practice_reply(ctx: Context, data: dict[str, Any]) -> Reply:
         question.question,
         tuple(question.choices[i] for i in order),
         None,
-        lambda i: f"quizp:{data['round']}:{index}:{i}",
+        lambda i: AnswerPractice(data["round"], index, i).pack(),
     )
 
 
@@ -237,20 +252,22 @@ async def practice(ctx: Context) -> list[Reply]:
         "index": 0,
         "correct": 0,
     }
-    await ctx.services.conversations.start(ctx.account.id, PRACTICE_STATE, "question", data)
+    await ctx.services.conversations.start(
+        ctx.account.id, PRACTICE_STATE, PracticeStep.QUESTION, data
+    )
     intro = Reply(text("quiz.practice_intro", count=PRACTICE_QUESTIONS))
     return [intro, _practice_reply(ctx, data)]
 
 
 @members_only
 async def practice_answer(ctx: Context) -> list[Reply]:
-    """ "<round>:<index>:<choice shown>"; a tap on an old question or round is stale."""
-    numbers = _numbers(ctx.button_payload, 3)
+    """A tap on an old question or round is stale."""
     state = ctx.state
-    if numbers is None or state is None or state.flow != PRACTICE_STATE:
+    if state is None or state.flow != PRACTICE_STATE:
         return [Reply(text("quiz.practice_stale"))]
     data = dict(state.data)
-    round_id, index, shown = numbers
+    pressed = ctx.pressed(AnswerPractice)
+    round_id, index, shown = pressed.round, pressed.index, pressed.shown
     if round_id != data["round"] or index != data["index"]:
         return [Reply(text("quiz.already_answered"))]
     question = _practice_pool()[data["questions"][index]]
@@ -270,13 +287,16 @@ async def practice_answer(ctx: Context) -> list[Reply]:
         await ctx.services.conversations.clear(ctx.account.id)
         done = text("quiz.practice_done", correct=data["correct"], total=len(data["questions"]))
         return [_then(feedback, Reply(done))]
-    await ctx.services.conversations.start(ctx.account.id, PRACTICE_STATE, "question", data)
+    await ctx.services.conversations.start(
+        ctx.account.id, PRACTICE_STATE, PracticeStep.QUESTION, data
+    )
     return [_then(feedback, _practice_reply(ctx, data))]
 
 
 def register(router: Router) -> None:
-    router.button("quiz")(button)
-    router.button("quizp")(practice_answer)
+    router.button(StartQuiz)(start)
+    router.button(AnswerQuiz)(answer)
+    router.button(AnswerPractice)(practice_answer)
     router.command("tracnghiem")(open_quizzes)
     router.command("luyentap")(practice)
     router.command("ketqua")(results)

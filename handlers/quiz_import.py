@@ -6,8 +6,10 @@ The file comes through the messenger's fetcher (bot/services/files.py): where th
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
+from bot.button_data import ButtonData
 from bot.messages import Attachment, Button, Media, Reply
 from bot.router import Context, Router
 from bot.services.files import FileTooLarge, FileUnavailable
@@ -24,6 +26,17 @@ MAX_BANKS_SHOWN = 8
 MAX_PROBLEMS_SHOWN = 20
 
 Data = dict[str, Any]
+
+
+class Step(StrEnum):
+    NAME = "name"
+    FILE = "file"
+
+
+class ReplaceBank(ButtonData, prefix="qi"):
+    """A bank imported before, by its place in the list shown (a bank's id may not fit)."""
+
+    index: int
 
 
 def _t(key: str, **values: object) -> str:
@@ -49,9 +62,11 @@ async def start(ctx: Context) -> list[Reply]:
     imported = [bank for bank in await ctx.services.quizzes.banks() if not bank.shipped]
     shown = imported[-MAX_BANKS_SHOWN:]
     await ctx.services.conversations.start(
-        ctx.account.id, FLOW, "name", {"banks": [bank.id for bank in shown]}
+        ctx.account.id, FLOW, Step.NAME, {"banks": [bank.id for bank in shown]}
     )
-    rows = tuple((Button(bank.title, f"qi:{index}"),) for index, bank in enumerate(shown))
+    rows = tuple(
+        (Button(bank.title, ReplaceBank(index).pack()),) for index, bank in enumerate(shown)
+    )
     return [Reply(_t("ask_name"), buttons=rows)]
 
 
@@ -64,7 +79,7 @@ async def _named(ctx: Context, name: str) -> list[Reply]:
         return [Reply(_t("bad_name", limit=MAX_NAME_CHARS))]
     if any(b.id == bank and b.shipped for b in await ctx.services.quizzes.banks()):
         return [Reply(_t("shipped_name", name=name))]
-    await ctx.services.conversations.start(ctx.account.id, FLOW, "file", {"bank": bank})
+    await ctx.services.conversations.start(ctx.account.id, FLOW, Step.FILE, {"bank": bank})
     return [Reply(_t("ask_file", bank=bank, limit_mb=MAX_FILE_MB))]
 
 
@@ -72,13 +87,13 @@ async def _named(ctx: Context, name: str) -> list[Reply]:
 async def on_bank(ctx: Context) -> list[Reply]:
     """A tap on a bank imported before: its new file replaces its questions row by row."""
     state = ctx.state
-    payload = ctx.button_payload
-    if state is None or state.flow != FLOW or state.step != "name" or not payload.isdigit():
+    if state is None or state.flow != FLOW or state.step != Step.NAME:
         return [Reply(text("fallback.stale_button"))]
     banks: list[str] = state.data["banks"]
-    if int(payload) >= len(banks) or not await _may_import(ctx):
+    index = ctx.pressed(ReplaceBank).index
+    if index >= len(banks) or not await _may_import(ctx):
         return [Reply(text("fallback.stale_button"))]
-    return await _named(ctx, banks[int(payload)])
+    return await _named(ctx, banks[index])
 
 
 @members_only
@@ -89,14 +104,14 @@ async def step(ctx: Context) -> list[Reply]:
     assert state is not None
     media = ctx.incoming.media
     caption = (ctx.incoming.text or "").strip()
-    if state.step == "name":
+    if state.step == Step.NAME:
         if media is None:
             return await _named(ctx, caption)
         if not caption:
             return [Reply(_t("name_first"))]
         replies = await _named(ctx, caption)
         after = await ctx.services.conversations.get(ctx.account.id)
-        if after is None or after.step != "file":
+        if after is None or after.step != Step.FILE:
             return replies  # the caption is not a name the bank can take
         state = after
     bank: str = state.data["bank"]
@@ -138,5 +153,5 @@ async def _import(ctx: Context, bank: str, media: Media) -> list[Reply]:
 
 def register(router: Router) -> None:
     router.command("nhapcauhoi")(start)
-    router.button("qi")(on_bank)
+    router.button(ReplaceBank)(on_bank)
     router.flow(FLOW, takes_media=True)(step)

@@ -9,15 +9,22 @@ import asyncio
 import io
 from zoneinfo import ZoneInfo
 
+from bot.button_data import ButtonData
 from bot.exports.quiz_results import write_quiz_chart, write_quiz_results
 from bot.messages import Button, Channel, Document, Reply
 from bot.router import Context, Router
-from bot.services.quizzes.report import QuizReport, report_data, summary_text
+from bot.services.quizzes.report import QuizReport, summary_text
 from bot.texts import text
 from handlers.guards import members_only
 
 RECENT_QUIZZES = 20
 MAX_CHOICES = 5
+
+
+class ShowReport(ButtonData, prefix="qzr"):
+    """«Tải báo cáo» on the results sent at closing, or a quiz chosen from /baocaoquiz."""
+
+    quiz: int
 
 
 def _t(key: str, **values: object) -> str:
@@ -73,7 +80,7 @@ async def command(ctx: Context) -> list[Reply]:
     if not visible:
         return [Reply(_t("none"))]
     rows = tuple(
-        (Button(_t("quiz_button", id=quiz.id, title=quiz.title), report_data(quiz.id)),)
+        (Button(_t("quiz_button", id=quiz.id, title=quiz.title), ShowReport(quiz.id).pack()),)
         for quiz in visible
     )
     return [Reply(_t("choose"), buttons=rows)]
@@ -81,11 +88,9 @@ async def command(ctx: Context) -> list[Reply]:
 
 @members_only
 async def button(ctx: Context) -> list[Reply]:
-    if not ctx.button_payload.isdigit():
-        return [Reply(text("fallback.stale_button"))]
-    return await _report(ctx, int(ctx.button_payload))
+    return await _report(ctx, ctx.pressed(ShowReport).quiz)
 
 
 def register(router: Router) -> None:
     router.command("baocaoquiz")(command)
-    router.button("qzr")(button)
+    router.button(ShowReport)(button)

@@ -1,6 +1,7 @@
-"""The dispatch every multi-step setup conversation shares (/taohop, /taoquiz...): a button
-names an action, taken only at the steps that offer it; typed text goes to the current
-step if it takes text. The steps' data lives in the account's conversation state."""
+"""The dispatch every multi-step setup conversation shares (/taohop, /taoquiz...): each kind
+of button is taken only at the steps that offer it, and what it does may depend on the step;
+typed text goes to the current step if it takes text. The steps' data lives in the
+account's conversation state."""
 
 from __future__ import annotations
 
@@ -8,49 +9,73 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.button_data import ButtonData
 from bot.messages import Reply
-from bot.router import Context, Handler
+from bot.router import Context, Handler, Router
 from bot.texts import text
 from handlers.guards import members_only
 
 Data = dict[str, Any]
-ButtonStep = Callable[[Context, Data, str], Awaitable[list[Reply]]]
-TypedStep = Callable[[Context, Data], Awaitable[list[Reply]]]
+Step = Callable[[Context, Data], Awaitable[list[Reply]]]
+
+
+@dataclass(frozen=True)
+class Steps:
+    """What a flow's steps take: per kind of button, the step function at each step that
+    offers it; per step that takes typed text, its function."""
+
+    buttons: Mapping[type[ButtonData], Mapping[str, Step]]
+    typed: Mapping[str, Step]
+
+    def __or__(self, other: Steps) -> Steps:
+        """Both flows' steps in one conversation; a step named twice is a mistake."""
+        buttons = {kind: dict(at) for kind, at in self.buttons.items()}
+        for kind, at in other.buttons.items():
+            taken = buttons.setdefault(kind, {})
+            if taken.keys() & at.keys():
+                raise ValueError(f"{kind.prefix} is taken twice at {taken.keys() & at.keys()}")
+            taken.update(at)
+        if self.typed.keys() & other.typed.keys():
+            raise ValueError(f"typed text is taken twice at {self.typed.keys() & other.typed}")
+        return Steps(buttons, {**self.typed, **other.typed})
 
 
 @dataclass(frozen=True)
 class Wizard:
     flow: str
-    # Action: (the steps it may be taken at, the step function given the button's argument).
-    buttons: Mapping[str, tuple[tuple[str, ...], ButtonStep]]
-    typed: Mapping[str, TypedStep]
+    steps: Steps
+    # The button that leaves the flow at any step.
+    stop: type[ButtonData]
     # What to say to text typed at a step that only takes buttons.
     use_buttons: str
 
-    async def _on_button(self, ctx: Context) -> list[Reply]:
-        state = ctx.state
-        if state is None or state.flow != self.flow:
+    def register(self, router: Router) -> None:
+        router.button(self.stop)(members_only(self._stop))
+        for kind, at in self.steps.buttons.items():
+            router.button(kind)(members_only(self._on_button(at)))
+        router.flow(self.flow)(members_only(self._on_text))
+
+    def _in_flow(self, ctx: Context) -> bool:
+        return ctx.state is not None and ctx.state.flow == self.flow
+
+    async def _stop(self, ctx: Context) -> list[Reply]:
+        if not self._in_flow(ctx):
             return [Reply(text("fallback.stale_button"))]
-        action, _, argument = ctx.button_payload.partition(":")
-        if action == "stop":
-            await ctx.services.conversations.clear(ctx.account.id)
-            return [Reply(text("cancel.done"))]
-        entry = self.buttons.get(action)
-        if entry is None or state.step not in entry[0]:
-            return [Reply(text("fallback.stale_button"))]
-        return await entry[1](ctx, dict(state.data), argument)
+        await ctx.services.conversations.clear(ctx.account.id)
+        return [Reply(text("cancel.done"))]
+
+    def _on_button(self, at: Mapping[str, Step]) -> Handler:
+        async def pressed(ctx: Context) -> list[Reply]:
+            state = ctx.state
+            if state is None or state.flow != self.flow or state.step not in at:
+                return [Reply(text("fallback.stale_button"))]
+            return await at[state.step](ctx, dict(state.data))
+
+        return pressed
 
     async def _on_text(self, ctx: Context) -> list[Reply]:
         assert ctx.state is not None and ctx.state.step is not None
-        typed_step = self.typed.get(ctx.state.step)
+        typed_step = self.steps.typed.get(ctx.state.step)
         if typed_step is None:
             return [Reply(text(self.use_buttons))]
         return await typed_step(ctx, dict(ctx.state.data))
-
-    @property
-    def on_button(self) -> Handler:
-        return members_only(self._on_button)
-
-    @property
-    def on_text(self) -> Handler:
-        return members_only(self._on_text)

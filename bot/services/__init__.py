@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,6 +44,22 @@ class Shared:
     notify_schedule: Callable[[], None] = field(default=lambda: None)
     # Messengers that can hand over files members send register a fetcher here at start.
     files: IncomingFiles = field(default_factory=IncomingFiles)
+
+    @cached_property
+    def seal_key(self) -> bytes:
+        """Seals button data that names an account's rows (bot/button_data.py): derived from
+        the deployment's own secrets (bot tokens, webhook secrets, the database address), so
+        every worker computes the same key and buttons outlive a restart."""
+        settings = self.settings
+        secrets = (
+            settings.database_url,
+            settings.telegram_token,
+            settings.telegram_webhook_secret,
+            settings.zalo_token,
+            settings.zalo_webhook_secret,
+        )
+        material = "\0".join(["sotay button seal", *(secret or "" for secret in secrets)])
+        return hashlib.sha256(material.encode()).digest()
 
 
 @dataclass(frozen=True)

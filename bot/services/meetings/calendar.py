@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, delete, func, or_, select, update
@@ -25,7 +26,15 @@ log = logging.getLogger(__name__)
 DEFAULT_OFFSETS = (3 * 24 * 60, 120)  # three days and two hours before
 # Reminders are planned this far ahead; the scheduler extends recurring meetings as it runs.
 HORIZON = timedelta(days=45)
-KINDS = ("regular", "themed", "training", "other")
+
+
+class MeetingKind(StrEnum):
+    """Each has the text meetings.kind_<value>, its title when it has none of its own."""
+
+    REGULAR = "regular"
+    THEMED = "themed"
+    TRAINING = "training"
+    OTHER = "other"
 
 
 @dataclass(frozen=True)
@@ -86,7 +95,7 @@ class MeetingService:
     ) -> Meeting:
         if (starts_at is None) == (recurrence is None):
             raise ValueError("a meeting is either one-off or recurring")
-        if kind not in KINDS:
+        if kind not in set(MeetingKind):
             raise ValueError(f"unknown kind {kind!r}")
         meeting = Meeting(
             organisation_id=unit_id,
