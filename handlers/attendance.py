@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.button_data import ButtonData
 from bot.messages import Button, Reply
@@ -14,9 +15,11 @@ from bot.models import Meeting
 from bot.router import Context, Router
 from bot.services.meetings.attendance import FLAG_MONTHS, Mark, MemberRecord
 from bot.services.meetings.when import format_when
+from bot.services.notices import AgendaMissing, RegularMeetingMissing
 from bot.services.permissions import Action, Role
 from bot.texts import text
 from handlers.guards import members_only
+from handlers.meetings import meeting_title
 
 FLOW = "attendance"
 MAX_OCCURRENCE_CHOICES = 10
@@ -70,7 +73,7 @@ async def start(ctx: Context) -> list[Reply]:
     units = await _managed_units(ctx)
     if not units:
         return [Reply(text("secretary.not_allowed"))]
-    attendance, meetings = ctx.services.attendance, ctx.services.meetings
+    attendance = ctx.services.attendance
     found = [o for unit in units for o in await attendance.recent(unit)]
     if not found:
         return [Reply(text("attendance.no_recent"))]
@@ -80,7 +83,7 @@ async def start(ctx: Context) -> list[Reply]:
                 text(
                     "attendance.occurrence_button",
                     when=_when(ctx, o.at),
-                    title=meetings.title(o.meeting),
+                    title=meeting_title(o.meeting),
                 ),
                 PickOccurrence(o.meeting.id, o.at).pack(),
             ),
@@ -108,7 +111,7 @@ async def _checklist(ctx: Context, data: dict[str, Any]) -> Reply:
     )
     body = text(
         "attendance.checklist",
-        title=meetings.title(meeting),
+        title=meeting_title(meeting),
         when=_when(ctx, datetime.fromtimestamp(int(data["at"]), UTC)),
         present=len(present),
         total=len(data["members"]),
@@ -181,7 +184,7 @@ async def finish(ctx: Context) -> list[Reply]:
     present, total = await ctx.services.attendance.save(
         meeting, at, set(data["present"]), actor=f"member:{ctx.account.member.id}"
     )
-    title = ctx.services.meetings.title(meeting)
+    title = meeting_title(meeting)
     return [
         Reply(
             text(
@@ -263,6 +266,22 @@ async def record(ctx: Context) -> list[Reply]:
             lines.append(text("attendance.summary_rule", months=FLAG_MONTHS))
         replies.append(Reply("\n".join(lines)))
     return replies
+
+
+def render_regular_missing(notice: RegularMeetingMissing, timezone: ZoneInfo) -> Reply:
+    month = f"{notice.month:02d}/{notice.year}"
+    return Reply(text("attendance.nudge_regular", unit=notice.unit, month=month))
+
+
+def render_agenda_missing(notice: AgendaMissing, timezone: ZoneInfo) -> Reply:
+    return Reply(
+        text(
+            "attendance.nudge_agenda",
+            title=meeting_title(notice.meeting),
+            unit=notice.unit,
+            when=format_when(notice.at, timezone),
+        )
+    )
 
 
 def register(router: Router) -> None:

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.button_data import ButtonData
 from bot.messages import Attachment, Button, Channel, Media, Reply
 from bot.router import Context, Router
 from bot.services.broadcasts import MAX_NOTICE_CHARS
+from bot.services.notices import BroadcastNotice, BroadcastProgress, BroadcastReport
 from bot.services.outbox import Status
 from bot.services.permissions import Action, Role
 from bot.texts import text
@@ -47,6 +49,42 @@ _REASONS = {
     Status.PENDING: "broadcast.reason_pending",
     Status.SENDING: "broadcast.reason_pending",
 }
+
+
+def render_notice(notice: BroadcastNotice, timezone: ZoneInfo) -> Reply:
+    body = text("broadcast.notice", text=notice.body, signature=notice.signature)
+    return Reply(body, media=notice.media)
+
+
+def render_progress(notice: BroadcastProgress, timezone: ZoneInfo) -> Reply:
+    counts = notice.counts
+    reachable = sum(counts[s] for s in Status if s not in (Status.SKIPPED, Status.CANCELLED))
+    return Reply(
+        text(
+            "broadcast.progress",
+            id=notice.broadcast_id,
+            sent=counts[Status.SENT],
+            reachable=reachable,
+            failed=counts[Status.FAILED],
+            blocked=counts[Status.BLOCKED],
+            pending=counts[Status.PENDING] + counts[Status.SENDING],
+        )
+    )
+
+
+def render_report(notice: BroadcastReport, timezone: ZoneInfo) -> Reply:
+    counts = notice.counts
+    return Reply(
+        text(
+            "broadcast.report",
+            id=notice.broadcast_id,
+            sent=counts[Status.SENT],
+            failed=counts[Status.FAILED],
+            blocked=counts[Status.BLOCKED],
+            skipped=counts[Status.SKIPPED],
+            cancelled=counts[Status.CANCELLED],
+        )
+    )
 
 
 async def _unit_options(ctx: Context) -> list[int]:
@@ -175,6 +213,7 @@ async def step_button(ctx: Context) -> list[Reply]:
     if not await _may_send_to(ctx, units):
         return [Reply(text("secretary.not_allowed"))]
     if decision is Decision.PREVIEW:
+        timezone = ctx.services.settings.timezone
         audience = await broadcasts.audience(units)
         names = [await ctx.services.accounts.unit_name(u) for u in units]
         preview = text(
@@ -183,7 +222,7 @@ async def step_button(ctx: Context) -> list[Reply]:
             total=len(audience.member_ids),
             linked=audience.linked,
             not_linked=audience.not_linked,
-            notice=broadcasts.notice(data["text"], _signature(ctx)).text,
+            notice=render_notice(BroadcastNotice(data["text"], _signature(ctx)), timezone).text,
         )
         buttons = (
             (

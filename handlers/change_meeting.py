@@ -32,6 +32,7 @@ from handlers.meeting_setup import (
     t,
     when,
 )
+from handlers.meetings import meeting_title
 from handlers.new_meeting import reminders_line
 from handlers.unit_choice import unit_options, units_allowed
 from handlers.wizard import Data, Steps
@@ -139,7 +140,7 @@ async def _meeting_menu(ctx: Context, data: Data, unit: int) -> list[Reply]:
     rows = tuple(
         (
             Button(
-                t("meeting_button", when=when(ctx, o.at), title=meetings.title(o.meeting)),
+                t("meeting_button", when=when(ctx, o.at), title=meeting_title(o.meeting)),
                 PickMeeting(o.meeting.id, o.at).pack(),
             ),
         )
@@ -179,7 +180,7 @@ async def on_pick(ctx: Context, data: Data) -> list[Reply]:
 def _about(ctx: Context, data: Data, meeting: Meeting) -> dict[str, str]:
     """The fields the texts use to name the chosen meeting."""
     return {
-        "title": ctx.services.meetings.title(meeting),
+        "title": meeting_title(meeting),
         "when": when(ctx, local(ctx, data["at"])),
         "place": meeting.place,
     }
@@ -318,7 +319,7 @@ async def on_save(ctx: Context, data: Data) -> list[Reply]:
     assert ctx.account.member is not None
     actor = f"member:{ctx.account.member.id}"
     meetings = ctx.services.meetings
-    done = t("changed", title=meetings.title(meeting), change=_change(ctx, data))
+    done = t("changed", title=meeting_title(meeting), change=_change(ctx, data))
     field, value = Field(data["field"]), data["value"]
     await ctx.services.conversations.clear(ctx.account.id)
     if field is Field.TIME and meeting.recurrence is not None:

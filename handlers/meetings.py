@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from bot.button_data import ButtonData
-from bot.messages import Reply
+from bot.messages import Button, Reply
+from bot.models import Meeting
 from bot.router import Context, Router
 from bot.services.meetings.calendar import Answer
 from bot.services.meetings.when import format_when
+from bot.services.notices import MeetingCancelled, MeetingChanged, MeetingReminder
 from bot.services.permissions import Action
 from bot.texts import text
 from handlers.guards import members_only
@@ -37,6 +40,55 @@ class Rsvp(ButtonData, prefix="rsvp"):
     answer: Attendance
 
 
+def meeting_title(meeting: Meeting) -> str:
+    """The meeting's own title, or its kind's."""
+    return meeting.title or text(f"meetings.kind_{meeting.kind}")
+
+
+def render_reminder(notice: MeetingReminder, timezone: ZoneInfo) -> Reply:
+    meeting, at = notice.meeting, notice.at
+    agenda = text("meetings.agenda_line", agenda=meeting.agenda) if meeting.agenda else ""
+    document = meeting.document
+    body = text(
+        "meetings.reminder",
+        title=meeting_title(meeting),
+        when=format_when(at, timezone),
+        place=meeting.place,
+        agenda=agenda,
+        document=text("meetings.document_line", document=document) if document else "",
+    )
+    buttons = (
+        (
+            Button(text("meetings.button_attend"), Rsvp(meeting.id, at, Attendance.ATTEND).pack()),
+            Button(text("meetings.button_absent"), Rsvp(meeting.id, at, Attendance.ABSENT).pack()),
+        ),
+    )
+    return Reply(body, buttons=buttons)
+
+
+def render_cancelled(notice: MeetingCancelled, timezone: ZoneInfo) -> Reply:
+    reason = notice.reason
+    return Reply(
+        text(
+            "meetings.cancelled_notice",
+            title=meeting_title(notice.meeting),
+            when=format_when(notice.at, timezone),
+            reason=text("meetings.cancelled_reason", reason=reason) if reason else "",
+        )
+    )
+
+
+def render_changed(notice: MeetingChanged, timezone: ZoneInfo) -> Reply:
+    return Reply(
+        text(
+            "meetings.changed_notice",
+            title=meeting_title(notice.meeting),
+            when=format_when(notice.at, timezone),
+            place=notice.meeting.place,
+        )
+    )
+
+
 @members_only
 async def answer(ctx: Context) -> list[Reply]:
     rsvp = ctx.pressed(Rsvp)
@@ -52,7 +104,7 @@ async def answer(ctx: Context) -> list[Reply]:
     when = format_when(occurrence, ctx.services.settings.timezone)
     if rsvp.answer is Attendance.ATTEND:
         await meetings.respond(meeting_id, occurrence, member.id, "attend")
-        return [Reply(text("meetings.attend_recorded", title=meetings.title(meeting), when=when))]
+        return [Reply(text("meetings.attend_recorded", title=meeting_title(meeting), when=when))]
     await ctx.services.conversations.start(
         ctx.account.id,
         REASON_FLOW,
@@ -78,9 +130,7 @@ async def reason_step(ctx: Context) -> list[Reply]:
     when = format_when(occurrence, ctx.services.settings.timezone)
     return [
         Reply(
-            text(
-                "meetings.absent_recorded", title=meetings.title(meeting), when=when, reason=reason
-            )
+            text("meetings.absent_recorded", title=meeting_title(meeting), when=when, reason=reason)
         )
     ]
 
@@ -105,7 +155,7 @@ async def upcoming(ctx: Context) -> list[Reply]:
             text(
                 "meetings.upcoming_line",
                 when=format_when(occurrence.at, timezone),
-                title=meetings.title(occurrence.meeting),
+                title=meeting_title(occurrence.meeting),
                 place=occurrence.meeting.place,
             )
         )

@@ -6,24 +6,23 @@ the member's own results beside their unit's average."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.button_data import ButtonData
 from bot.messages import Button, Reply
 from bot.router import Context, Router
 from bot.services.meetings.when import format_when
+from bot.services.notices import QuizClosingSoon, QuizInvitation
 from bot.services.quizzes.bank import QuizQuestion
 from bot.services.quizzes.service import (
-    LETTERS,
     Answered,
     Finished,
     Outcome,
     Shown,
     StartRefused,
-    choice_buttons,
-    question_text,
     shipped_banks,
 )
 from bot.texts import text
@@ -34,6 +33,7 @@ from handlers.guards import members_only
 # handbook question.
 PRACTICE_STATE = "luyentap"
 PRACTICE_QUESTIONS = 5
+LETTERS = "ABCDEF"
 
 
 class PracticeStep(StrEnum):
@@ -56,6 +56,39 @@ class AnswerPractice(ButtonData, prefix="quizp"):
     round: int
     index: int
     shown: int
+
+
+def question_text(number: int, total: int, question: str, choices: Sequence[str]) -> str:
+    lines = [text("quiz.question", number=number, total=total, question=question), ""]
+    lines += [f"{LETTERS[i]}. {choice}" for i, choice in enumerate(choices)]
+    return "\n".join(lines)
+
+
+def choice_buttons(count: int, data: Callable[[int], str]) -> tuple[tuple[Button, ...], ...]:
+    """One row of letter buttons, each answerable by typing its letter on Zalo."""
+    return (tuple(Button(LETTERS[i], data(i), key=LETTERS[i]) for i in range(count)),)
+
+
+def _start_row(quiz_id: int) -> tuple[tuple[Button, ...], ...]:
+    return ((Button(text("quiz.button_start"), StartQuiz(quiz_id).pack()),),)
+
+
+def render_invitation(notice: QuizInvitation, timezone: ZoneInfo) -> Reply:
+    quiz = notice.quiz
+    body = text(
+        "quiz.invitation",
+        title=quiz.title,
+        count=quiz.question_count,
+        closes=format_when(quiz.closes_at, timezone),
+        pass_mark=quiz.pass_mark,
+    )
+    return Reply(body, buttons=_start_row(quiz.id))
+
+
+def render_closing_soon(notice: QuizClosingSoon, timezone: ZoneInfo) -> Reply:
+    quiz = notice.quiz
+    body = text("quiz.reminder", title=quiz.title, closes=format_when(quiz.closes_at, timezone))
+    return Reply(body, buttons=_start_row(quiz.id))
 
 
 def _question_reply(
@@ -92,7 +125,8 @@ def _feedback(answered: Answered) -> Reply:
         key = "quiz.timed_out"
     else:
         key = "quiz.right" if answered.correct else "quiz.wrong"
-    lines = [text(key, letter=answered.correct_letter, choice=answered.correct_choice)]
+    letter = LETTERS[answered.correct_shown]
+    lines = [text(key, letter=letter, choice=answered.correct_choice)]
     if answered.explanation:
         lines.append(text("quiz.explanation", explanation=answered.explanation))
     return Reply("\n".join(lines))

@@ -13,12 +13,18 @@ from bot.button_data import ButtonData
 from bot.exports.quiz_results import write_quiz_chart, write_quiz_results
 from bot.messages import Button, Channel, Document, Reply
 from bot.router import Context, Router
-from bot.services.quizzes.report import QuizReport, summary_text
+from bot.services.meetings.when import format_when
+from bot.services.notices import QuizResults
+from bot.services.quizzes.report import Participation, QuizReport
 from bot.texts import text
 from handlers.guards import members_only
 
 RECENT_QUIZZES = 20
 MAX_CHOICES = 5
+MOST_MISSED = 5
+# Longer messages list the first units and leave the rest to the workbook.
+MAX_UNIT_LINES = 30
+SHORT_QUESTION_CHARS = 70
 
 
 class ShowReport(ButtonData, prefix="qzr"):
@@ -29,6 +35,85 @@ class ShowReport(ButtonData, prefix="qzr"):
 
 def _t(key: str, **values: object) -> str:
     return text(f"quiz_report.{key}", **values)
+
+
+def _figures(totals: Participation) -> str:
+    scores = (
+        _t(
+            "scores",
+            average=totals.average,
+            passed=totals.passed,
+            scored=totals.scored,
+            rate=totals.pass_rate,
+        )
+        if totals.scored
+        else _t("no_scores")
+    )
+    return _t(
+        "figures",
+        invited=totals.invited,
+        started=totals.started,
+        finished=totals.finished,
+        scores=scores,
+    )
+
+
+def _short(question: str) -> str:
+    flat = " ".join(question.split())
+    if len(flat) <= SHORT_QUESTION_CHARS:
+        return flat
+    return flat[: SHORT_QUESTION_CHARS - 1].rstrip() + "…"
+
+
+def summary_text(report: QuizReport, timezone: ZoneInfo) -> str:
+    """What the trainer reads: participation per unit and overall, then the questions most
+    often missed."""
+    state = "closed" if report.closed else "open"
+    lines = [
+        _t(
+            f"title_{state}",
+            title=report.title,
+            id=report.quiz_id,
+            closes=format_when(report.closes_at, timezone),
+        ),
+        _t("legend", pass_mark=report.pass_mark),
+        "",
+    ]
+    lines += [
+        _t("unit_line", unit=unit.unit_name, figures=_figures(unit.totals))
+        for unit in report.units[:MAX_UNIT_LINES]
+    ]
+    if len(report.units) > MAX_UNIT_LINES:
+        lines.append(_t("more_units", count=len(report.units) - MAX_UNIT_LINES))
+    if not report.units:
+        lines.append(_t("no_members"))
+    lines.append(_t("overall_line", figures=_figures(report.overall)))
+    missed = [question for question in report.missed if question.wrong][:MOST_MISSED]
+    if missed:
+        lines += ["", _t("missed_title")]
+        lines += [
+            _t(
+                "missed_line",
+                number=number,
+                question=_short(question.text),
+                percent=question.percent_wrong,
+                wrong=question.wrong,
+                answered=question.answered,
+            )
+            for number, question in enumerate(missed, start=1)
+        ]
+    return "\n".join(lines)
+
+
+def render_results(notice: QuizResults, timezone: ZoneInfo) -> Reply:
+    """The results sent at closing: the figures and «Tải báo cáo», which answers in chat
+    with the workbook and the chart."""
+    report = notice.report
+    download = Button(_t("button_download"), ShowReport(report.quiz_id).pack())
+    return Reply(
+        f"{summary_text(report, timezone)}\n\n{_t('download', id=report.quiz_id)}",
+        buttons=((download,),),
+    )
 
 
 def _files(report: QuizReport, timezone: ZoneInfo) -> tuple[bytes, bytes]:

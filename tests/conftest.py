@@ -19,6 +19,7 @@ from bot.services import Shared
 from bot.services.handbook import HandbookIndex, load_index
 from bot.settings import Settings
 from handlers import build_router
+from handlers.notices import render_notice
 
 # Fixtures shared by several test modules.
 pytest_plugins = ["tests.secretaries_harness"]
@@ -68,7 +69,7 @@ def handbook() -> HandbookIndex:
 
 @pytest.fixture
 def shared(settings: Settings, handbook: HandbookIndex) -> Shared:
-    return Shared(settings, handbook)
+    return Shared(settings, handbook, render=render_notice)
 
 
 @pytest.fixture

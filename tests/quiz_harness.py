@@ -11,17 +11,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.telegram import TelegramChannel, TelegramFiles
 from bot.chat import ChatCore
 from bot.db import Database
 from bot.messages import Channel, Reply
 from bot.models import Member, Organisation, QuizAttempt, QuizQuestionRow, RoleGrant
-from bot.services import Shared
-from bot.services.audit import AuditService
-from bot.services.outbox import OutboxService
+from bot.services import Services, Shared
 from bot.services.quizzes.service import QuizService
 from bot.settings import Settings
+from handlers.notices import render_notice
 from tests.clock import Clock
 from tests.fakes.telegram_api import FakeTelegramServer, Params
 from tests.telegram_harness import running_channel
@@ -35,14 +35,10 @@ COMMITTEE = "Đảng bộ Khối các cơ quan và doanh nghiệp"
 OFFICE, JUSTICE, EAST = "Chi bộ Văn phòng", "Chi bộ Sở Tư pháp", "Chi bộ thôn Đông"
 
 
-def service(session: object, clock: Clock) -> QuizService:
-    return QuizService(
-        session,  # type: ignore[arg-type]
-        OutboxService(session),  # type: ignore[arg-type]
-        AuditService(session),  # type: ignore[arg-type]
-        clock,
-        HCM,
-    )
+def service(session: AsyncSession, clock: Clock) -> QuizService:
+    return Services.for_session(
+        session, Shared(Settings(), clock=clock, render=render_notice)
+    ).quizzes
 
 
 async def schedule(database: Database, clock: Clock, unit_ids: list[int], **fields: object) -> int:

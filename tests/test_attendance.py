@@ -14,15 +14,15 @@ from bot.db import Database
 from bot.messages import Reply
 from bot.models import AuditEntry, MeetingResponse, Member
 from bot.services import Shared
-from bot.services.audit import AuditService
 from bot.services.handbook import HandbookIndex
 from bot.services.meetings import Recurrence
-from bot.services.meetings.calendar import MeetingService, rsvp_data
-from bot.services.outbox import OutboxService
 from bot.settings import Settings
 from bot.texts import text
 from handlers import build_router
+from handlers.meetings import Attendance, Rsvp
+from handlers.notices import render_notice
 from tests.clock import Clock
+from tests.harness import services
 from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING, say
 from tests.test_meeting_reminders import HCM, MEETING_AT, create_meeting
 
@@ -38,7 +38,9 @@ def clock() -> Clock:
 
 @pytest.fixture
 def chat(database: Database, settings: Settings, handbook: HandbookIndex, clock: Clock) -> ChatCore:
-    return ChatCore(database, build_router(), Shared(settings, handbook, clock))
+    return ChatCore(
+        database, build_router(), Shared(settings, handbook, clock, render=render_notice)
+    )
 
 
 async def member_ids(database: Database) -> dict[str, int]:
@@ -78,7 +80,7 @@ async def test_the_checklist_is_prefilled_from_the_answers_and_saved(
     database: Database, chat: ChatCore, clock: Clock, units: dict[str, int]
 ) -> None:
     meeting = await create_meeting(database, clock, units[OFFICE])
-    await say(chat, MEMBER, button=rsvp_data(meeting, MEETING_AT, "a"))
+    await say(chat, MEMBER, button=Rsvp(meeting, MEETING_AT, Attendance.ATTEND).pack())
     clock.set(datetime(2026, 12, 5, 9, 0, tzinfo=HCM))
     checklist = await open_checklist(chat, meeting)
     assert checklist.text.startswith(
@@ -236,7 +238,7 @@ async def test_a_cancelled_series_keeps_the_meetings_it_held(
     meeting = await create_meeting(database, clock, units[OFFICE], starts_at=None, recurrence=rule)
     clock.set(datetime(2025, 3, 10, 8, 0, tzinfo=HCM))
     async with database.session() as session, session.begin():
-        service = MeetingService(session, OutboxService(session), AuditService(session), clock, HCM)
+        service = services(session, clock).meetings
         await service.cancel(meeting, actor="test")
     clock.set(datetime(2025, 6, 1, 8, 0, tzinfo=HCM))
     (own,) = await say(chat, MEMBER, "/chuyencan")

@@ -16,6 +16,7 @@ from bot.services import Shared
 from bot.services.handbook import HandbookIndex
 from bot.texts import text
 from handlers import build_router
+from handlers.notices import render_notice
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.telegram_harness import keyboard_labels, running_channel, telegram_settings
 
@@ -47,7 +48,10 @@ async def _channel(
     server: FakeTelegramServer, database: Database, url: str, handbook: HandbookIndex, **extra: str
 ) -> TelegramChannel:
     settings = telegram_settings(server, url, **extra)
-    return TelegramChannel(settings, ChatCore(database, build_router(), Shared(settings, handbook)))
+    return TelegramChannel(
+        settings,
+        ChatCore(database, build_router(), Shared(settings, handbook, render=render_notice)),
+    )
 
 
 @pytest.fixture
@@ -56,7 +60,7 @@ async def telegram(
 ) -> AsyncIterator[TelegramChannel]:
     await _link(database, MEMBER, "90000001")
     settings = telegram_settings(server, database_url)
-    core = ChatCore(database, build_router(), Shared(settings, handbook))
+    core = ChatCore(database, build_router(), Shared(settings, handbook, render=render_notice))
     async with running_channel(settings, core) as channel:
         yield channel
 

@@ -23,16 +23,15 @@ from bot.models import (
     RoleGrant,
 )
 from bot.services import Shared
-from bot.services.audit import AuditService
 from bot.services.handbook import HandbookIndex
 from bot.services.meetings import Recurrence
-from bot.services.meetings.calendar import MeetingService
-from bot.services.outbox import OutboxService
 from bot.settings import Settings
 from bot.texts import text
 from handlers import build_router
+from handlers.notices import render_notice
 from jobs.reminders import ReminderScheduler
 from tests.clock import Clock
+from tests.harness import services
 from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING, say
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -48,7 +47,9 @@ def clock() -> Clock:
 
 @pytest.fixture
 def chat(database: Database, settings: Settings, handbook: HandbookIndex, clock: Clock) -> ChatCore:
-    return ChatCore(database, build_router(), Shared(settings, handbook, clock))
+    return ChatCore(
+        database, build_router(), Shared(settings, handbook, clock, render=render_notice)
+    )
 
 
 def t(key: str, **values: object) -> str:
@@ -128,7 +129,7 @@ async def notices(database: Database) -> list[tuple[str | None, str]]:
 async def create_meeting(database: Database, clock: Clock, unit: str, **fields: object) -> int:
     organisation = await unit_id(database, unit)
     async with database.session() as session, session.begin():
-        service = MeetingService(session, OutboxService(session), AuditService(session), clock, HCM)
+        service = services(session, clock).meetings
         values = {"starts_at": FRIDAY, **fields}
         meeting = await service.create(
             organisation,
@@ -666,7 +667,7 @@ async def test_a_meeting_moved_and_moved_back_is_reminded_at_its_first_time(
 ) -> None:
     meeting_id = await create_meeting(database, clock, OFFICE)
     async with database.session() as session, session.begin():
-        service = MeetingService(session, OutboxService(session), AuditService(session), clock, HCM)
+        service = services(session, clock).meetings
         assert await service.reschedule(meeting_id, FRIDAY.replace(hour=8), actor="test") == 0
         assert await service.reschedule(meeting_id, FRIDAY, actor="test") == 0
     assert await reminders(database) == [

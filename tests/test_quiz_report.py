@@ -31,11 +31,12 @@ from bot.models import (
 from bot.services import Shared
 from bot.services.handbook import HandbookIndex
 from bot.services.meetings.when import format_when
-from bot.services.quizzes.report import report_data
-from bot.services.quizzes.service import start_data
 from bot.settings import Settings
 from bot.texts import text
 from handlers import build_router
+from handlers.notices import render_notice
+from handlers.quiz import StartQuiz
+from handlers.quiz_report import ShowReport
 from jobs.dispatcher import Dispatcher
 from jobs.quizzes import QuizScheduler
 from tests.clock import Clock
@@ -85,7 +86,7 @@ async def take(
 ) -> list[Answer]:
     """The member starts the quiz and answers right or wrong as told; the questions are
     read from what the bot showed."""
-    (shown,) = await say(core, card, button=start_data(quiz_id))
+    (shown,) = await say(core, card, button=StartQuiz(quiz_id).pack())
     given = []
     for number, right in enumerate(rights):
         # A question follows the verdict on the one before, in the same message.
@@ -116,7 +117,9 @@ async def closed(
     )
     clock.set(OPENS)
     await QuizScheduler(database, settings, clock=clock).run_due()
-    core = ChatCore(database, build_router(), Shared(settings, handbook, clock))
+    core = ChatCore(
+        database, build_router(), Shared(settings, handbook, clock, render=render_notice)
+    )
     answers = await take(database, core, MEMBER, quiz_id, [True, False, True])
     answers += await take(database, core, SIBLING, quiz_id, [False, True])
     clock.set(CLOSES)
@@ -208,7 +211,7 @@ async def test_the_trainer_gets_the_results_through_the_outbox_at_closing(
         t("download", id=closed.quiz_id),
     ]
     assert message["text"].split("\n") == expected
-    assert buttons_of(message) == {"Tải báo cáo": report_data(closed.quiz_id)}
+    assert buttons_of(message) == {"Tải báo cáo": ShowReport(closed.quiz_id).pack()}
 
 
 def sheet(workbook: Any, name: str) -> list[list[object]]:
@@ -220,10 +223,14 @@ async def test_the_button_answers_with_the_workbook_and_the_chart(
 ) -> None:
     async with FakeTelegramServer() as server:
         settings = telegram_settings(server, database_url)
-        core = ChatCore(database, build_router(), Shared(settings, handbook, Clock(CLOSES)))
+        core = ChatCore(
+            database,
+            build_router(),
+            Shared(settings, handbook, Clock(CLOSES), render=render_notice),
+        )
         async with running_channel(settings, core):
             trainer = TelegramMember(server, TRAINER)
-            summary, _ = await trainer.press(report_data(closed.quiz_id), expect=2)
+            summary, _ = await trainer.press(ShowReport(closed.quiz_id).pack(), expect=2)
             documents = await trainer.turn(lambda: None, expect=2, method="sendDocument")
     lines = summary["text"].split("\n")
     assert lines[0] == t(
@@ -288,11 +295,13 @@ async def test_the_button_answers_with_the_workbook_and_the_chart(
 async def test_only_those_whose_scope_covers_the_quiz_see_it(
     database: Database, settings: Settings, handbook: HandbookIndex, closed: Closed
 ) -> None:
-    core = ChatCore(database, build_router(), Shared(settings, handbook, Clock(CLOSES)))
+    core = ChatCore(
+        database, build_router(), Shared(settings, handbook, Clock(CLOSES), render=render_notice)
+    )
     refused = t("not_allowed", id=closed.quiz_id)
     # A member, a secretary who is no trainer, and a trainer of one of the two units.
     (member,) = await say(core, MEMBER, f"/baocaoquiz {closed.quiz_id}")
-    (sibling,) = await say(core, SIBLING, button=report_data(closed.quiz_id))
+    (sibling,) = await say(core, SIBLING, button=ShowReport(closed.quiz_id).pack())
     await grant(database, SIBLING, "trainer", JUSTICE)
     (partial,) = await say(core, SIBLING, f"/baocaoquiz_{closed.quiz_id}")
     (missing,) = await say(core, TRAINER, "/baocaoquiz 999999")
@@ -301,7 +310,7 @@ async def test_only_those_whose_scope_covers_the_quiz_see_it(
     (listing,) = await say(core, TRAINER, "/baocaoquiz")
     assert listing.text == t("choose")
     assert [(b.label, b.data) for b in listing.flat_buttons] == [
-        (f"#{closed.quiz_id} {TITLE}", report_data(closed.quiz_id))
+        (f"#{closed.quiz_id} {TITLE}", ShowReport(closed.quiz_id).pack())
     ]
     (nothing,) = await say(core, SIBLING, "/baocaoquiz")
     assert nothing.text == t("none")
@@ -322,9 +331,11 @@ async def test_on_zalo_the_figures_come_without_files(
                 linked_at=utcnow(),
             )
         )
-    core = ChatCore(database, build_router(), Shared(settings, handbook, Clock(CLOSES)))
+    core = ChatCore(
+        database, build_router(), Shared(settings, handbook, Clock(CLOSES), render=render_notice)
+    )
     incoming = Incoming(
-        Channel.ZALO, "zalo-trainer", "zalo-trainer", button_data=report_data(closed.quiz_id)
+        Channel.ZALO, "zalo-trainer", "zalo-trainer", button_data=ShowReport(closed.quiz_id).pack()
     )
     (reply,) = await core.handle(incoming, ZALO)
     assert reply.document is None
@@ -346,7 +357,11 @@ async def test_the_command_line_writes_the_same_workbook(
     assert await asyncio.to_thread(main, command) == 0
     async with FakeTelegramServer() as server:
         settings = telegram_settings(server, database_url)
-        core = ChatCore(database, build_router(), Shared(settings, handbook, Clock(CLOSES)))
+        core = ChatCore(
+            database,
+            build_router(),
+            Shared(settings, handbook, Clock(CLOSES), render=render_notice),
+        )
         async with running_channel(settings, core):
             trainer = TelegramMember(server, TRAINER)
             await trainer.say(f"/baocaoquiz {closed.quiz_id}", expect=2)

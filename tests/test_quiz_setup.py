@@ -18,6 +18,7 @@ from bot.services.handbook import HandbookIndex
 from bot.settings import Settings
 from bot.texts import text
 from handlers import build_router
+from handlers.notices import render_notice
 from tests.clock import Clock
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.fakes.zalo_api import FakeZaloServer
@@ -61,7 +62,9 @@ async def telegram(
     await grant(database, TRAINER, "trainer", COMMITTEE)
     async with FakeTelegramServer() as server:
         settings = telegram_settings(server, database_url)
-        core = ChatCore(database, build_router(), Shared(settings, handbook, clock))
+        core = ChatCore(
+            database, build_router(), Shared(settings, handbook, clock, render=render_notice)
+        )
         async with running_channel(settings, core):
             yield server
 
@@ -243,7 +246,9 @@ async def test_a_trainer_of_one_chi_bo_has_it_chosen_already(
     clock = Clock()
     async with FakeTelegramServer() as server:
         settings = telegram_settings(server, database_url)
-        core = ChatCore(database, build_router(), Shared(settings, handbook, clock))
+        core = ChatCore(
+            database, build_router(), Shared(settings, handbook, clock, render=render_notice)
+        )
         async with running_channel(settings, core):
             trainer = TelegramMember(server, MEMBER)
             await trainer.say("/taoquiz")
@@ -276,7 +281,13 @@ async def test_a_trainer_on_zalo_answers_with_digits(
     async with FakeZaloServer() as server:
         zalo = zalo_settings(server, database_url)
         wakes: list[str] = []
-        shared = Shared(zalo, handbook, clock, notify_schedule=lambda: wakes.append("quiz"))
+        shared = Shared(
+            zalo,
+            handbook,
+            clock,
+            notify_schedule=lambda: wakes.append("quiz"),
+            render=render_notice,
+        )
         core = ChatCore(database, build_router(), shared)
         async with running_zalo(zalo, core):
             sent = 0
@@ -317,7 +328,9 @@ async def test_odd_input_gets_a_clear_answer(
     database: Database, settings: Settings, handbook: HandbookIndex, units: dict[str, int]
 ) -> None:
     await grant(database, TRAINER, "trainer", COMMITTEE)
-    core = ChatCore(database, build_router(), Shared(settings, handbook, Clock()))
+    core = ChatCore(
+        database, build_router(), Shared(settings, handbook, Clock(), render=render_notice)
+    )
     assert (await say(core, TRAINER, "/taoquiz"))[0].text == t("ask_title")
     (long,) = await say(core, TRAINER, "Bài " * 60)
     assert long.text == t("title_too_long", limit=200)

@@ -35,6 +35,7 @@ from bot.services.handbook import HandbookIndex
 from bot.settings import Settings
 from bot.texts import text
 from handlers import build_router
+from handlers.notices import render_notice
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.fakes.zalo_api import FakeZaloServer
 from tests.zalo_harness import running_zalo, zalo_settings
@@ -52,7 +53,7 @@ async def server() -> AsyncIterator[FakeZaloServer]:
 
 
 def _core(settings: Settings, database: Database, handbook: HandbookIndex) -> ChatCore:
-    return ChatCore(database, build_router(), Shared(settings, handbook))
+    return ChatCore(database, build_router(), Shared(settings, handbook, render=render_notice))
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from bot.services import Shared
 from bot.services.handbook import HandbookIndex
 from bot.texts import text
 from handlers import build_router
+from handlers.notices import render_notice
 from jobs.dispatcher import Dispatcher
 from jobs.quizzes import QuizScheduler
 from tests.clock import Clock
@@ -58,7 +59,9 @@ async def test_a_zalo_member_takes_a_quiz_by_letters(
         await sender.stop()
         (invitation,) = server.sent_texts(ZALO_USER)
         assert invitation.endswith("1. Bắt đầu")
-        core = ChatCore(database, build_router(), Shared(settings, handbook, clock))
+        core = ChatCore(
+            database, build_router(), Shared(settings, handbook, clock, render=render_notice)
+        )
         async with running_zalo(settings, core):
             server.push_text(ZALO_USER, "1")
             await server.wait_for("sendMessage", 2, chat_id=ZALO_USER)

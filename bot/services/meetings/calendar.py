@@ -13,13 +13,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import Button, Reply
 from bot.models import Meeting, MeetingReminder, MeetingResponse, Member, Organisation
 from bot.services.audit import AuditService
 from bot.services.meetings.recurrence import Recurrence, occurrences
-from bot.services.meetings.when import format_when
+from bot.services.notices import MeetingCancelled, MeetingChanged, Notice
+from bot.services.notices import MeetingReminder as Reminder
 from bot.services.outbox import OutboxService
-from bot.texts import text
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +47,6 @@ class Answer:
     name: str
     answer: str | None  # attend, absent, or None: not answered
     reason: str | None
-
-
-def rsvp_data(meeting_id: int, occurrence: datetime, answer: str) -> str:
-    """Button data for an answer; the occurrence as epoch seconds keeps it under 64 bytes."""
-    return f"rsvp:{meeting_id}:{int(occurrence.timestamp())}:{answer}"
 
 
 class MeetingService:
@@ -200,33 +194,11 @@ class MeetingService:
         reminder.status = "sent"
         await self._outbox.enqueue_members(
             await self.unit_members(meeting.organisation_id),
-            self.reminder_reply(meeting, reminder.occurrence_at),
+            Reminder(meeting, reminder.occurrence_at),
             kind="reminder",
             now=now,
         )
         return True
-
-    def title(self, meeting: Meeting) -> str:
-        return meeting.title or text(f"meetings.kind_{meeting.kind}")
-
-    def reminder_reply(self, meeting: Meeting, occurrence: datetime) -> Reply:
-        agenda = text("meetings.agenda_line", agenda=meeting.agenda) if meeting.agenda else ""
-        document = meeting.document
-        body = text(
-            "meetings.reminder",
-            title=self.title(meeting),
-            when=format_when(occurrence, self._tz),
-            place=meeting.place,
-            agenda=agenda,
-            document=text("meetings.document_line", document=document) if document else "",
-        )
-        buttons = (
-            (
-                Button(text("meetings.button_attend"), rsvp_data(meeting.id, occurrence, "a")),
-                Button(text("meetings.button_absent"), rsvp_data(meeting.id, occurrence, "v")),
-            ),
-        )
-        return Reply(body, buttons=buttons)
 
     async def unit_members(self, unit_id: int) -> list[int]:
         rows = await self._session.scalars(
@@ -436,38 +408,22 @@ class MeetingService:
     async def _tell_cancelled(
         self, meeting: Meeting, reminded: list[datetime], reason: str | None, now: datetime
     ) -> int:
-        notices = [
-            text(
-                "meetings.cancelled_notice",
-                title=self.title(meeting),
-                when=format_when(occurrence, self._tz),
-                reason=f" Lý do: {reason}" if reason else "",
-            )
-            for occurrence in reminded
-        ]
+        notices = [MeetingCancelled(meeting, occurrence, reason) for occurrence in reminded]
         return await self._tell(meeting, notices, now)
 
     async def _tell_changed(
         self, meeting: Meeting, occurrences: list[datetime], now: datetime
     ) -> int:
-        notices = [
-            text(
-                "meetings.changed_notice",
-                title=self.title(meeting),
-                when=format_when(occurrence, self._tz),
-                place=meeting.place,
-            )
-            for occurrence in occurrences
-        ]
+        notices = [MeetingChanged(meeting, occurrence) for occurrence in occurrences]
         return await self._tell(meeting, notices, now)
 
-    async def _tell(self, meeting: Meeting, notices: list[str], now: datetime) -> int:
+    async def _tell(self, meeting: Meeting, notices: Sequence[Notice], now: datetime) -> int:
         """Queues each notice to the unit's members; how many rows were queued."""
         members = await self.unit_members(meeting.organisation_id)
         queued = 0
         for notice in notices:
             counts = await self._outbox.enqueue_members(
-                members, Reply(notice), kind="meeting_change", now=now
+                members, notice, kind="meeting_change", now=now
             )
             queued += sum(counts.values())
         return queued

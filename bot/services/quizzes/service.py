@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import Button, Reply
 from bot.models import (
     ChannelAccount,
     Member,
@@ -30,18 +29,16 @@ from bot.models import (
     QuizTarget,
 )
 from bot.services.audit import AuditService
-from bot.services.meetings.when import format_when
+from bot.services.notices import QuizClosingSoon, QuizInvitation, QuizResults
 from bot.services.outbox import OutboxService
 from bot.services.permissions import Action, PermissionService
 from bot.services.quizzes.bank import QuestionBank, QuizQuestion, load_banks
-from bot.services.quizzes.report import QuizReports, report_data, summary_text
-from bot.texts import text
+from bot.services.quizzes.report import QuizReports
 
 log = logging.getLogger(__name__)
 
 REMIND_BEFORE_CLOSING = timedelta(hours=24)
 _Held = TypeVar("_Held", Quiz, QuizQuestionRow)
-LETTERS = "ABCDEF"
 
 
 class State(StrEnum):
@@ -77,25 +74,6 @@ def shipped_banks() -> tuple[QuestionBank, ...]:
     return tuple(load_banks())
 
 
-def start_data(quiz_id: int) -> str:
-    return f"quiz:start:{quiz_id}"
-
-
-def answer_data(attempt_id: int, position: int, shown: int) -> str:
-    return f"quiz:a:{attempt_id}:{position}:{shown}"
-
-
-def choice_buttons(count: int, data: Callable[[int], str]) -> tuple[tuple[Button, ...], ...]:
-    """One row of letter buttons, each answerable by typing its letter on Zalo."""
-    return (tuple(Button(LETTERS[i], data(i), key=LETTERS[i]) for i in range(count)),)
-
-
-def question_text(number: int, total: int, question: str, choices: Sequence[str]) -> str:
-    lines = [text("quiz.question", number=number, total=total, question=question), ""]
-    lines += [f"{LETTERS[i]}. {choice}" for i, choice in enumerate(choices)]
-    return "\n".join(lines)
-
-
 def percent(correct: int, total: int) -> int:
     return round(100 * correct / total) if total else 0
 
@@ -117,7 +95,7 @@ class Shown:
 class Answered:
     outcome: Outcome
     correct: bool = False
-    correct_letter: str = ""
+    correct_shown: int = 0  # the right choice's place as shown
     correct_choice: str = ""
     explanation: str | None = None
     finished: Finished | None = None
@@ -376,18 +354,10 @@ class QuizService:
         quiz.state = State.OPEN
         if quiz.closes_at - now <= REMIND_BEFORE_CLOSING:
             quiz.reminded_at = now  # the invitation already says when it closes
-        invitation = Reply(
-            text(
-                "quiz.invitation",
-                title=quiz.title,
-                count=quiz.question_count,
-                closes=format_when(quiz.closes_at, self._tz),
-                pass_mark=quiz.pass_mark,
-            ),
-            buttons=((Button(text("quiz.button_start"), start_data(quiz.id)),),),
-        )
         members = await self._linked_members(quiz.id)
-        await self._outbox.enqueue_members(members, invitation, kind="quiz_invitation", now=now)
+        await self._outbox.enqueue_members(
+            members, QuizInvitation(quiz), kind="quiz_invitation", now=now
+        )
         log.info("quiz %d opened: %d invitations", quiz.id, len(members))
 
     async def _remind(self, quiz: Quiz, now: datetime) -> None:
@@ -397,11 +367,9 @@ class QuizService:
         )
         done = set(await self._session.scalars(finished))
         waiting = [m for m in await self._linked_members(quiz.id) if m not in done]
-        reminder = Reply(
-            text("quiz.reminder", title=quiz.title, closes=format_when(quiz.closes_at, self._tz)),
-            buttons=((Button(text("quiz.button_start"), start_data(quiz.id)),),),
+        await self._outbox.enqueue_members(
+            waiting, QuizClosingSoon(quiz), kind="quiz_reminder", now=now
         )
-        await self._outbox.enqueue_members(waiting, reminder, kind="quiz_reminder", now=now)
 
     async def _close(self, quiz: Quiz) -> None:
         quiz.state = State.CLOSED
@@ -418,18 +386,13 @@ class QuizService:
     # --- Reports ---------------------------------------------------------------------------
 
     async def _send_report(self, quiz: Quiz) -> None:
-        """The results to the trainer through the outbox. The outbox keeps what a message
-        says and its buttons, not files: rather than teach every sender to upload, the
-        message carries «Tải báo cáo», which answers in chat with the workbook and the
-        chart (as /baocaoquiz does), checking again who asks."""
+        """The results to the trainer through the outbox. Rather than teach every sender to
+        upload files, the message carries «Tải báo cáo», which answers in chat with the
+        workbook and the chart (as /baocaoquiz does), checking again who asks."""
         assert quiz.report_to_member_id is not None
         report = await QuizReports(self._session).build(quiz)
-        message = Reply(
-            f"{summary_text(report, self._tz)}\n\n{text('quiz_report.download', id=quiz.id)}",
-            buttons=((Button(text("quiz_report.button_download"), report_data(quiz.id)),),),
-        )
         await self._outbox.enqueue_members(
-            [quiz.report_to_member_id], message, kind="quiz_report", now=self._clock()
+            [quiz.report_to_member_id], QuizResults(report), kind="quiz_report", now=self._clock()
         )
 
     async def recent(self, limit: int) -> list[Quiz]:
@@ -629,7 +592,7 @@ class QuizService:
         return Answered(
             Outcome.TIMED_OUT if timed_out else Outcome.RECORDED,
             correct=correct,
-            correct_letter=LETTERS[right],
+            correct_shown=right,
             correct_choice=row.choices[row.answer],
             explanation=row.explanation if quiz.show_explanations else None,
             finished=finished,
