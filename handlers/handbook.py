@@ -25,12 +25,14 @@ class Verdict(StrEnum):
     DOWN = "down"
 
 
-class Feedback(ButtonData, prefix="fb"):
+# The logged question is the asker's; the log does not say who asked, so the button is
+# sealed to the account it was shown to (a forged or copied one is stale).
+class Feedback(ButtonData, prefix="fb", sealed=True):
     verdict: Verdict
     query: int
 
 
-class SendToCommittee(ButtonData, prefix="ask"):
+class SendToCommittee(ButtonData, prefix="ask", sealed=True):
     query: int
 
 
@@ -89,13 +91,13 @@ async def question(ctx: Context) -> list[Reply]:
     if result.entry is None or not result.answered:
         buttons = _topic_rows(list(result.suggestions))
         if ctx.account.linked:
-            send = SendToCommittee(query_id).pack()
+            send = SendToCommittee(query_id).pack(ctx.seal)
             buttons += ((Button(text("handbook.button_send"), send),),)
             return [Reply(text("handbook.not_found"), buttons=buttons)]
         return [Reply(text("handbook.not_found_public"), buttons=buttons)]
     feedback = (
-        Button(text("handbook.button_up"), Feedback(Verdict.UP, query_id).pack()),
-        Button(text("handbook.button_down"), Feedback(Verdict.DOWN, query_id).pack()),
+        Button(text("handbook.button_up"), Feedback(Verdict.UP, query_id).pack(ctx.seal)),
+        Button(text("handbook.button_down"), Feedback(Verdict.DOWN, query_id).pack(ctx.seal)),
     )
     return [
         Reply(_answer_text(result.entry), buttons=(feedback, *_topic_rows(_topics(ctx, result))))

@@ -3,7 +3,7 @@ the coming meetings of the member's chi bộ."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -97,7 +97,12 @@ async def answer(ctx: Context) -> list[Reply]:
     meeting = await meetings.meeting(meeting_id)
     member = ctx.account.member
     assert member is not None
-    if meeting is None or meeting.cancelled_at is not None:
+    # The occurrence too is named by the button: one the schedule does not hold (moved, or
+    # a forged time) records nothing.
+    held = meeting is not None and meetings.occurrences(
+        meeting, occurrence, occurrence + timedelta(minutes=1)
+    )
+    if meeting is None or not held:
         return [Reply(text("meetings.meeting_gone"))]
     if meeting.organisation_id != member.organisation_id:
         return [Reply(text("meetings.not_your_meeting"))]
