@@ -13,12 +13,13 @@ from bot.button_data import ButtonData
 from bot.messages import Button, Reply
 from bot.models import Meeting
 from bot.router import Context, Router
+from bot.services.accounts import MemberView
 from bot.services.meetings.attendance import FLAG_MONTHS, Mark, MemberRecord
 from bot.services.meetings.when import format_when
 from bot.services.notices import AgendaMissing, RegularMeetingMissing
-from bot.services.permissions import Action, Role
+from bot.services.permissions import Action, Actor
 from bot.texts import text
-from handlers.guards import members_only
+from handlers.guards import members_only, requires
 from handlers.meetings import meeting_title
 
 FLOW = "attendance"
@@ -47,32 +48,21 @@ class FinishChecklist(ButtonData, prefix="atts"):
     finish: Finish
 
 
-async def _managed_units(ctx: Context) -> list[int]:
-    """The units whose meetings the member manages; an admin in chat, their own unit."""
-    member = ctx.account.member
-    assert member is not None
-    grants = await ctx.services.permissions.scope(member.id, Action.MANAGE_MEETINGS)
-    if any(g.role is Role.ADMIN for g in grants):
-        return [member.organisation_id]
-    return sorted({g.organisation_id for g in grants if g.organisation_id is not None})
+async def _manager(ctx: Context, member: MemberView) -> Actor:
+    return await ctx.services.permissions.actor(member, Action.MANAGE_MEETINGS)
 
 
-async def _may_manage(ctx: Context, meeting: Meeting) -> bool:
-    member = ctx.account.member
-    assert member is not None
-    permissions = ctx.services.permissions
-    return await permissions.can(member.id, Action.MANAGE_MEETINGS, meeting.organisation_id)
+async def _manages(ctx: Context, actor: Actor, meeting: Meeting) -> bool:
+    return await ctx.services.permissions.within(actor.scope, [meeting.organisation_id])
 
 
 def _when(ctx: Context, at: datetime) -> str:
     return format_when(at, ctx.services.settings.timezone)
 
 
-@members_only
-async def start(ctx: Context) -> list[Reply]:
-    units = await _managed_units(ctx)
-    if not units:
-        return [Reply(text("secretary.not_allowed"))]
+@requires(Action.MANAGE_MEETINGS)
+async def start(ctx: Context, actor: Actor) -> list[Reply]:
+    units = actor.scope.roots(actor.member.organisation_id)
     attendance = ctx.services.attendance
     found = [o for unit in units for o in await attendance.recent(unit)]
     if not found:
@@ -119,12 +109,12 @@ async def _checklist(ctx: Context, data: dict[str, Any]) -> Reply:
     return Reply(body, buttons=tuple(rows))
 
 
-@members_only
-async def pick(ctx: Context) -> list[Reply]:
+@requires(Action.MANAGE_MEETINGS)
+async def pick(ctx: Context, actor: Actor) -> list[Reply]:
     pressed = ctx.pressed(PickOccurrence)
     at = pressed.at
     meeting = await ctx.services.meetings.meeting(pressed.meeting)
-    if meeting is None or not await _may_manage(ctx, meeting):
+    if meeting is None or not await _manages(ctx, actor, meeting):
         return [Reply(text("secretary.not_allowed"))]
     attendance = ctx.services.attendance
     if not await attendance.is_recent(meeting, at):
@@ -140,20 +130,20 @@ async def pick(ctx: Context) -> list[Reply]:
     return [await _checklist(ctx, data)]
 
 
-async def _flow_meeting(ctx: Context) -> Meeting | None:
+async def _flow_meeting(ctx: Context, actor: Actor) -> Meeting | None:
     """The meeting of the checklist in progress, if the member still manages it."""
     state = ctx.state
     if state is None or state.flow != FLOW:
         return None
     meeting = await ctx.services.meetings.meeting(int(state.data["meeting"]))
-    if meeting is None or not await _may_manage(ctx, meeting):
+    if meeting is None or not await _manages(ctx, actor, meeting):
         return None
     return meeting
 
 
 @members_only
-async def toggle(ctx: Context) -> list[Reply]:
-    meeting = await _flow_meeting(ctx)
+async def toggle(ctx: Context, member: MemberView) -> list[Reply]:
+    meeting = await _flow_meeting(ctx, await _manager(ctx, member))
     if meeting is None:
         return [Reply(text("fallback.stale_button"))]
     assert ctx.state is not None
@@ -170,20 +160,19 @@ async def toggle(ctx: Context) -> list[Reply]:
 
 
 @members_only
-async def finish(ctx: Context) -> list[Reply]:
-    meeting = await _flow_meeting(ctx)
+async def finish(ctx: Context, member: MemberView) -> list[Reply]:
+    actor = await _manager(ctx, member)
+    meeting = await _flow_meeting(ctx, actor)
     if meeting is None:
         return [Reply(text("fallback.stale_button"))]
-    assert ctx.state is not None and ctx.account.member is not None
+    assert ctx.state is not None
     data = ctx.state.data
     await ctx.services.conversations.clear(ctx.account.id)
     if ctx.pressed(FinishChecklist).finish is not Finish.SAVE:
         return [Reply(text("cancel.done"))]
     at = datetime.fromtimestamp(int(data["at"]), UTC)
     # Only members still listed in the unit are marked; the checklist's ids are a filter.
-    present, total = await ctx.services.attendance.save(
-        meeting, at, set(data["present"]), actor=f"member:{ctx.account.member.id}"
-    )
+    present, total = await ctx.services.attendance.save(meeting, at, set(data["present"]), by=actor)
     title = meeting_title(meeting)
     return [
         Reply(
@@ -241,9 +230,7 @@ def _summary_line(record: MemberRecord) -> str:
 
 
 @members_only
-async def record(ctx: Context) -> list[Reply]:
-    member = ctx.account.member
-    assert member is not None
+async def record(ctx: Context, member: MemberView) -> list[Reply]:
     attendance = ctx.services.attendance
     year = ctx.services.clock().astimezone(ctx.services.settings.timezone).year
     own = await attendance.year(member.organisation_id, year)
@@ -251,7 +238,8 @@ async def record(ctx: Context) -> list[Reply]:
     if mine is None:
         return [Reply(text("attendance.own_none", year=year))]
     replies = [Reply("\n".join(_own_lines(mine, len(own.occurrences), year)))]
-    for unit in await _managed_units(ctx):
+    managed = (await _manager(ctx, member)).scope
+    for unit in managed.roots(member.organisation_id):
         summary = own if unit == own.unit_id else await attendance.year(unit, year)
         lines = [
             text(

@@ -11,15 +11,16 @@ from zoneinfo import ZoneInfo
 from bot.button_data import ButtonData
 from bot.messages import Attachment, Button, Channel, Media, Reply
 from bot.router import Context, Router
+from bot.services.accounts import MemberView
 from bot.services.broadcasts import MAX_NOTICE_CHARS
 from bot.services.notices import BroadcastNotice, BroadcastProgress, BroadcastReport
 from bot.services.outbox import Status
-from bot.services.permissions import Action, Role
+from bot.services.permissions import Action, Actor
 from bot.texts import text
-from handlers.guards import members_only
+from handlers.guards import members_only, requires
+from handlers.unit_choice import toggle_rows, unit_options, units_allowed
 
 FLOW = "broadcast"
-MAX_UNIT_CHOICES = 12
 
 
 class Step(StrEnum):
@@ -87,44 +88,27 @@ def render_report(notice: BroadcastReport, timezone: ZoneInfo) -> Reply:
     )
 
 
-async def _unit_options(ctx: Context) -> list[int]:
-    """Units the sender may address: each granted unit and the units right under it."""
-    assert ctx.account.member is not None
-    grants = await ctx.services.permissions.scope(ctx.account.member.id, Action.BROADCAST)
-    if any(g.role is Role.ADMIN for g in grants):
-        roots = [ctx.account.member.organisation_id]
-    else:
-        roots = [g.organisation_id for g in grants if g.organisation_id is not None]
-    return (await ctx.services.accounts.units_with_children(roots))[:MAX_UNIT_CHOICES]
+async def _sender(ctx: Context, member: MemberView) -> Actor:
+    return await ctx.services.permissions.actor(member, Action.BROADCAST)
 
 
-async def _may_send_to(ctx: Context, unit_ids: list[int]) -> bool:
-    assert ctx.account.member is not None
-    member_id = ctx.account.member.id
-    permissions = ctx.services.permissions
-    return bool(unit_ids) and all(
-        [await permissions.can(member_id, Action.BROADCAST, unit) for unit in unit_ids]
-    )
+async def _may_send_to(ctx: Context, actor: Actor, unit_ids: list[int]) -> bool:
+    return await ctx.services.permissions.within(actor.scope, unit_ids)
 
 
-@members_only
-async def start(ctx: Context) -> list[Reply]:
-    options = await _unit_options(ctx)
-    if not options:
-        return [Reply(text("secretary.not_allowed"))]
+@requires(Action.BROADCAST)
+async def start(ctx: Context, actor: Actor) -> list[Reply]:
+    options = await unit_options(ctx, actor)
     await ctx.services.conversations.start(
         ctx.account.id, FLOW, Step.TEXT, {"options": options, "units": options[:1]}
     )
     return [Reply(text("broadcast.ask_text", limit=MAX_NOTICE_CHARS))]
 
 
-async def _unit_menu(ctx: Context, data: dict[str, object]) -> Reply:
-    chosen = set(data["units"])  # type: ignore[call-overload]
-    rows = []
-    for unit in data["options"]:  # type: ignore[attr-defined]
-        name = await ctx.services.accounts.unit_name(unit)
-        mark = "☑" if unit in chosen else "☐"
-        rows.append((Button(f"{mark} {name}", ToggleUnit(unit).pack()),))
+async def _unit_menu(ctx: Context, data: dict[str, Any]) -> Reply:
+    rows = await toggle_rows(
+        ctx, data["options"], data["units"], lambda unit: ToggleUnit(unit).pack()
+    )
     rows.append(
         (
             Button(text("broadcast.button_preview"), Decide(Decision.PREVIEW).pack()),
@@ -175,14 +159,15 @@ def _in_flow(ctx: Context) -> bool:
 
 
 @members_only
-async def toggle_unit(ctx: Context) -> list[Reply]:
+async def toggle_unit(ctx: Context, member: MemberView) -> list[Reply]:
     if not _in_flow(ctx):
         return [Reply(text("fallback.stale_button"))]
     assert ctx.state is not None
     unit = ctx.pressed(ToggleUnit).unit
     data = dict(ctx.state.data)
     # Only units offered, and still within the sender's scope, can be chosen.
-    if unit not in data["options"] or not await _may_send_to(ctx, [unit]):
+    scope = (await _sender(ctx, member)).scope
+    if not await units_allowed(ctx, scope, data["options"], [unit]):
         return [Reply(text("secretary.not_allowed"))]
     chosen = list(data["units"])
     data["units"] = [u for u in chosen if u != unit] if unit in chosen else [*chosen, unit]
@@ -190,17 +175,15 @@ async def toggle_unit(ctx: Context) -> list[Reply]:
     return [await _unit_menu(ctx, data)]
 
 
-def _signature(ctx: Context) -> str:
-    member = ctx.account.member
-    assert member is not None
+def _signature(member: MemberView) -> str:
     return text("broadcast.signature_member", name=member.full_name, unit=member.organisation_name)
 
 
 @members_only
-async def step_button(ctx: Context) -> list[Reply]:
+async def step_button(ctx: Context, member: MemberView) -> list[Reply]:
     if not _in_flow(ctx):
         return [Reply(text("fallback.stale_button"))]
-    assert ctx.state is not None and ctx.account.member is not None
+    assert ctx.state is not None
     data = ctx.state.data
     units: list[int] = list(data["units"])
     broadcasts = ctx.services.broadcasts
@@ -210,19 +193,20 @@ async def step_button(ctx: Context) -> list[Reply]:
         return [Reply(text("cancel.done"))]
     if not units:
         return [Reply(text("broadcast.no_units")), await _unit_menu(ctx, data)]
-    if not await _may_send_to(ctx, units):
+    actor = await _sender(ctx, member)
+    if not await _may_send_to(ctx, actor, units):
         return [Reply(text("secretary.not_allowed"))]
     if decision is Decision.PREVIEW:
         timezone = ctx.services.settings.timezone
         audience = await broadcasts.audience(units)
-        names = [await ctx.services.accounts.unit_name(u) for u in units]
+        names = (await ctx.services.accounts.unit_names(units)).values()
         preview = text(
             "broadcast.preview",
             units=", ".join(names),
             total=len(audience.member_ids),
             linked=audience.linked,
             not_linked=audience.not_linked,
-            notice=render_notice(BroadcastNotice(data["text"], _signature(ctx)), timezone).text,
+            notice=render_notice(BroadcastNotice(data["text"], _signature(member)), timezone).text,
         )
         buttons = (
             (
@@ -232,37 +216,39 @@ async def step_button(ctx: Context) -> list[Reply]:
         )
         return [Reply(preview, buttons=buttons, media=_media(data))]
     broadcast_id, counts = await broadcasts.send(
-        actor=f"member:{ctx.account.member.id}",
+        actor=actor.ref,
         body=data["text"],
         unit_ids=units,
-        signature=_signature(ctx),
-        sender_member_id=ctx.account.member.id,
+        signature=_signature(member),
+        sender_member_id=member.id,
         sender_account_id=ctx.account.id,
         media=_media(data),
+        scope=actor.scope,
     )
     await ctx.services.conversations.clear(ctx.account.id)
     # Progress follows as one message the dispatcher edits, then the final report.
     return [Reply(text("broadcast.queued", id=broadcast_id, linked=counts[Status.PENDING]))]
 
 
-async def _own_broadcast(ctx: Context, command: str) -> tuple[int | None, list[Reply]]:
-    """The broadcast named in the command, if the member may see it."""
+async def _own_broadcast(
+    ctx: Context, member: MemberView, command: str
+) -> tuple[int | None, list[Reply]]:
+    """The broadcast named in the command, if the member sent it or may send to its units."""
     argument = ctx.incoming.command_args
     if not argument.isdigit():
         return None, [Reply(text("broadcast.usage_id", command=command))]
     broadcast = await ctx.services.broadcasts.get(int(argument))
-    member = ctx.account.member
-    assert member is not None
     if broadcast is None or not (
-        broadcast.sender_member_id == member.id or await _may_send_to(ctx, broadcast.unit_ids)
+        broadcast.sender_member_id == member.id
+        or await _may_send_to(ctx, await _sender(ctx, member), broadcast.unit_ids)
     ):
         return None, [Reply(text("broadcast.not_found", id=argument))]
     return broadcast.id, []
 
 
 @members_only
-async def details(ctx: Context) -> list[Reply]:
-    broadcast_id, problem = await _own_broadcast(ctx, "thongbao_chitiet")
+async def details(ctx: Context, member: MemberView) -> list[Reply]:
+    broadcast_id, problem = await _own_broadcast(ctx, member, "thongbao_chitiet")
     if broadcast_id is None:
         return problem
     missing = await ctx.services.broadcasts.unreached(broadcast_id)
@@ -277,14 +263,11 @@ async def details(ctx: Context) -> list[Reply]:
 
 
 @members_only
-async def cancel(ctx: Context) -> list[Reply]:
-    broadcast_id, problem = await _own_broadcast(ctx, "thongbao_huy")
+async def cancel(ctx: Context, member: MemberView) -> list[Reply]:
+    broadcast_id, problem = await _own_broadcast(ctx, member, "thongbao_huy")
     if broadcast_id is None:
         return problem
-    assert ctx.account.member is not None
-    count = await ctx.services.broadcasts.cancel(
-        broadcast_id, actor=f"member:{ctx.account.member.id}"
-    )
+    count = await ctx.services.broadcasts.cancel(broadcast_id, actor=f"member:{member.id}")
     return [Reply(text("broadcast.cancelled", count=count, id=broadcast_id))]
 
 

@@ -12,10 +12,11 @@ from bot.button_data import ButtonData
 from bot.messages import Button, Reply
 from bot.models import Meeting
 from bot.router import Context, Router
+from bot.services.accounts import MemberView
 from bot.services.meetings import DateTimeInputError, Recurrence, describe, parse_when
-from bot.services.permissions import Action
+from bot.services.permissions import Action, Actor
 from bot.texts import text
-from handlers.guards import members_only
+from handlers.guards import requires
 from handlers.meeting_setup import (
     MAX_AGENDA_CHARS,
     MAX_PLACE_CHARS,
@@ -87,8 +88,9 @@ class ChooseField(ButtonData, prefix="mt:field"):
     field: Field
 
 
-async def _allowed(ctx: Context, data: Data, units: list[int]) -> bool:
-    return await units_allowed(ctx, ACTION, data["options"], units)
+async def _allowed(ctx: Context, member: MemberView, data: Data, units: list[int]) -> bool:
+    scope = await ctx.services.permissions.scope(member.id, ACTION)
+    return await units_allowed(ctx, scope, data["options"], units)
 
 
 def _not_allowed() -> list[Reply]:
@@ -99,10 +101,8 @@ def _gone() -> list[Reply]:
     return [Reply(t("meeting_gone"))]
 
 
-async def _begin(ctx: Context, purpose: Purpose) -> list[Reply]:
-    data: Data = {"purpose": purpose, "options": await unit_options(ctx, ACTION), "units": []}
-    if not data["options"]:
-        return _not_allowed()
+async def _begin(ctx: Context, actor: Actor, purpose: Purpose) -> list[Reply]:
+    data: Data = {"purpose": purpose, "options": await unit_options(ctx, actor), "units": []}
     if len(data["options"]) == 1:
         return await _meeting_menu(ctx, data, data["options"][0])
     await save(ctx, Step.UNIT, data)
@@ -111,19 +111,19 @@ async def _begin(ctx: Context, purpose: Purpose) -> list[Reply]:
     return [Reply(t("choose_unit"), buttons=tuple(rows))]
 
 
-@members_only
-async def start_cancel(ctx: Context) -> list[Reply]:
-    return await _begin(ctx, Purpose.CANCEL)
+@requires(ACTION)
+async def start_cancel(ctx: Context, actor: Actor) -> list[Reply]:
+    return await _begin(ctx, actor, Purpose.CANCEL)
 
 
-@members_only
-async def start_edit(ctx: Context) -> list[Reply]:
-    return await _begin(ctx, Purpose.EDIT)
+@requires(ACTION)
+async def start_edit(ctx: Context, actor: Actor) -> list[Reply]:
+    return await _begin(ctx, actor, Purpose.EDIT)
 
 
-async def on_unit(ctx: Context, data: Data) -> list[Reply]:
+async def on_unit(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     unit = ctx.pressed(ChooseUnit).unit
-    if not await _allowed(ctx, data, [unit]):
+    if not await _allowed(ctx, member, data, [unit]):
         return _not_allowed()
     return await _meeting_menu(ctx, data, unit)
 
@@ -164,13 +164,13 @@ async def _chosen_meeting(ctx: Context, data: Data) -> Meeting | None:
     return meeting
 
 
-async def on_pick(ctx: Context, data: Data) -> list[Reply]:
+async def on_pick(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     pressed = ctx.pressed(PickMeeting)
     data["meeting"], data["at"] = pressed.meeting, int(pressed.at.timestamp())
     meeting = await _chosen_meeting(ctx, data)
     if meeting is None:
         return _gone()
-    if not await _allowed(ctx, data, [meeting.organisation_id]):
+    if not await _allowed(ctx, member, data, [meeting.organisation_id]):
         return _not_allowed()
     if data["purpose"] == Purpose.CANCEL:
         return await _ask_occurrences(ctx, data, meeting)
@@ -212,7 +212,7 @@ async def _ask_occurrences(ctx: Context, data: Data, meeting: Meeting) -> list[R
     return [Reply(prompt, buttons=buttons)]
 
 
-async def on_occurrences(ctx: Context, data: Data) -> list[Reply]:
+async def on_occurrences(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     meeting = await _chosen_meeting(ctx, data)
     if meeting is None:
         return _gone()
@@ -224,26 +224,25 @@ async def on_occurrences(ctx: Context, data: Data) -> list[Reply]:
     return [Reply(t("ask_reason"), buttons=skip_row())]
 
 
-async def typed_reason(ctx: Context, data: Data) -> list[Reply]:
+async def typed_reason(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     reason = body(ctx)
     problem = length_problem(reason, MAX_REASON_CHARS, "ask_reason")
     if problem:
         return problem
-    return await _cancel(ctx, data, reason)
+    return await _cancel(ctx, member, data, reason)
 
 
-async def on_skip_reason(ctx: Context, data: Data) -> list[Reply]:
-    return await _cancel(ctx, data, None)
+async def on_skip_reason(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
+    return await _cancel(ctx, member, data, None)
 
 
-async def _cancel(ctx: Context, data: Data, reason: str | None) -> list[Reply]:
+async def _cancel(ctx: Context, member: MemberView, data: Data, reason: str | None) -> list[Reply]:
     meeting = await _chosen_meeting(ctx, data)
     if meeting is None:
         return _gone()
-    if not await _allowed(ctx, data, [meeting.organisation_id]):
+    if not await _allowed(ctx, member, data, [meeting.organisation_id]):
         return _not_allowed()
-    assert ctx.account.member is not None
-    actor = f"member:{ctx.account.member.id}"
+    actor = f"member:{member.id}"
     about = _about(ctx, data, meeting)
     meetings = ctx.services.meetings
     if data["scope"] == Occurrences.ONE:
@@ -271,7 +270,7 @@ async def _ask_field(ctx: Context, data: Data, meeting: Meeting) -> list[Reply]:
     return [Reply(prompt, buttons=(buttons, (stop_button(),)))]
 
 
-async def on_field(ctx: Context, data: Data) -> list[Reply]:
+async def on_field(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     meeting = await _chosen_meeting(ctx, data)
     if meeting is None:
         return _gone()
@@ -281,7 +280,7 @@ async def on_field(ctx: Context, data: Data) -> list[Reply]:
     return [Reply(t(f"ask_new_{field}"))]
 
 
-async def typed_value(ctx: Context, data: Data) -> list[Reply]:
+async def typed_value(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     typed = body(ctx)
     field = Field(data["field"])
     if field is Field.TIME:
@@ -310,14 +309,13 @@ def _change(ctx: Context, data: Data) -> str:
     return t(f"change_{data['field']}", value=shown)
 
 
-async def on_save(ctx: Context, data: Data) -> list[Reply]:
+async def on_save(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     meeting = await _chosen_meeting(ctx, data)
     if meeting is None:
         return _gone()
-    if not await _allowed(ctx, data, [meeting.organisation_id]):
+    if not await _allowed(ctx, member, data, [meeting.organisation_id]):
         return _not_allowed()
-    assert ctx.account.member is not None
-    actor = f"member:{ctx.account.member.id}"
+    actor = f"member:{member.id}"
     meetings = ctx.services.meetings
     done = t("changed", title=meeting_title(meeting), change=_change(ctx, data))
     field, value = Field(data["field"]), data["value"]

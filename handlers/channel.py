@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.button_data import ButtonData
 from bot.messages import Button, Channel, Reply
 from bot.router import Context, Router
-from bot.services.accounts import MESSENGERS
+from bot.services.accounts import MESSENGERS, MemberView
 from bot.texts import text
 from handlers.guards import members_only
 
@@ -20,10 +20,9 @@ def _name(channel: str) -> str:
 
 
 @members_only
-async def show(ctx: Context) -> list[Reply]:
-    assert ctx.account.member is not None
+async def show(ctx: Context, member: MemberView) -> list[Reply]:
     accounts = ctx.services.accounts
-    member_id = ctx.account.member.id
+    member_id = member.id
     linked = await accounts.linked_channels(member_id)
     current = await accounts.notice_channel(member_id)
     if current is None:
@@ -37,10 +36,9 @@ async def show(ctx: Context) -> list[Reply]:
 
 
 @members_only
-async def choose(ctx: Context) -> list[Reply]:
-    assert ctx.account.member is not None
+async def choose(ctx: Context, member: MemberView) -> list[Reply]:
     channel = ctx.pressed(Prefer).channel
-    if not await ctx.services.accounts.set_preferred_channel(ctx.account.member.id, channel):
+    if not await ctx.services.accounts.set_preferred_channel(member.id, channel):
         return [Reply(text("fallback.stale_button"))]
     return [Reply(text("channel.chosen", channel=_name(channel)))]
 

@@ -11,6 +11,7 @@ from bot.button_data import ButtonData
 from bot.messages import Button, Reply
 from bot.models import Meeting
 from bot.router import Context, Router
+from bot.services.accounts import MemberView
 from bot.services.meetings.calendar import Answer
 from bot.services.meetings.when import format_when
 from bot.services.notices import MeetingCancelled, MeetingChanged, MeetingReminder
@@ -90,13 +91,11 @@ def render_changed(notice: MeetingChanged, timezone: ZoneInfo) -> Reply:
 
 
 @members_only
-async def answer(ctx: Context) -> list[Reply]:
+async def answer(ctx: Context, member: MemberView) -> list[Reply]:
     rsvp = ctx.pressed(Rsvp)
     meeting_id, occurrence = rsvp.meeting, rsvp.at
     meetings = ctx.services.meetings
     meeting = await meetings.meeting(meeting_id)
-    member = ctx.account.member
-    assert member is not None
     # The occurrence too is named by the button: one the schedule does not hold (moved, or
     # a forged time) records nothing.
     held = meeting is not None and meetings.occurrences(
@@ -141,9 +140,7 @@ async def reason_step(ctx: Context) -> list[Reply]:
 
 
 @members_only
-async def upcoming(ctx: Context) -> list[Reply]:
-    member = ctx.account.member
-    assert member is not None
+async def upcoming(ctx: Context, member: MemberView) -> list[Reply]:
     meetings = ctx.services.meetings
     found = await meetings.upcoming(member.organisation_id, UPCOMING_DAYS)
     unit = member.organisation_name
@@ -151,9 +148,9 @@ async def upcoming(ctx: Context) -> list[Reply]:
         return [Reply(text("meetings.upcoming_none", unit=unit, days=UPCOMING_DAYS))]
     timezone = ctx.services.settings.timezone
     # The unit's secretaries also see who answered the reminders, and how.
-    secretary = await ctx.services.permissions.can(
-        member.id, Action.MANAGE_MEETINGS, member.organisation_id
-    )
+    permissions = ctx.services.permissions
+    manages = await permissions.scope(member.id, Action.MANAGE_MEETINGS)
+    secretary = await permissions.within(manages, [member.organisation_id])
     lines = [text("meetings.upcoming_title", unit=unit)]
     for occurrence in found:
         lines.append(

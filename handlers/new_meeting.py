@@ -12,6 +12,7 @@ from bot.button_data import ButtonData
 from bot.messages import Button, Reply
 from bot.models import Meeting
 from bot.router import Context, Router
+from bot.services.accounts import MemberView
 from bot.services.meetings import (
     LAST_WEEK,
     DateTimeInputError,
@@ -21,9 +22,9 @@ from bot.services.meetings import (
 )
 from bot.services.meetings.calendar import MeetingKind
 from bot.services.meetings.when import WEEKDAY_NAMES
-from bot.services.permissions import Action
+from bot.services.permissions import Action, Actor
 from bot.texts import text
-from handlers.guards import members_only
+from handlers.guards import requires
 from handlers.meeting_setup import (
     MAX_AGENDA_CHARS,
     MAX_PLACE_CHARS,
@@ -118,9 +119,14 @@ def _mode(data: Data) -> Mode:
     return Mode(data["mode"])
 
 
-async def _allowed(ctx: Context, data: Data, units: list[int]) -> bool:
-    """The units were offered in this flow and are still within the member's grants."""
-    return await units_allowed(ctx, _ACTIONS[_mode(data)], data["options"], units)
+async def _actor(ctx: Context, member: MemberView, data: Data) -> Actor:
+    return await ctx.services.permissions.actor(member, _ACTIONS[_mode(data)])
+
+
+async def _allowed(ctx: Context, member: MemberView, data: Data, units: list[int]) -> bool:
+    """The units were offered in this flow and are still within the member's scope."""
+    scope = (await _actor(ctx, member, data)).scope
+    return await units_allowed(ctx, scope, data["options"], units)
 
 
 def _not_allowed(data: Data) -> list[Reply]:
@@ -131,10 +137,8 @@ def _not_allowed(data: Data) -> list[Reply]:
 # Starting: the unit, or the units of a training session.
 
 
-async def _begin(ctx: Context, mode: Mode) -> list[Reply]:
-    data: Data = {"mode": mode, "options": await unit_options(ctx, _ACTIONS[mode]), "units": []}
-    if not data["options"]:
-        return _not_allowed(data)
+async def _begin(ctx: Context, actor: Actor, mode: Mode) -> list[Reply]:
+    data: Data = {"mode": mode, "options": await unit_options(ctx, actor), "units": []}
     if mode is Mode.TRAINING:
         return [await _units_menu(ctx, data)]
     if len(data["options"]) == 1:
@@ -145,14 +149,14 @@ async def _begin(ctx: Context, mode: Mode) -> list[Reply]:
     return [Reply(t("choose_unit"), buttons=tuple(rows))]
 
 
-@members_only
-async def start_create(ctx: Context) -> list[Reply]:
-    return await _begin(ctx, Mode.CREATE)
+@requires(Action.MANAGE_MEETINGS)
+async def start_create(ctx: Context, actor: Actor) -> list[Reply]:
+    return await _begin(ctx, actor, Mode.CREATE)
 
 
-@members_only
-async def start_training(ctx: Context) -> list[Reply]:
-    return await _begin(ctx, Mode.TRAINING)
+@requires(Action.SCHEDULE_QUIZ, "meeting_setup.trainers_only")
+async def start_training(ctx: Context, actor: Actor) -> list[Reply]:
+    return await _begin(ctx, actor, Mode.TRAINING)
 
 
 async def _units_menu(ctx: Context, data: Data) -> Reply:
@@ -164,22 +168,22 @@ async def _units_menu(ctx: Context, data: Data) -> Reply:
     return Reply(t("choose_units"), buttons=tuple(rows))
 
 
-async def on_unit(ctx: Context, data: Data) -> list[Reply]:
+async def on_unit(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     unit = ctx.pressed(ChooseUnit).unit
-    if not await _allowed(ctx, data, [unit]):
+    if not await _allowed(ctx, member, data, [unit]):
         return _not_allowed(data)
     return await _unit_chosen(ctx, data, unit)
 
 
-async def on_toggle_unit(ctx: Context, data: Data) -> list[Reply]:
+async def on_toggle_unit(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     unit = ctx.pressed(ChooseUnit).unit
-    if not await _allowed(ctx, data, [unit]):
+    if not await _allowed(ctx, member, data, [unit]):
         return _not_allowed(data)
     data["units"] = toggled(data["options"], data["units"], unit)
     return [await _units_menu(ctx, data)]
 
 
-async def on_next(ctx: Context, data: Data) -> list[Reply]:
+async def on_next(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     if not data["units"]:
         return [Reply(t("no_units")), await _units_menu(ctx, data)]
     data["kind"] = MeetingKind.TRAINING
@@ -198,13 +202,13 @@ async def _unit_chosen(ctx: Context, data: Data, unit: int) -> list[Reply]:
 # Kind, date and time, repetition, place, agenda, document, reminders.
 
 
-async def on_kind(ctx: Context, data: Data) -> list[Reply]:
+async def on_kind(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     data["kind"] = ctx.pressed(ChooseKind).kind
     await save(ctx, Step.WHEN, data)
     return [Reply(t("ask_when"))]
 
 
-async def typed_when(ctx: Context, data: Data) -> list[Reply]:
+async def typed_when(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     settings = ctx.services.settings
     try:
         at = parse_when(body(ctx), now=ctx.services.clock(), tz=settings.timezone)
@@ -242,13 +246,13 @@ def _recurrence(repeat: str, at: datetime) -> Recurrence | None:
     return None
 
 
-async def on_repeat(ctx: Context, data: Data) -> list[Reply]:
+async def on_repeat(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     data["repeat"] = ctx.pressed(ChooseRepeat).repeat
     await save(ctx, Step.PLACE, data)
     return [Reply(t("ask_place"))]
 
 
-async def typed_place(ctx: Context, data: Data) -> list[Reply]:
+async def typed_place(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     typed = body(ctx)
     problem = length_problem(typed, MAX_PLACE_CHARS, "ask_place")
     if problem:
@@ -258,7 +262,7 @@ async def typed_place(ctx: Context, data: Data) -> list[Reply]:
     return [Reply(t("ask_agenda"), buttons=skip_row())]
 
 
-async def typed_agenda(ctx: Context, data: Data) -> list[Reply]:
+async def typed_agenda(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     typed = body(ctx)
     problem = length_problem(typed, MAX_AGENDA_CHARS, "ask_agenda")
     if problem:
@@ -267,7 +271,7 @@ async def typed_agenda(ctx: Context, data: Data) -> list[Reply]:
     return await _ask_document(ctx, data)
 
 
-async def on_skip_agenda(ctx: Context, data: Data) -> list[Reply]:
+async def on_skip_agenda(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     data["agenda"] = None
     return await _ask_document(ctx, data)
 
@@ -281,7 +285,7 @@ async def _ask_document(ctx: Context, data: Data) -> list[Reply]:
     return [Reply(t("ask_document"), buttons=_no_document_row())]
 
 
-async def typed_document(ctx: Context, data: Data) -> list[Reply]:
+async def typed_document(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     link = body(ctx)
     if not link.startswith(("http://", "https://")) or len(link) > MAX_DOCUMENT_CHARS:
         return [Reply(t("bad_document"), buttons=_no_document_row())]
@@ -289,7 +293,7 @@ async def typed_document(ctx: Context, data: Data) -> list[Reply]:
     return await _ask_reminders(ctx, data)
 
 
-async def on_no_document(ctx: Context, data: Data) -> list[Reply]:
+async def on_no_document(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     data["document"] = None
     return await _ask_reminders(ctx, data)
 
@@ -300,7 +304,7 @@ async def _ask_reminders(ctx: Context, data: Data) -> list[Reply]:
     return [Reply(t("ask_remind"), buttons=rows)]
 
 
-async def on_remind(ctx: Context, data: Data) -> list[Reply]:
+async def on_remind(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     data["remind"] = ctx.pressed(ChooseReminders).reminders
     await save(ctx, Step.CONFIRM, data)
     summary = await _summary(ctx, data)
@@ -328,10 +332,9 @@ async def _summary(ctx: Context, data: Data) -> str:
     )
 
 
-async def on_save(ctx: Context, data: Data) -> list[Reply]:
-    if not await _allowed(ctx, data, data["units"]):
+async def on_save(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
+    if not await _allowed(ctx, member, data, data["units"]):
         return _not_allowed(data)
-    assert ctx.account.member is not None
     at = local(ctx, data["at"])
     rule = _recurrence(data["repeat"], at)
     created = [
@@ -340,7 +343,7 @@ async def on_save(ctx: Context, data: Data) -> list[Reply]:
             kind=data["kind"],
             title="",
             place=data["place"],
-            actor=f"member:{ctx.account.member.id}",
+            actor=f"member:{member.id}",
             agenda=data.get("agenda"),
             document=data.get("document"),
             starts_at=None if rule else at,

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.button_data import ButtonData
 from bot.messages import Button, Reply
 from bot.router import Context, Router
+from bot.services.accounts import MemberView
 from bot.services.meetings.when import format_when
 from bot.services.notices import QuizClosingSoon, QuizInvitation
 from bot.services.quizzes.bank import QuizQuestion
@@ -154,9 +155,7 @@ def _finished(finished: Finished) -> Reply:
     )
 
 
-async def _begin(ctx: Context, quiz_id: int) -> list[Reply]:
-    member = ctx.account.member
-    assert member is not None
+async def _begin(ctx: Context, member: MemberView, quiz_id: int) -> list[Reply]:
     quizzes = ctx.services.quizzes
     attempt = await quizzes.start(quiz_id, member.id, member.organisation_id)
     if isinstance(attempt, StartRefused):
@@ -166,9 +165,9 @@ async def _begin(ctx: Context, quiz_id: int) -> list[Reply]:
     return [_shown_reply(ctx, shown)]
 
 
-async def _answer(ctx: Context, attempt_id: int, position: int, choice: int) -> list[Reply]:
-    member = ctx.account.member
-    assert member is not None
+async def _answer(
+    ctx: Context, member: MemberView, attempt_id: int, position: int, choice: int
+) -> list[Reply]:
     quizzes = ctx.services.quizzes
     answered = await quizzes.answer(attempt_id, member.id, position, choice)
     if answered.outcome is Outcome.NOT_FOUND:
@@ -189,28 +188,26 @@ async def _answer(ctx: Context, attempt_id: int, position: int, choice: int) -> 
 
 
 @members_only
-async def start(ctx: Context) -> list[Reply]:
+async def start(ctx: Context, member: MemberView) -> list[Reply]:
     """«Bắt đầu» on an invitation, a reminder or /tracnghiem's list."""
-    return await _begin(ctx, ctx.pressed(StartQuiz).quiz)
+    return await _begin(ctx, member, ctx.pressed(StartQuiz).quiz)
 
 
 @members_only
-async def answer(ctx: Context) -> list[Reply]:
+async def answer(ctx: Context, member: MemberView) -> list[Reply]:
     pressed = ctx.pressed(AnswerQuiz)
-    return await _answer(ctx, pressed.attempt, pressed.position, pressed.shown)
+    return await _answer(ctx, member, pressed.attempt, pressed.position, pressed.shown)
 
 
 @members_only
-async def open_quizzes(ctx: Context) -> list[Reply]:
-    member = ctx.account.member
-    assert member is not None
+async def open_quizzes(ctx: Context, member: MemberView) -> list[Reply]:
     quizzes = ctx.services.quizzes
     found = await quizzes.open_quizzes(member.organisation_id)
     if not found:
         return [Reply(text("quiz.open_none"))]
     for quiz in found:
         if await quizzes.unfinished_attempt(quiz.id, member.id) is not None:
-            return await _begin(ctx, quiz.id)
+            return await _begin(ctx, member, quiz.id)
     timezone = ctx.services.settings.timezone
     lines = [text("quiz.open_title")]
     lines += [
@@ -224,9 +221,7 @@ async def open_quizzes(ctx: Context) -> list[Reply]:
 
 
 @members_only
-async def results(ctx: Context) -> list[Reply]:
-    member = ctx.account.member
-    assert member is not None
+async def results(ctx: Context, member: MemberView) -> list[Reply]:
     found = await ctx.services.quizzes.results(member.id, member.organisation_id)
     if not found:
         return [Reply(text("quiz.results_none"))]
@@ -275,7 +270,7 @@ def _practice_reply(ctx: Context, data: dict[str, Any]) -> Reply:
 
 
 @members_only
-async def practice(ctx: Context) -> list[Reply]:
+async def practice(ctx: Context, member: MemberView) -> list[Reply]:
     rng = random.Random()
     keys = rng.sample(sorted(_practice_pool()), PRACTICE_QUESTIONS)
     pool = _practice_pool()
@@ -294,7 +289,7 @@ async def practice(ctx: Context) -> list[Reply]:
 
 
 @members_only
-async def practice_answer(ctx: Context) -> list[Reply]:
+async def practice_answer(ctx: Context, member: MemberView) -> list[Reply]:
     """A tap on an old question or round is stale."""
     state = ctx.state
     if state is None or state.flow != PRACTICE_STATE:

@@ -12,11 +12,12 @@ from typing import Any
 from bot.button_data import ButtonData
 from bot.messages import Attachment, Button, Media, Reply
 from bot.router import Context, Router
+from bot.services.accounts import MemberView
 from bot.services.files import FileTooLarge, FileUnavailable
-from bot.services.permissions import Action
+from bot.services.permissions import Action, Actor
 from bot.services.quizzes.bank import QuizFileError, bank_slug, read_question_file
 from bot.texts import text
-from handlers.guards import members_only
+from handlers.guards import members_only, requires
 
 FLOW = "quiz_import"
 MAX_FILE_MB = 2
@@ -43,17 +44,13 @@ def _t(key: str, **values: object) -> str:
     return text(f"quiz_import.{key}", **values)
 
 
-async def _may_import(ctx: Context) -> bool:
+async def _may_import(ctx: Context, member: MemberView) -> bool:
     """Banks are not a unit's: a trainer of any unit (or an admin) may add one."""
-    member = ctx.account.member
-    assert member is not None
-    return bool(await ctx.services.permissions.scope(member.id, Action.SCHEDULE_QUIZ))
+    return not (await ctx.services.permissions.scope(member.id, Action.SCHEDULE_QUIZ)).empty
 
 
-@members_only
-async def start(ctx: Context) -> list[Reply]:
-    if not await _may_import(ctx):
-        return [Reply(_t("trainers_only"))]
+@requires(Action.SCHEDULE_QUIZ, "quiz_import.trainers_only")
+async def start(ctx: Context, actor: Actor) -> list[Reply]:
     if not ctx.services.files.can_fetch(ctx.incoming.channel):
         return [Reply(_t("no_files_here"))]
     name = ctx.incoming.command_args
@@ -84,20 +81,20 @@ async def _named(ctx: Context, name: str) -> list[Reply]:
 
 
 @members_only
-async def on_bank(ctx: Context) -> list[Reply]:
+async def on_bank(ctx: Context, member: MemberView) -> list[Reply]:
     """A tap on a bank imported before: its new file replaces its questions row by row."""
     state = ctx.state
     if state is None or state.flow != FLOW or state.step != Step.NAME:
         return [Reply(text("fallback.stale_button"))]
     banks: list[str] = state.data["banks"]
     index = ctx.pressed(ReplaceBank).index
-    if index >= len(banks) or not await _may_import(ctx):
+    if index >= len(banks) or not await _may_import(ctx, member):
         return [Reply(text("fallback.stale_button"))]
     return await _named(ctx, banks[index])
 
 
 @members_only
-async def step(ctx: Context) -> list[Reply]:
+async def step(ctx: Context, member: MemberView) -> list[Reply]:
     """The bank's name, then the file (a file with a caption may come first: the caption
     names the bank)."""
     state = ctx.state
@@ -119,11 +116,11 @@ async def step(ctx: Context) -> list[Reply]:
         return [Reply(_t("waiting_file", bank=bank))]
     if media.kind is not Attachment.DOCUMENT:
         return [Reply(_t("not_a_document"))]
-    return await _import(ctx, bank, media)
+    return await _import(ctx, member, bank, media)
 
 
-async def _import(ctx: Context, bank: str, media: Media) -> list[Reply]:
-    if not await _may_import(ctx):
+async def _import(ctx: Context, member: MemberView, bank: str, media: Media) -> list[Reply]:
+    if not await _may_import(ctx, member):
         await ctx.services.conversations.clear(ctx.account.id)
         return [Reply(_t("trainers_only"))]
     try:
@@ -141,8 +138,6 @@ async def _import(ctx: Context, bank: str, media: Media) -> list[Reply]:
         if len(result.problems) > MAX_PROBLEMS_SHOWN:
             lines.append(_t("more_problems", count=len(result.problems) - MAX_PROBLEMS_SHOWN))
         return [Reply(_t("row_problems", count=len(result.problems), lines="\n".join(lines)))]
-    member = ctx.account.member
-    assert member is not None
     total = len(result.questions)
     added = await ctx.services.quizzes.import_bank(
         bank, result.questions, actor=f"member:{member.id}"

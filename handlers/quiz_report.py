@@ -13,8 +13,10 @@ from bot.button_data import ButtonData
 from bot.exports.quiz_results import write_quiz_chart, write_quiz_results
 from bot.messages import Button, Channel, Document, Reply
 from bot.router import Context, Router
+from bot.services.accounts import MemberView
 from bot.services.meetings.when import format_when
 from bot.services.notices import QuizResults
+from bot.services.permissions import Action, Actor
 from bot.services.quizzes.report import Participation, QuizReport
 from bot.texts import text
 from handlers.guards import members_only
@@ -123,15 +125,19 @@ def _files(report: QuizReport, timezone: ZoneInfo) -> tuple[bytes, bytes]:
     return workbook.getvalue(), chart.getvalue()
 
 
-async def _report(ctx: Context, quiz_id: int) -> list[Reply]:
-    member = ctx.account.member
-    assert member is not None
+async def _reader(ctx: Context, member: MemberView) -> Actor:
+    """Who reads reports: the scope to schedule quizzes decides which (QuizReports.may_see)."""
+    return await ctx.services.permissions.actor(member, Action.SCHEDULE_QUIZ)
+
+
+async def _report(ctx: Context, member: MemberView, quiz_id: int) -> list[Reply]:
+    actor = await _reader(ctx, member)
     quiz = await ctx.services.quizzes.quiz(quiz_id)
     reports = ctx.services.quiz_reports
-    if quiz is None or not await reports.may_see(member.id, quiz):
+    if quiz is None or not await reports.may_see(actor, quiz):
         return [Reply(_t("not_allowed", id=quiz_id))]
     report = await reports.build(quiz)
-    await ctx.services.audit.record(f"member:{member.id}", "quiz.report", f"quiz:{quiz.id}")
+    await ctx.services.audit.record(actor.ref, "quiz.report", f"quiz:{quiz.id}")
     summary = summary_text(report, ctx.services.settings.timezone)
     # Only Telegram's Bot API takes files from the bot; elsewhere the text says where to
     # get them, once.
@@ -148,19 +154,18 @@ async def _report(ctx: Context, quiz_id: int) -> list[Reply]:
 
 
 @members_only
-async def command(ctx: Context) -> list[Reply]:
+async def command(ctx: Context, member: MemberView) -> list[Reply]:
     argument = ctx.incoming.command_args
     if argument.isdigit():
-        return await _report(ctx, int(argument))
+        return await _report(ctx, member, int(argument))
     if argument:
         return [Reply(_t("usage"))]
-    member = ctx.account.member
-    assert member is not None
+    actor = await _reader(ctx, member)
     reports = ctx.services.quiz_reports
     visible = [
         quiz
         for quiz in await ctx.services.quizzes.recent(RECENT_QUIZZES)
-        if await reports.may_see(member.id, quiz)
+        if await reports.may_see(actor, quiz)
     ][:MAX_CHOICES]
     if not visible:
         return [Reply(_t("none"))]
@@ -172,8 +177,8 @@ async def command(ctx: Context) -> list[Reply]:
 
 
 @members_only
-async def button(ctx: Context) -> list[Reply]:
-    return await _report(ctx, ctx.pressed(ShowReport).quiz)
+async def button(ctx: Context, member: MemberView) -> list[Reply]:
+    return await _report(ctx, member, ctx.pressed(ShowReport).quiz)
 
 
 def register(router: Router) -> None:

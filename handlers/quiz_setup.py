@@ -16,10 +16,11 @@ from typing import Any
 from bot.button_data import ButtonData
 from bot.messages import Button, Reply
 from bot.router import Context, Router
+from bot.services.accounts import MemberView
 from bot.services.meetings import DateTimeInputError, format_when, parse_when
-from bot.services.permissions import Action, PermissionDenied
+from bot.services.permissions import Action, Actor, PermissionDenied, Scope
 from bot.texts import text
-from handlers.guards import members_only
+from handlers.guards import requires
 from handlers.unit_choice import toggle_rows, toggled, unit_options, units_allowed
 from handlers.wizard import Data, Steps, Wizard
 
@@ -143,21 +144,23 @@ def _refused() -> list[Reply]:
     return [Reply(_t("trainers_only"))]
 
 
+async def _scope(ctx: Context, member: MemberView) -> Scope:
+    return await ctx.services.permissions.scope(member.id, Action.SCHEDULE_QUIZ)
+
+
 # Title and units.
 
 
-@members_only
-async def start(ctx: Context) -> list[Reply]:
-    options = await unit_options(ctx, Action.SCHEDULE_QUIZ)
-    if not options:
-        return _refused()
+@requires(Action.SCHEDULE_QUIZ, "quiz_setup.trainers_only")
+async def start(ctx: Context, actor: Actor) -> list[Reply]:
+    options = await unit_options(ctx, actor)
     # One unit in scope is chosen already; a trainer of several picks.
     data: Data = {"options": options, "units": options[:1] if len(options) == 1 else []}
     await _save(ctx, Step.TITLE, data)
     return [Reply(_t("ask_title"))]
 
 
-async def typed_title(ctx: Context, data: Data) -> list[Reply]:
+async def typed_title(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     title = " ".join(_body(ctx).split())
     if not title:
         return [Reply(_t("ask_title"))]
@@ -175,22 +178,22 @@ async def _units_menu(ctx: Context, data: Data) -> Reply:
     return Reply(_t("choose_units"), buttons=(*rows, _next_row()))
 
 
-async def on_unit(ctx: Context, data: Data) -> list[Reply]:
+async def on_unit(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     unit = ctx.pressed(ChooseUnit).unit
-    if not await units_allowed(ctx, Action.SCHEDULE_QUIZ, data["options"], [unit]):
+    if not await units_allowed(ctx, await _scope(ctx, member), data["options"], [unit]):
         return _refused()
     data["units"] = toggled(data["options"], data["units"], unit)
     return [await _units_menu(ctx, data)]
 
 
-async def units_done(ctx: Context, data: Data) -> list[Reply]:
+async def units_done(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     if not data["units"]:
         return [Reply(_t("no_units")), await _units_menu(ctx, data)]
     banks = await ctx.services.quizzes.banks()
     data["bank_options"] = [bank.id for bank in banks]
     data["banks"] = [bank.id for bank in banks if bank.shipped] or data["bank_options"][:1]
     if len(banks) == 1:
-        return await _topics_or_count(ctx, data)
+        return await _topics_or_count(ctx, member, data)
     return [await _banks_menu(ctx, data)]
 
 
@@ -215,7 +218,7 @@ def _picked(options: list[str], index: int) -> str | None:
     return options[index] if index < len(options) else None
 
 
-async def on_bank(ctx: Context, data: Data) -> list[Reply]:
+async def on_bank(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     bank = _picked(data["bank_options"], ctx.pressed(ToggleBank).index)
     if bank is None:
         return [Reply(text("fallback.stale_button"))]
@@ -224,19 +227,19 @@ async def on_bank(ctx: Context, data: Data) -> list[Reply]:
     return [await _banks_menu(ctx, data)]
 
 
-async def banks_done(ctx: Context, data: Data) -> list[Reply]:
+async def banks_done(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     if not data["banks"]:
         return [Reply(_t("no_banks")), await _banks_menu(ctx, data)]
-    return await _topics_or_count(ctx, data)
+    return await _topics_or_count(ctx, member, data)
 
 
-async def _topics_or_count(ctx: Context, data: Data) -> list[Reply]:
+async def _topics_or_count(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     topics = await ctx.services.quizzes.topics(data["banks"])
     data["topic_options"] = [topic for topic, _ in topics][:MAX_TOPIC_CHOICES]
     data["topics"] = [t for t in data.get("topics", []) if t in data["topic_options"]]
     if len(data["topic_options"]) < 2:
         data["topics"] = []
-        return await _ask_count(ctx, data)
+        return await _ask_count(ctx, member, data)
     return [await _topics_menu(ctx, data, dict(topics))]
 
 
@@ -252,7 +255,7 @@ async def _topics_menu(ctx: Context, data: Data, counts: dict[str, int] | None =
     return Reply(_t("choose_topics"), buttons=(*rows, _next_row()))
 
 
-async def on_topic(ctx: Context, data: Data) -> list[Reply]:
+async def on_topic(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     topic = _picked(data["topic_options"], ctx.pressed(ToggleTopic).index)
     if topic is None:
         return [Reply(text("fallback.stale_button"))]
@@ -264,7 +267,7 @@ async def on_topic(ctx: Context, data: Data) -> list[Reply]:
 # Number of questions.
 
 
-async def _ask_count(ctx: Context, data: Data) -> list[Reply]:
+async def _ask_count(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     pool = await ctx.services.quizzes.pool_size(data["banks"], data["topics"])
     if pool == 0:
         return [Reply(_t("no_questions")), await _banks_menu(ctx, data)]
@@ -283,14 +286,14 @@ def _count_limit(data: Data) -> int:
     return min(data["pool"], MAX_QUESTIONS)
 
 
-async def on_count(ctx: Context, data: Data) -> list[Reply]:
+async def on_count(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     count = ctx.pressed(ChooseCount).count
     if not 1 <= count <= _count_limit(data):
         return [Reply(text("fallback.stale_button"))]
     return await _count_chosen(ctx, data, count)
 
 
-async def typed_count(ctx: Context, data: Data) -> list[Reply]:
+async def typed_count(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     body = _body(ctx)
     limit = _count_limit(data)
     if not body.isdigit() or not 1 <= int(body) <= limit:
@@ -331,7 +334,7 @@ def _following(values: tuple[Any, ...], current: Any) -> Any:
 _CYCLES = {Setting.SECONDS: SECONDS, Setting.PASS_MARK: PASS_MARKS, Setting.TRIES: TRIES}
 
 
-async def on_option(ctx: Context, data: Data) -> list[Reply]:
+async def on_option(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     setting = ctx.pressed(ChangeSetting).setting
     if setting in SWITCHES:
         data[setting] = not data[setting]
@@ -343,7 +346,7 @@ async def on_option(ctx: Context, data: Data) -> list[Reply]:
 # Opening and closing.
 
 
-async def _ask_opens(ctx: Context, data: Data) -> list[Reply]:
+async def _ask_opens(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     await _save(ctx, Step.OPENS, data)
     now = Button(_t("button_now"), OpenNow().pack())
     return [Reply(_t("ask_opens"), buttons=((now, _stop_button()),))]
@@ -355,7 +358,7 @@ def _parse(ctx: Context) -> datetime:
     return parse_when(_body(ctx), now=ctx.services.clock(), tz=settings.timezone)
 
 
-async def typed_opens(ctx: Context, data: Data) -> list[Reply]:
+async def typed_opens(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     try:
         opens = _parse(ctx)
     except DateTimeInputError as error:
@@ -364,7 +367,7 @@ async def typed_opens(ctx: Context, data: Data) -> list[Reply]:
     return await _ask_closes(ctx, data)
 
 
-async def on_now(ctx: Context, data: Data) -> list[Reply]:
+async def on_now(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     data["opens"] = None  # the moment the quiz is saved
     return await _ask_closes(ctx, data)
 
@@ -393,7 +396,7 @@ async def _ask_closes(ctx: Context, data: Data) -> list[Reply]:
     ]
 
 
-async def typed_closes(ctx: Context, data: Data) -> list[Reply]:
+async def typed_closes(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     try:
         closes = _parse(ctx)
     except DateTimeInputError as error:
@@ -401,7 +404,7 @@ async def typed_closes(ctx: Context, data: Data) -> list[Reply]:
     return await _closes_chosen(ctx, data, closes)
 
 
-async def on_after(ctx: Context, data: Data) -> list[Reply]:
+async def on_after(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     days = ctx.pressed(CloseAfter).days
     if days not in CLOSE_AFTER_DAYS:
         return [Reply(text("fallback.stale_button"))]
@@ -445,10 +448,9 @@ async def _summary(ctx: Context, data: Data) -> str:
     )
 
 
-async def on_save(ctx: Context, data: Data) -> list[Reply]:
-    member = ctx.account.member
-    assert member is not None
-    if not await units_allowed(ctx, Action.SCHEDULE_QUIZ, data["options"], data["units"]):
+async def on_save(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
+    actor = await ctx.services.permissions.actor(member, Action.SCHEDULE_QUIZ)
+    if not await units_allowed(ctx, actor.scope, data["options"], data["units"]):
         await ctx.services.conversations.clear(ctx.account.id)
         return [Reply(_t("not_saved"))]
     opens, closes = _opens_at(ctx, data), _local(ctx, data["closes"])
@@ -463,7 +465,7 @@ async def on_save(ctx: Context, data: Data) -> list[Reply]:
             question_count=data["count"],
             opens_at=opens,
             closes_at=closes,
-            actor=f"member:{member.id}",
+            actor=actor.ref,
             bank_ids=data["banks"],
             topics=data["topics"],
             pass_mark=data["pass_mark"],
@@ -472,7 +474,7 @@ async def on_save(ctx: Context, data: Data) -> list[Reply]:
             show_explanations=data["explain"],
             shuffle_questions=data["order"],
             shuffle_choices=data["choices"],
-            by_member=member.id,
+            by=actor,
         )
     except PermissionDenied:
         await ctx.services.conversations.clear(ctx.account.id)

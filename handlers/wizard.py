@@ -11,12 +11,14 @@ from typing import Any
 
 from bot.button_data import ButtonData
 from bot.messages import Reply
-from bot.router import Context, Handler, Router
+from bot.router import Context, Router
+from bot.services.accounts import MemberView
 from bot.texts import text
-from handlers.guards import members_only
+from handlers.guards import MemberHandler, members_only
 
 Data = dict[str, Any]
-Step = Callable[[Context, Data], Awaitable[list[Reply]]]
+# A step gets the member (the flow is for linked members only) and a copy of the flow's data.
+Step = Callable[[Context, MemberView, Data], Awaitable[list[Reply]]]
 
 
 @dataclass(frozen=True)
@@ -58,24 +60,24 @@ class Wizard:
     def _in_flow(self, ctx: Context) -> bool:
         return ctx.state is not None and ctx.state.flow == self.flow
 
-    async def _stop(self, ctx: Context) -> list[Reply]:
+    async def _stop(self, ctx: Context, member: MemberView) -> list[Reply]:
         if not self._in_flow(ctx):
             return [Reply(text("fallback.stale_button"))]
         await ctx.services.conversations.clear(ctx.account.id)
         return [Reply(text("cancel.done"))]
 
-    def _on_button(self, at: Mapping[str, Step]) -> Handler:
-        async def pressed(ctx: Context) -> list[Reply]:
+    def _on_button(self, at: Mapping[str, Step]) -> MemberHandler:
+        async def pressed(ctx: Context, member: MemberView) -> list[Reply]:
             state = ctx.state
             if state is None or state.flow != self.flow or state.step not in at:
                 return [Reply(text("fallback.stale_button"))]
-            return await at[state.step](ctx, dict(state.data))
+            return await at[state.step](ctx, member, dict(state.data))
 
         return pressed
 
-    async def _on_text(self, ctx: Context) -> list[Reply]:
+    async def _on_text(self, ctx: Context, member: MemberView) -> list[Reply]:
         assert ctx.state is not None and ctx.state.step is not None
         typed_step = self.steps.typed.get(ctx.state.step)
         if typed_step is None:
             return [Reply(text(self.use_buttons))]
-        return await typed_step(ctx, dict(ctx.state.data))
+        return await typed_step(ctx, member, dict(ctx.state.data))

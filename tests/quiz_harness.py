@@ -19,11 +19,13 @@ from bot.db import Database
 from bot.messages import Channel, Reply
 from bot.models import Member, Organisation, QuizAttempt, QuizQuestionRow, RoleGrant
 from bot.services import Services, Shared
+from bot.services.permissions import Action, Actor
 from bot.services.quizzes.service import QuizService
 from bot.settings import Settings
 from handlers.notices import render_notice
 from tests.clock import Clock
 from tests.fakes.telegram_api import FakeTelegramServer, Params
+from tests.harness import services
 from tests.telegram_harness import running_channel
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -57,6 +59,14 @@ async def schedule(database: Database, clock: Clock, unit_ids: list[int], **fiel
             **values,  # type: ignore[arg-type]
         )
         return quiz.id
+
+
+async def trainer(database: Database, card: str) -> Actor:
+    """The member with that card, as the actor scheduling a quiz."""
+    async with database.session() as session:
+        found = services(session)
+        member = await found.accounts.member(await member_id(database, card))
+        return await found.permissions.actor(member, Action.SCHEDULE_QUIZ)
 
 
 async def member_id(database: Database, card: str) -> int:

@@ -56,6 +56,7 @@ from tests.quiz_harness import (
     member_id,
     pick,
     schedule,
+    trainer,
 )
 from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING, say
 from tests.telegram_harness import running_channel, telegram_settings
@@ -113,7 +114,7 @@ async def closed(
         database,
         clock,
         [units[OFFICE], units[JUSTICE]],
-        by_member=await member_id(database, TRAINER),
+        by=await trainer(database, TRAINER),
     )
     clock.set(OPENS)
     await QuizScheduler(database, settings, clock=clock).run_due()

@@ -21,6 +21,7 @@ from bot.settings import Settings
 from jobs.quizzes import WAKE_JOB, QuizScheduler
 from tests.clock import Clock
 from tests.quiz_harness import BEFORE_OPENING, CLOSES, OPENS, member_id, schedule, service
+from tests.quiz_harness import trainer as quiz_trainer
 from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING
 
 
@@ -139,16 +140,17 @@ async def test_a_trainer_schedules_only_for_units_in_their_scope(
                 granted_by="test",
             )
         )
+    by = await quiz_trainer(database, SIBLING)
     with pytest.raises(PermissionDenied):
-        await schedule(database, clock, [units["Chi bộ Văn phòng"]], by_member=trainer)
-    assert await schedule(database, clock, [units["Chi bộ Sở Tư pháp"]], by_member=trainer)
+        await schedule(database, clock, [units["Chi bộ Văn phòng"]], by=by)
+    assert await schedule(database, clock, [units["Chi bộ Sở Tư pháp"]], by=by)
     # A secretary is not a trainer.
     with pytest.raises(PermissionDenied):
         await schedule(
             database,
             clock,
             [units["Chi bộ Văn phòng"]],
-            by_member=await member_id(database, SECRETARY),
+            by=await quiz_trainer(database, SECRETARY),
         )
 
 

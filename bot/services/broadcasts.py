@@ -15,6 +15,7 @@ from bot.models import Broadcast, Member, Organisation, OutboxMessage
 from bot.services.audit import AuditService
 from bot.services.notices import BroadcastNotice, BroadcastProgress, BroadcastReport
 from bot.services.outbox import OutboxService, Status, recipients
+from bot.services.permissions import PermissionService, Scope
 
 # A notice with its header and signature fits in one Zalo message (2,000 characters), so a
 # retry after a failure never repeats half of it.
@@ -81,8 +82,12 @@ class BroadcastService:
         sender_member_id: int | None = None,
         sender_account_id: int | None = None,
         media: Media | None = None,
+        scope: Scope | None = None,
     ) -> tuple[int, dict[Status, int]]:
-        """Creates the broadcast and its outbox rows in the caller's transaction."""
+        """Creates the broadcast and its outbox rows in the caller's transaction. A member
+        sends within their `scope` (PermissionDenied otherwise); an operator has none."""
+        if scope is not None:
+            await PermissionService(self._session).require(scope, unit_ids)
         now = self._clock()
         broadcast = Broadcast(
             actor=actor,

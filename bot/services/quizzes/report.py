@@ -27,7 +27,7 @@ from bot.models import (
     QuizQuestionRow,
     QuizTarget,
 )
-from bot.services.permissions import Action, PermissionService
+from bot.services.permissions import Actor, PermissionService
 
 
 def rate(part: int, whole: int) -> int | None:
@@ -154,16 +154,13 @@ class QuizReports:
         )
         return sorted(rows)
 
-    async def may_see(self, member_id: int, quiz: Quiz) -> bool:
-        """The member the quiz reports to, or a trainer (or admin) whose grants cover every
-        unit the quiz is for."""
-        if quiz.report_to_member_id == member_id:
+    async def may_see(self, actor: Actor, quiz: Quiz) -> bool:
+        """The member the quiz reports to, or a trainer (or admin) whose scope (to schedule
+        quizzes) covers every unit the quiz is for."""
+        if quiz.report_to_member_id == actor.member.id:
             return True
         units = await self.target_units(quiz.id)
-        permissions = PermissionService(self._session)
-        return bool(units) and all(
-            [await permissions.can(member_id, Action.SCHEDULE_QUIZ, unit) for unit in units]
-        )
+        return await PermissionService(self._session).within(actor.scope, units)
 
     async def build(self, quiz: Quiz) -> QuizReport:
         members = await self._members(quiz.id)

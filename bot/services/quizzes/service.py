@@ -31,7 +31,7 @@ from bot.models import (
 from bot.services.audit import AuditService
 from bot.services.notices import QuizClosingSoon, QuizInvitation, QuizResults
 from bot.services.outbox import OutboxService
-from bot.services.permissions import Action, PermissionService
+from bot.services.permissions import Actor, PermissionService
 from bot.services.quizzes.bank import QuestionBank, QuizQuestion, load_banks
 from bot.services.quizzes.report import QuizReports
 
@@ -254,16 +254,14 @@ class QuizService:
         show_explanations: bool = True,
         shuffle_questions: bool = True,
         shuffle_choices: bool = True,
-        by_member: int | None = None,
+        by: Actor | None = None,
         report_to: int | None = None,
     ) -> Quiz:
-        """A new quiz. With `by_member`, that member must be allowed to schedule quizzes
-        on every unit (PermissionDenied otherwise); without, the caller is an operator.
-        The results go at closing to `report_to`, by default the member who scheduled it."""
-        if by_member is not None:
-            permissions = PermissionService(self._session)
-            for unit_id in unit_ids:
-                await permissions.require(by_member, Action.SCHEDULE_QUIZ, unit_id)
+        """A new quiz. An actor `by` must have every unit in their scope (PermissionDenied
+        otherwise); without one, the caller is an operator. The results go at closing to
+        `report_to`, by default the member who scheduled it."""
+        if by is not None:
+            await PermissionService(self._session).require(by.scope, unit_ids)
         if not unit_ids or question_count < 1 or closes_at <= opens_at:
             raise ValueError(
                 "a quiz needs units, questions and a window that closes after it opens"
@@ -290,7 +288,7 @@ class QuizService:
             attempts_allowed=attempts_allowed,
             show_explanations=show_explanations,
             state=State.SCHEDULED,
-            report_to_member_id=by_member if report_to is None else report_to,
+            report_to_member_id=(by.member.id if by else None) if report_to is None else report_to,
         )
         self._session.add(quiz)
         await self._session.flush()
