@@ -14,7 +14,7 @@ from bot.models import Meeting
 from bot.router import Context, Router
 from bot.services.accounts import MemberView
 from bot.services.meetings import DateTimeInputError, Recurrence, describe, parse_when
-from bot.services.permissions import Action, Actor
+from bot.services.permissions import Action, Actor, Scope
 from bot.texts import text
 from handlers.guards import requires
 from handlers.meeting_setup import (
@@ -88,9 +88,12 @@ class ChooseField(ButtonData, prefix="mt:field"):
     field: Field
 
 
+async def _scope(ctx: Context, member: MemberView) -> Scope:
+    return await ctx.services.permissions.scope(member.id, ACTION)
+
+
 async def _allowed(ctx: Context, member: MemberView, data: Data, units: list[int]) -> bool:
-    scope = await ctx.services.permissions.scope(member.id, ACTION)
-    return await units_allowed(ctx, scope, data["options"], units)
+    return await units_allowed(ctx, await _scope(ctx, member), data["options"], units)
 
 
 def _not_allowed() -> list[Reply]:
@@ -242,20 +245,22 @@ async def _cancel(ctx: Context, member: MemberView, data: Data, reason: str | No
         return _gone()
     if not await _allowed(ctx, member, data, [meeting.organisation_id]):
         return _not_allowed()
-    actor = f"member:{member.id}"
+    actor, scope = f"member:{member.id}", await _scope(ctx, member)
     about = _about(ctx, data, meeting)
     meetings = ctx.services.meetings
     if data["scope"] == Occurrences.ONE:
         at = local(ctx, data["at"])
-        notices = await meetings.skip_occurrence(meeting.id, at, actor=actor, reason=reason)
+        notices = await meetings.skip_occurrence(
+            meeting.id, at, actor=actor, reason=reason, scope=scope
+        )
         done = t("skipped", **about)
-    elif meeting.recurrence is not None:
-        repeat = describe(Recurrence.from_dict(meeting.recurrence))
-        notices = await meetings.cancel(meeting.id, actor=actor, reason=reason)
-        done = t("cancelled_schedule", title=about["title"], repeat=repeat)
     else:
-        notices = await meetings.cancel(meeting.id, actor=actor, reason=reason)
-        done = t("cancelled", **about)
+        notices = await meetings.cancel(meeting.id, actor=actor, reason=reason, scope=scope)
+        if meeting.recurrence is not None:
+            repeat = describe(Recurrence.from_dict(meeting.recurrence))
+            done = t("cancelled_schedule", title=about["title"], repeat=repeat)
+        else:
+            done = t("cancelled", **about)
     await ctx.services.conversations.clear(ctx.account.id)
     return [Reply(f"{done} {_notified(notices)}")]
 
@@ -315,7 +320,7 @@ async def on_save(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
         return _gone()
     if not await _allowed(ctx, member, data, [meeting.organisation_id]):
         return _not_allowed()
-    actor = f"member:{member.id}"
+    actor, scope = f"member:{member.id}", await _scope(ctx, member)
     meetings = ctx.services.meetings
     done = t("changed", title=meeting_title(meeting), change=_change(ctx, data))
     field, value = Field(data["field"]), data["value"]
@@ -323,17 +328,19 @@ async def on_save(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     if field is Field.TIME and meeting.recurrence is not None:
         occurrence, to = local(ctx, data["at"]), local(ctx, value)
         try:
-            notices = await meetings.move_occurrence(meeting.id, occurrence, to, actor=actor)
+            notices = await meetings.move_occurrence(
+                meeting.id, occurrence, to, actor=actor, scope=scope
+            )
         except ValueError as error:
             return [Reply(str(error))]
         return [Reply(f"{done}\n{_notified(notices)}\n{await reminders_line(ctx, meeting)}")]
     if field is Field.TIME:
-        notices = await meetings.reschedule(meeting.id, local(ctx, value), actor=actor)
+        notices = await meetings.reschedule(meeting.id, local(ctx, value), actor=actor, scope=scope)
         return [Reply(f"{done}\n{_notified(notices)}\n{await reminders_line(ctx, meeting)}")]
     if field is Field.PLACE:
-        notices = await meetings.change_details(meeting.id, actor=actor, place=value)
+        notices = await meetings.change_details(meeting.id, actor=actor, place=value, scope=scope)
         return [Reply(f"{done}\n{_notified(notices)}")]
-    await meetings.change_details(meeting.id, actor=actor, agenda=value)
+    await meetings.change_details(meeting.id, actor=actor, agenda=value, scope=scope)
     return [Reply(done)]
 
 

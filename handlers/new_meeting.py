@@ -335,6 +335,7 @@ async def _summary(ctx: Context, data: Data) -> str:
 async def on_save(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     if not await _allowed(ctx, member, data, data["units"]):
         return _not_allowed(data)
+    actor = await _actor(ctx, member, data)
     at = local(ctx, data["at"])
     rule = _recurrence(data["repeat"], at)
     created = [
@@ -343,12 +344,13 @@ async def on_save(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
             kind=data["kind"],
             title="",
             place=data["place"],
-            actor=f"member:{member.id}",
+            actor=actor.ref,
             agenda=data.get("agenda"),
             document=data.get("document"),
             starts_at=None if rule else at,
             recurrence=rule,
             offsets=OFFSETS[Reminders(data.get("remind", DEFAULT_REMINDERS))],
+            scope=actor.scope,
         )
         for unit in data["units"]
     ]

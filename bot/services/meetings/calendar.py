@@ -19,6 +19,7 @@ from bot.services.meetings.recurrence import Recurrence, occurrences
 from bot.services.notices import MeetingCancelled, MeetingChanged, Notice
 from bot.services.notices import MeetingReminder as Reminder
 from bot.services.outbox import OutboxService
+from bot.services.permissions import PermissionService, Scope
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,11 @@ class MeetingService:
         starts_at: datetime | None = None,
         recurrence: Recurrence | None = None,
         offsets: Sequence[int] = DEFAULT_OFFSETS,
+        scope: Scope | None = None,
     ) -> Meeting:
+        """A new meeting of the unit; a member sets it up within their `scope`
+        (PermissionDenied otherwise), an operator has none."""
+        await self._require(scope, unit_id)
         if (starts_at is None) == (recurrence is None):
             raise ValueError("a meeting is either one-off or recurring")
         if kind not in set(MeetingKind):
@@ -262,11 +267,30 @@ class MeetingService:
         )
         return [Answer(name, answer, reason) for name, answer, reason in rows]
 
-    async def cancel(self, meeting_id: int, *, actor: str, reason: str | None = None) -> int:
-        """Cancels the meeting; members already reminded of a coming occurrence are told.
-        Returns how many cancellation notices were queued."""
+    async def _require(self, scope: Scope | None, unit_id: int) -> None:
+        if scope is not None:
+            await PermissionService(self._session).require(scope, [unit_id])
+
+    async def _in_force(self, meeting_id: int, scope: Scope | None) -> Meeting | None:
+        """The meeting unless cancelled, checked against the scope of who changes it."""
         meeting = await self._session.get(Meeting, meeting_id)
         if meeting is None or meeting.cancelled_at is not None:
+            return None
+        await self._require(scope, meeting.organisation_id)
+        return meeting
+
+    async def cancel(
+        self,
+        meeting_id: int,
+        *,
+        actor: str,
+        reason: str | None = None,
+        scope: Scope | None = None,
+    ) -> int:
+        """Cancels the meeting; members already reminded of a coming occurrence are told.
+        Returns how many cancellation notices were queued."""
+        meeting = await self._in_force(meeting_id, scope)
+        if meeting is None:
             return 0
         now = self._clock()
         meeting.cancelled_at = now
@@ -277,13 +301,19 @@ class MeetingService:
         return notices
 
     async def skip_occurrence(
-        self, meeting_id: int, occurrence: datetime, *, actor: str, reason: str | None = None
+        self,
+        meeting_id: int,
+        occurrence: datetime,
+        *,
+        actor: str,
+        reason: str | None = None,
+        scope: Scope | None = None,
     ) -> int:
         """Leaves one occurrence of a recurring meeting out of its schedule; members already
         reminded of it are told. ValueError (Vietnamese) when the schedule has no meeting on
         that date. Returns how many cancellation notices were queued."""
-        meeting = await self._session.get(Meeting, meeting_id)
-        if meeting is None or meeting.recurrence is None or meeting.cancelled_at is not None:
+        meeting = await self._in_force(meeting_id, scope)
+        if meeting is None or meeting.recurrence is None:
             raise ValueError(f"meeting {meeting_id} is not a recurring meeting in force")
         rule = Recurrence.from_dict(meeting.recurrence)
         meeting.recurrence = rule.skip(occurrence.astimezone(self._tz).date()).to_dict()
@@ -296,11 +326,13 @@ class MeetingService:
         )
         return notices
 
-    async def reschedule(self, meeting_id: int, starts_at: datetime, *, actor: str) -> int:
+    async def reschedule(
+        self, meeting_id: int, starts_at: datetime, *, actor: str, scope: Scope | None = None
+    ) -> int:
         """Moves a one-off meeting: its reminders are planned again for the new time and
         members already reminded are told. Returns how many change notices were queued."""
-        meeting = await self._session.get(Meeting, meeting_id)
-        if meeting is None or meeting.starts_at is None or meeting.cancelled_at is not None:
+        meeting = await self._in_force(meeting_id, scope)
+        if meeting is None or meeting.starts_at is None:
             raise ValueError(f"meeting {meeting_id} is not a one-off meeting in force")
         now = self._clock()
         # Deleted rather than skipped: moving back to an earlier time plans them again.
@@ -318,14 +350,20 @@ class MeetingService:
         return notices
 
     async def move_occurrence(
-        self, meeting_id: int, occurrence: datetime, to: datetime, *, actor: str
+        self,
+        meeting_id: int,
+        occurrence: datetime,
+        to: datetime,
+        *,
+        actor: str,
+        scope: Scope | None = None,
     ) -> int:
         """Moves one occurrence of a recurring meeting (the schedule keeps an exception): its
         reminders are planned for the new time, and members already reminded are told.
         ValueError (Vietnamese) when the schedule has no meeting on that date. Returns how
         many change notices were queued."""
-        meeting = await self._session.get(Meeting, meeting_id)
-        if meeting is None or meeting.recurrence is None or meeting.cancelled_at is not None:
+        meeting = await self._in_force(meeting_id, scope)
+        if meeting is None or meeting.recurrence is None:
             raise ValueError(f"meeting {meeting_id} is not a recurring meeting in force")
         rule = Recurrence.from_dict(meeting.recurrence)
         meeting.recurrence = rule.move(occurrence.astimezone(self._tz).date(), to).to_dict()
@@ -350,12 +388,18 @@ class MeetingService:
         return notices
 
     async def change_details(
-        self, meeting_id: int, *, actor: str, place: str | None = None, agenda: str | None = None
+        self,
+        meeting_id: int,
+        *,
+        actor: str,
+        place: str | None = None,
+        agenda: str | None = None,
+        scope: Scope | None = None,
     ) -> int:
         """A new place or agenda; members already reminded of a coming occurrence are told of
         a new place. Returns how many change notices were queued."""
-        meeting = await self._session.get(Meeting, meeting_id)
-        if meeting is None or meeting.cancelled_at is not None:
+        meeting = await self._in_force(meeting_id, scope)
+        if meeting is None:
             raise ValueError(f"meeting {meeting_id} is not in force")
         now = self._clock()
         notices = 0
