@@ -39,7 +39,7 @@ from bot.migrate import upgrade  # noqa: E402
 from bot.models import Base, ChannelAccount, Member, QuizAnswer, QuizAttempt, utcnow  # noqa: E402
 from bot.services import Services, Shared  # noqa: E402
 from bot.services.organisations import OrganisationService  # noqa: E402
-from bot.services.quizzes.service import Due, Event  # noqa: E402
+from bot.services.quizzes.lifecycle import Due, Event  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.texts import text  # noqa: E402
 from handlers.notices import render_notice  # noqa: E402

@@ -17,15 +17,9 @@ from bot.router import Context, Router
 from bot.services.accounts import MemberView
 from bot.services.meetings.when import format_when
 from bot.services.notices import QuizClosingSoon, QuizInvitation
+from bot.services.quizzes.attempts import Answered, Finished, Outcome, Shown, StartRefused
 from bot.services.quizzes.bank import QuizQuestion
-from bot.services.quizzes.service import (
-    Answered,
-    Finished,
-    Outcome,
-    Shown,
-    StartRefused,
-    shipped_banks,
-)
+from bot.services.quizzes.catalogue import shipped_banks
 from bot.texts import text
 from handlers.guards import members_only
 
@@ -156,7 +150,7 @@ def _finished(finished: Finished) -> Reply:
 
 
 async def _begin(ctx: Context, member: MemberView, quiz_id: int) -> list[Reply]:
-    quizzes = ctx.services.quizzes
+    quizzes = ctx.services.quiz_attempts
     attempt = await quizzes.start(quiz_id, member.id, member.organisation_id)
     if isinstance(attempt, StartRefused):
         return [Reply(text(f"quiz.{attempt.value}"))]
@@ -168,7 +162,7 @@ async def _begin(ctx: Context, member: MemberView, quiz_id: int) -> list[Reply]:
 async def _answer(
     ctx: Context, member: MemberView, attempt_id: int, position: int, choice: int
 ) -> list[Reply]:
-    quizzes = ctx.services.quizzes
+    quizzes = ctx.services.quiz_attempts
     answered = await quizzes.answer(attempt_id, member.id, position, choice)
     if answered.outcome is Outcome.NOT_FOUND:
         return [Reply(text("quiz.not_yours"))]
@@ -201,7 +195,7 @@ async def answer(ctx: Context, member: MemberView) -> list[Reply]:
 
 @members_only
 async def open_quizzes(ctx: Context, member: MemberView) -> list[Reply]:
-    quizzes = ctx.services.quizzes
+    quizzes = ctx.services.quiz_attempts
     found = await quizzes.open_quizzes(member.organisation_id)
     if not found:
         return [Reply(text("quiz.open_none"))]
@@ -222,7 +216,7 @@ async def open_quizzes(ctx: Context, member: MemberView) -> list[Reply]:
 
 @members_only
 async def results(ctx: Context, member: MemberView) -> list[Reply]:
-    found = await ctx.services.quizzes.results(member.id, member.organisation_id)
+    found = await ctx.services.quiz_attempts.results(member.id, member.organisation_id)
     if not found:
         return [Reply(text("quiz.results_none"))]
     lines = [text("quiz.results_title")]

@@ -56,7 +56,7 @@ async def start(ctx: Context, actor: Actor) -> list[Reply]:
     name = ctx.incoming.command_args
     if name:
         return await _named(ctx, name)
-    imported = [bank for bank in await ctx.services.quizzes.banks() if not bank.shipped]
+    imported = [bank for bank in await ctx.services.quiz_catalogue.banks() if not bank.shipped]
     shown = imported[-MAX_BANKS_SHOWN:]
     await ctx.services.conversations.start(
         ctx.account.id, FLOW, Step.NAME, {"banks": [bank.id for bank in shown]}
@@ -74,7 +74,7 @@ async def _named(ctx: Context, name: str) -> list[Reply]:
     bank = bank_slug(name)
     if not bank or len(name) > MAX_NAME_CHARS:
         return [Reply(_t("bad_name", limit=MAX_NAME_CHARS))]
-    if any(b.id == bank and b.shipped for b in await ctx.services.quizzes.banks()):
+    if any(b.id == bank and b.shipped for b in await ctx.services.quiz_catalogue.banks()):
         return [Reply(_t("shipped_name", name=name))]
     await ctx.services.conversations.start(ctx.account.id, FLOW, Step.FILE, {"bank": bank})
     return [Reply(_t("ask_file", bank=bank, limit_mb=MAX_FILE_MB))]
@@ -139,7 +139,7 @@ async def _import(ctx: Context, member: MemberView, bank: str, media: Media) -> 
             lines.append(_t("more_problems", count=len(result.problems) - MAX_PROBLEMS_SHOWN))
         return [Reply(_t("row_problems", count=len(result.problems), lines="\n".join(lines)))]
     total = len(result.questions)
-    added = await ctx.services.quizzes.import_bank(
+    added = await ctx.services.quiz_catalogue.import_bank(
         bank, result.questions, actor=f"member:{member.id}"
     )
     await ctx.services.conversations.clear(ctx.account.id)

@@ -5,7 +5,7 @@ can go through with taps; on Zalo the buttons are numbered and a digit picks one
 
 Each kind of button ("qs:unit:12") is taken only at the steps that offer it; units come from
 the trainer's grants, and are checked against them again when the quiz is saved
-(QuizService.schedule checks and audits once more)."""
+(QuizSchedule.schedule checks and audits once more)."""
 
 from __future__ import annotations
 
@@ -189,7 +189,7 @@ async def on_unit(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
 async def units_done(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     if not data["units"]:
         return [Reply(_t("no_units")), await _units_menu(ctx, data)]
-    banks = await ctx.services.quizzes.banks()
+    banks = await ctx.services.quiz_catalogue.banks()
     data["bank_options"] = [bank.id for bank in banks]
     data["banks"] = [bank.id for bank in banks if bank.shipped] or data["bank_options"][:1]
     if len(banks) == 1:
@@ -202,7 +202,7 @@ async def units_done(ctx: Context, member: MemberView, data: Data) -> list[Reply
 
 async def _banks_menu(ctx: Context, data: Data) -> Reply:
     await _save(ctx, Step.BANKS, data)
-    banks = {bank.id: bank for bank in await ctx.services.quizzes.banks()}
+    banks = {bank.id: bank for bank in await ctx.services.quiz_catalogue.banks()}
     rows = []
     for index, bank_id in enumerate(data["bank_options"]):
         bank = banks.get(bank_id)
@@ -234,7 +234,7 @@ async def banks_done(ctx: Context, member: MemberView, data: Data) -> list[Reply
 
 
 async def _topics_or_count(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
-    topics = await ctx.services.quizzes.topics(data["banks"])
+    topics = await ctx.services.quiz_catalogue.topics(data["banks"])
     data["topic_options"] = [topic for topic, _ in topics][:MAX_TOPIC_CHOICES]
     data["topics"] = [t for t in data.get("topics", []) if t in data["topic_options"]]
     if len(data["topic_options"]) < 2:
@@ -246,7 +246,7 @@ async def _topics_or_count(ctx: Context, member: MemberView, data: Data) -> list
 async def _topics_menu(ctx: Context, data: Data, counts: dict[str, int] | None = None) -> Reply:
     await _save(ctx, Step.TOPICS, data)
     if counts is None:
-        counts = dict(await ctx.services.quizzes.topics(data["banks"]))
+        counts = dict(await ctx.services.quiz_catalogue.topics(data["banks"]))
     rows = []
     for index, topic in enumerate(data["topic_options"]):
         mark = "☑" if topic in data["topics"] else "☐"
@@ -268,7 +268,7 @@ async def on_topic(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
 
 
 async def _ask_count(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
-    pool = await ctx.services.quizzes.pool_size(data["banks"], data["topics"])
+    pool = await ctx.services.quiz_catalogue.pool_size(data["banks"], data["topics"])
     if pool == 0:
         return [Reply(_t("no_questions")), await _banks_menu(ctx, data)]
     data["pool"] = pool
@@ -428,7 +428,7 @@ async def _closes_chosen(ctx: Context, data: Data, closes: datetime) -> list[Rep
 
 async def _summary(ctx: Context, data: Data) -> str:
     names = [await ctx.services.accounts.unit_name(unit) for unit in data["units"]]
-    titles = {bank.id: bank.title for bank in await ctx.services.quizzes.banks()}
+    titles = {bank.id: bank.title for bank in await ctx.services.quiz_catalogue.banks()}
     topics = data["topics"]
     return _t(
         "summary",

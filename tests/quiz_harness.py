@@ -20,7 +20,7 @@ from bot.messages import Channel, Reply
 from bot.models import Member, Organisation, QuizAttempt, QuizQuestionRow, RoleGrant
 from bot.services import Services, Shared
 from bot.services.permissions import Action, Actor
-from bot.services.quizzes.service import QuizService
+from bot.services.quizzes.lifecycle import QuizSchedule
 from bot.settings import Settings
 from handlers.notices import render_notice
 from tests.clock import Clock
@@ -37,7 +37,7 @@ COMMITTEE = "Đảng bộ Khối các cơ quan và doanh nghiệp"
 OFFICE, JUSTICE, EAST = "Chi bộ Văn phòng", "Chi bộ Sở Tư pháp", "Chi bộ thôn Đông"
 
 
-def service(session: AsyncSession, clock: Clock) -> QuizService:
+def service(session: AsyncSession, clock: Clock) -> QuizSchedule:
     return Services.for_session(
         session, Shared(Settings(), clock=clock, render=render_notice)
     ).quizzes

@@ -19,7 +19,7 @@ from bot.demo import seed_demo
 from bot.messages import Channel, ChannelTraits, Incoming, Reply
 from bot.models import ChannelAccount, CommitteeQuestion, Member, Organisation, RoleGrant, utcnow
 from bot.services.permissions import ALLOWED, Action, PermissionService, Role
-from bot.services.quizzes.service import Due, Event
+from bot.services.quizzes.lifecycle import Due, Event
 from bot.texts import text
 from handlers import build_router
 from tests.harness import services

@@ -29,8 +29,10 @@ from bot.services.notices import Renderer, unrendered
 from bot.services.outbox import OutboxService
 from bot.services.permissions import PermissionService
 from bot.services.questions import QuestionService
+from bot.services.quizzes.attempts import QuizAttempts
+from bot.services.quizzes.catalogue import QuizCatalogue
+from bot.services.quizzes.lifecycle import QuizSchedule
 from bot.services.quizzes.report import QuizReports
-from bot.services.quizzes.service import QuizService
 from bot.settings import Settings
 
 
@@ -160,8 +162,24 @@ class Services:
         )
 
     @cached_property
-    def quizzes(self) -> QuizService:
-        return QuizService(self._session, self.outbox, self.audit, self.clock, self._tz)
+    def quiz_catalogue(self) -> QuizCatalogue:
+        return QuizCatalogue(self._session, self.audit)
+
+    @cached_property
+    def quiz_attempts(self) -> QuizAttempts:
+        return QuizAttempts(self._session, self.clock)
+
+    @cached_property
+    def quizzes(self) -> QuizSchedule:
+        """Scheduling quizzes and running their windows."""
+        return QuizSchedule(
+            self._session,
+            self.outbox,
+            self.audit,
+            self.clock,
+            self.quiz_catalogue,
+            self.quiz_attempts,
+        )
 
     @cached_property
     def quiz_reports(self) -> QuizReports:
