@@ -366,7 +366,7 @@ async def on_save(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
 
 async def reminders_line(ctx: Context, meeting: Meeting) -> str:
     """When the meeting's members will be reminded."""
-    due = await ctx.services.meetings.pending_reminders(meeting.id)
+    due = await ctx.services.reminders.pending(meeting.id)
     if not due:
         return t("reminders_none")
     return t("reminders", times="; ".join(when(ctx, moment) for moment in due))

@@ -17,16 +17,16 @@ class ReminderScheduler(DueWork):
     async def handle_due(self, now: datetime) -> int:
         """Plans reminders coming into the horizon, then sends (or skips) each due one."""
         async with self._database.session() as session, session.begin():
-            await self._services(session).meetings.plan_all()
+            await self._services(session).reminders.plan_all()
         async with self._database.session() as session:
-            due = await self._services(session).meetings.due(now)
+            due = await self._services(session).reminders.due(now)
         grace = timedelta(hours=self._settings.reminder_grace_hours)
         sent = 0
         for reminder_id in due:
             async with self._database.session() as session, session.begin():
-                sent += await self._services(session).meetings.send_reminder(reminder_id, grace)
+                sent += await self._services(session).reminders.send_reminder(reminder_id, grace)
         return sent
 
     async def next_due(self) -> datetime | None:
         async with self._database.session() as session:
-            return await self._services(session).meetings.next_due()
+            return await self._services(session).reminders.next_due()

@@ -25,6 +25,7 @@ from bot.services.linking import LinkingService
 from bot.services.meetings.attendance import AttendanceService
 from bot.services.meetings.calendar import MeetingService
 from bot.services.meetings.nudges import NudgeService
+from bot.services.meetings.reminders import ReminderService
 from bot.services.notices import Renderer, unrendered
 from bot.services.outbox import OutboxService
 from bot.services.permissions import PermissionService
@@ -148,6 +149,10 @@ class Services:
     @cached_property
     def meetings(self) -> MeetingService:
         return MeetingService(self._session, self.outbox, self.audit, self.clock, self._tz)
+
+    @property
+    def reminders(self) -> ReminderService:
+        return self.meetings.reminders
 
     @cached_property
     def attendance(self) -> AttendanceService:

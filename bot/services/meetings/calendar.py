@@ -1,31 +1,27 @@
-"""Meetings as data: each occurrence's reminders are rows, planned ahead and sent once by
-the scheduler (jobs/reminders.py) through the outbox; members answer attend or absent."""
+"""Meetings as data: a unit's one-off or monthly meetings, when they are held, who answered
+and how, and the changes a secretary makes (members already reminded are told). Their
+reminders are bot/services/meetings/reminders.py."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Meeting, MeetingReminder, MeetingResponse, Member, Organisation
+from bot.models import Meeting, MeetingResponse, Member, Organisation
 from bot.services.audit import AuditService
 from bot.services.meetings.recurrence import Recurrence, occurrences
+from bot.services.meetings.reminders import ReminderService
 from bot.services.notices import MeetingCancelled, MeetingChanged, Notice
-from bot.services.notices import MeetingReminder as Reminder
 from bot.services.outbox import OutboxService
 from bot.services.permissions import PermissionService, Scope
 
-log = logging.getLogger(__name__)
-
 DEFAULT_OFFSETS = (3 * 24 * 60, 120)  # three days and two hours before
-# Reminders are planned this far ahead; the scheduler extends recurring meetings as it runs.
-HORIZON = timedelta(days=45)
 
 
 class MeetingKind(StrEnum):
@@ -64,6 +60,7 @@ class MeetingService:
         self._audit = audit
         self._clock = clock
         self._tz = timezone
+        self.reminders = ReminderService(session, outbox, self, clock)
 
     def occurrences(self, meeting: Meeting, start: datetime, end: datetime) -> list[datetime]:
         if meeting.cancelled_at is not None:
@@ -111,99 +108,9 @@ class MeetingService:
         )
         self._session.add(meeting)
         await self._session.flush()
-        await self.plan(meeting)
+        await self.reminders.plan(meeting)
         await self._audit.record(actor, "meeting.create", f"meeting:{meeting.id}", unit=unit_id)
         return meeting
-
-    async def plan(self, meeting: Meeting) -> int:
-        """Adds the reminder rows of the coming occurrences that are not planned yet; a
-        reminder already due when it is planned is not created (the meeting is new)."""
-        now = self._clock()
-        existing = set(
-            (
-                await self._session.execute(
-                    select(MeetingReminder.occurrence_at, MeetingReminder.offset_minutes).where(
-                        MeetingReminder.meeting_id == meeting.id
-                    )
-                )
-            ).all()
-        )
-        added = 0
-        for occurrence in self.occurrences(meeting, now, now + HORIZON):
-            for offset in meeting.reminder_offsets:
-                due = occurrence - timedelta(minutes=offset)
-                if due <= now or (occurrence, offset) in existing:
-                    continue
-                self._session.add(
-                    MeetingReminder(
-                        meeting_id=meeting.id,
-                        occurrence_at=occurrence,
-                        offset_minutes=offset,
-                        due_at=due,
-                        status="pending",
-                    )
-                )
-                added += 1
-        return added
-
-    async def plan_all(self) -> int:
-        """Plans reminders as the horizon reaches them: every recurring meeting, and one-off
-        meetings still ahead (an imported year is mostly beyond the horizon at first)."""
-        now = self._clock()
-        meetings = await self._session.scalars(
-            select(Meeting).where(
-                Meeting.cancelled_at.is_(None),
-                or_(
-                    Meeting.recurrence.is_not(None),
-                    and_(Meeting.starts_at > now, Meeting.starts_at <= now + HORIZON),
-                ),
-            )
-        )
-        return sum([await self.plan(meeting) for meeting in meetings])
-
-    async def next_due(self) -> datetime | None:
-        return await self._session.scalar(
-            select(func.min(MeetingReminder.due_at)).where(MeetingReminder.status == "pending")
-        )
-
-    async def due(self, now: datetime) -> list[int]:
-        rows = await self._session.scalars(
-            select(MeetingReminder.id)
-            .where(MeetingReminder.status == "pending", MeetingReminder.due_at <= now)
-            .order_by(MeetingReminder.due_at)
-        )
-        return list(rows)
-
-    async def send_reminder(self, reminder_id: int, grace: timedelta) -> bool:
-        """Sends one due reminder to the unit's members, or skips it when it is later than
-        the grace period allows; either way it is marked, in the same transaction, so it is
-        never sent twice. True if it was sent."""
-        now = self._clock()
-        reminder = await self._session.get(MeetingReminder, reminder_id, with_for_update=True)
-        if reminder is None or reminder.status != "pending":
-            return False
-        meeting = await self._session.get(Meeting, reminder.meeting_id)
-        assert meeting is not None
-        reminder.handled_at = now
-        late = now - reminder.due_at
-        if meeting.cancelled_at is not None or late > grace:
-            reminder.status = "skipped"
-            if meeting.cancelled_at is None:
-                log.warning(
-                    "reminder %d of meeting %d skipped: %s late, beyond the grace period",
-                    reminder.id,
-                    meeting.id,
-                    late,
-                )
-            return False
-        reminder.status = "sent"
-        await self._outbox.enqueue_members(
-            await self.unit_members(meeting.organisation_id),
-            Reminder(meeting, reminder.occurrence_at),
-            kind="reminder",
-            now=now,
-        )
-        return True
 
     async def unit_members(self, unit_id: int) -> list[int]:
         rows = await self._session.scalars(
@@ -294,8 +201,8 @@ class MeetingService:
             return 0
         now = self._clock()
         meeting.cancelled_at = now
-        reminded = await self._reminded(meeting, now)
-        await self._skip_pending(meeting_id, now)
+        reminded = await self.reminders.reminded(meeting, now)
+        await self.reminders.skip_pending(meeting_id, now)
         notices = await self._tell_cancelled(meeting, reminded, reason, now)
         await self._audit.record(actor, "meeting.cancel", f"meeting:{meeting_id}")
         return notices
@@ -318,8 +225,8 @@ class MeetingService:
         rule = Recurrence.from_dict(meeting.recurrence)
         meeting.recurrence = rule.skip(occurrence.astimezone(self._tz).date()).to_dict()
         now = self._clock()
-        reminded = [at for at in await self._reminded(meeting, now) if at == occurrence]
-        await self._skip_pending(meeting_id, now, occurrence)
+        reminded = [at for at in await self.reminders.reminded(meeting, now) if at == occurrence]
+        await self.reminders.skip_pending(meeting_id, now, occurrence)
         notices = await self._tell_cancelled(meeting, reminded, reason, now)
         await self._audit.record(
             actor, "meeting.skip", f"meeting:{meeting_id}", occurrence=occurrence.isoformat()
@@ -335,15 +242,11 @@ class MeetingService:
         if meeting is None or meeting.starts_at is None:
             raise ValueError(f"meeting {meeting_id} is not a one-off meeting in force")
         now = self._clock()
-        # Deleted rather than skipped: moving back to an earlier time plans them again.
-        await self._session.execute(
-            delete(MeetingReminder).where(
-                MeetingReminder.meeting_id == meeting_id, MeetingReminder.status == "pending"
-            )
-        )
+        await self.reminders.drop_pending(meeting_id)
         meeting.starts_at = starts_at
-        await self.plan(meeting)
-        notices = await self._tell_changed(meeting, await self._reminded(meeting, now), now)
+        await self.reminders.plan(meeting)
+        reminded = await self.reminders.reminded(meeting, now)
+        notices = await self._tell_changed(meeting, reminded, now)
         await self._audit.record(
             actor, "meeting.reschedule", f"meeting:{meeting_id}", starts_at=starts_at.isoformat()
         )
@@ -368,15 +271,9 @@ class MeetingService:
         rule = Recurrence.from_dict(meeting.recurrence)
         meeting.recurrence = rule.move(occurrence.astimezone(self._tz).date(), to).to_dict()
         now = self._clock()
-        reminded = occurrence in await self._reminded(meeting, now)
-        await self._session.execute(
-            delete(MeetingReminder).where(
-                MeetingReminder.meeting_id == meeting_id,
-                MeetingReminder.occurrence_at == occurrence,
-                MeetingReminder.status == "pending",
-            )
-        )
-        await self.plan(meeting)
+        reminded = occurrence in await self.reminders.reminded(meeting, now)
+        await self.reminders.drop_pending(meeting_id, occurrence)
+        await self.reminders.plan(meeting)
         notices = await self._tell_changed(meeting, [to], now) if reminded else 0
         await self._audit.record(
             actor,
@@ -407,47 +304,11 @@ class MeetingService:
             meeting.agenda = agenda
         if place is not None:
             meeting.place = place
-            notices = await self._tell_changed(meeting, await self._reminded(meeting, now), now)
+            reminded = await self.reminders.reminded(meeting, now)
+            notices = await self._tell_changed(meeting, reminded, now)
         changed = [name for name, value in (("place", place), ("agenda", agenda)) if value]
         await self._audit.record(actor, "meeting.change", f"meeting:{meeting_id}", fields=changed)
         return notices
-
-    async def pending_reminders(self, meeting_id: int) -> list[datetime]:
-        """When the meeting's planned reminders go out, earliest first."""
-        rows = await self._session.scalars(
-            select(MeetingReminder.due_at)
-            .where(MeetingReminder.meeting_id == meeting_id, MeetingReminder.status == "pending")
-            .order_by(MeetingReminder.due_at)
-        )
-        return list(rows)
-
-    async def _reminded(self, meeting: Meeting, now: datetime) -> list[datetime]:
-        """The coming occurrences members were already reminded of; a one-off meeting's
-        at its current time, even when they were reminded of one it had before."""
-        rows = await self._session.scalars(
-            select(MeetingReminder.occurrence_at)
-            .where(
-                MeetingReminder.meeting_id == meeting.id,
-                MeetingReminder.status == "sent",
-                MeetingReminder.occurrence_at > now,
-            )
-            .distinct()
-        )
-        reminded = list(rows)
-        if meeting.starts_at is not None:
-            return [meeting.starts_at] if reminded else []
-        return reminded
-
-    async def _skip_pending(
-        self, meeting_id: int, now: datetime, occurrence: datetime | None = None
-    ) -> None:
-        """Marks the meeting's pending reminders (of one occurrence, if given) skipped."""
-        query = update(MeetingReminder).where(
-            MeetingReminder.meeting_id == meeting_id, MeetingReminder.status == "pending"
-        )
-        if occurrence is not None:
-            query = query.where(MeetingReminder.occurrence_at == occurrence)
-        await self._session.execute(query.values(status="skipped", handled_at=now))
 
     async def _tell_cancelled(
         self, meeting: Meeting, reminded: list[datetime], reason: str | None, now: datetime
