@@ -199,7 +199,7 @@ async def step_button(ctx: Context, member: MemberView) -> list[Reply]:
     if decision is Decision.PREVIEW:
         timezone = ctx.services.settings.timezone
         audience = await broadcasts.audience(units)
-        names = (await ctx.services.accounts.unit_names(units)).values()
+        names = await ctx.services.accounts.unit_names(units)
         preview = text(
             "broadcast.preview",
             units=", ".join(names),

@@ -31,6 +31,7 @@ from handlers.meeting_setup import (
     skip_row,
     stop_button,
     t,
+    unit_menu,
     when,
 )
 from handlers.meetings import meeting_title
@@ -109,9 +110,7 @@ async def _begin(ctx: Context, actor: Actor, purpose: Purpose) -> list[Reply]:
     if len(data["options"]) == 1:
         return await _meeting_menu(ctx, data, data["options"][0])
     await save(ctx, Step.UNIT, data)
-    names = ctx.services.accounts.unit_name
-    rows = [(Button(await names(u), ChooseUnit(u).pack()),) for u in data["options"]]
-    return [Reply(t("choose_unit"), buttons=tuple(rows))]
+    return [await unit_menu(ctx, data["options"])]
 
 
 @requires(ACTION)

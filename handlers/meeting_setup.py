@@ -52,6 +52,15 @@ def save_row() -> tuple[tuple[Button, ...], ...]:
     return ((Button(t("button_save"), Save().pack()), stop_button()),)
 
 
+async def unit_menu(ctx: Context, options: list[int]) -> Reply:
+    """The units offered, one button each, to choose one."""
+    names = await ctx.services.accounts.unit_names(options)
+    rows = tuple(
+        (Button(name, ChooseUnit(unit).pack()),) for unit, name in zip(options, names, strict=True)
+    )
+    return Reply(t("choose_unit"), buttons=rows)
+
+
 async def save(ctx: Context, step: str, data: Data) -> None:
     await ctx.services.conversations.start(ctx.account.id, FLOW, step, data)
 

@@ -39,6 +39,7 @@ from handlers.meeting_setup import (
     skip_row,
     stop_button,
     t,
+    unit_menu,
     when,
 )
 from handlers.unit_choice import toggle_rows, toggled, unit_options, units_allowed
@@ -144,9 +145,7 @@ async def _begin(ctx: Context, actor: Actor, mode: Mode) -> list[Reply]:
     if len(data["options"]) == 1:
         return await _unit_chosen(ctx, data, data["options"][0])
     await save(ctx, Step.UNIT, data)
-    names = ctx.services.accounts.unit_name
-    rows = [(Button(await names(u), ChooseUnit(u).pack()),) for u in data["options"]]
-    return [Reply(t("choose_unit"), buttons=tuple(rows))]
+    return [await unit_menu(ctx, data["options"])]
 
 
 @requires(Action.MANAGE_MEETINGS)
@@ -317,7 +316,7 @@ async def on_remind(ctx: Context, member: MemberView, data: Data) -> list[Reply]
 async def _summary(ctx: Context, data: Data) -> str:
     at = local(ctx, data["at"])
     rule = _recurrence(data["repeat"], at)
-    names = [await ctx.services.accounts.unit_name(unit) for unit in data["units"]]
+    names = await ctx.services.accounts.unit_names(data["units"])
     agenda, document = data.get("agenda"), data.get("document")
     return t(
         "summary",

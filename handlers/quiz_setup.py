@@ -427,7 +427,7 @@ async def _closes_chosen(ctx: Context, data: Data, closes: datetime) -> list[Rep
 
 
 async def _summary(ctx: Context, data: Data) -> str:
-    names = [await ctx.services.accounts.unit_name(unit) for unit in data["units"]]
+    names = await ctx.services.accounts.unit_names(data["units"])
     titles = {bank.id: bank.title for bank in await ctx.services.quiz_catalogue.banks()}
     topics = data["topics"]
     return _t(

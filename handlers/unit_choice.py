@@ -39,5 +39,6 @@ async def toggle_rows(
     """A button per unit offered, ☑ when chosen; `data` names what a tap on it does."""
     names = await ctx.services.accounts.unit_names(offered)
     return [
-        (Button(f"{'☑' if unit in chosen else '☐'} {names[unit]}", data(unit)),) for unit in offered
+        (Button(f"{'☑' if unit in chosen else '☐'} {name}", data(unit)),)
+        for unit, name in zip(offered, names, strict=True)
     ]

@@ -3,7 +3,7 @@ member's messengers receives the bot's notices and reminders."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -80,16 +80,16 @@ class AccountService:
             raise LookupError(f"no unit {unit_id}")
         return unit.name
 
-    async def unit_names(self, unit_ids: Iterable[int]) -> dict[int, str]:
-        """The units' names by id, in one query: a menu names all its units at once."""
-        wanted = set(unit_ids)
+    async def unit_names(self, unit_ids: Sequence[int]) -> list[str]:
+        """The units' names in the order given, in one query: a menu names its units at once."""
         rows = await self._session.execute(
-            select(Organisation.id, Organisation.name).where(Organisation.id.in_(wanted))
+            select(Organisation.id, Organisation.name).where(Organisation.id.in_(set(unit_ids)))
         )
         names: dict[int, str] = dict(rows.all())
-        if names.keys() != wanted:
-            raise LookupError(f"no units {sorted(wanted - names.keys())}")
-        return names
+        missing = [unit for unit in unit_ids if unit not in names]
+        if missing:
+            raise LookupError(f"no units {missing}")
+        return [names[unit] for unit in unit_ids]
 
     async def touch(self, channel: Channel, external_id: str, chat_id: str) -> AccountView:
         """The account for this sender, created on first contact; records when it was seen."""
