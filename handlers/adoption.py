@@ -1,5 +1,5 @@
-"""What secretaries (and admins) do for their own unit in chat: activation codes for members
-who cannot link by phone, and the adoption figures. Every act passes the permission check."""
+"""Bringing a unit's members onto the bot, for its secretaries (and admins): /macode, the
+activation codes for members who cannot link by phone, and /baocao, who has linked so far."""
 
 from __future__ import annotations
 
