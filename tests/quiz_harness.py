@@ -17,7 +17,7 @@ from bot.channels.telegram import TelegramChannel, TelegramFiles
 from bot.chat import ChatCore
 from bot.db import Database
 from bot.messages import Channel, Reply
-from bot.models import Member, Organisation, QuizAttempt, QuizQuestionRow, RoleGrant
+from bot.models import Member, QuizAttempt, QuizQuestionRow
 from bot.services import Services, Shared
 from bot.services.permissions import Action, Actor
 from bot.services.quizzes.lifecycle import QuizSchedule
@@ -98,27 +98,6 @@ async def pick(database: Database, reply: Reply, right: bool) -> str:
     correct = await right_shown(database, buttons[0])
     index = correct if right else (correct + 1) % len(buttons)
     return buttons[index]
-
-
-async def unit_id(database: Database, name: str) -> int:
-    async with database.session() as session:
-        found = await session.scalar(select(Organisation.id).where(Organisation.name == name))
-    assert found is not None
-    return found
-
-
-async def grant(database: Database, card: str, role: str, unit: str | None) -> None:
-    """A role for the member with that card, on the named unit (None: everywhere)."""
-    organisation = None if unit is None else await unit_id(database, unit)
-    async with database.session() as session, session.begin():
-        session.add(
-            RoleGrant(
-                member_id=await session.scalar(select(Member.id).where(Member.card_number == card)),
-                role=role,
-                organisation_id=organisation,
-                granted_by="test",
-            )
-        )
 
 
 @asynccontextmanager

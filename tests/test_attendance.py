@@ -22,8 +22,8 @@ from handlers import build_router
 from handlers.meetings import Attendance, Rsvp
 from handlers.notices import render_notice
 from tests.clock import Clock
-from tests.harness import services
-from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING, say
+from tests.harness import button, labels, say, services
+from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING
 from tests.test_meeting_reminders import HCM, MEETING_AT, create_meeting
 
 OFFICE = "Chi bộ Văn phòng"
@@ -58,14 +58,6 @@ async def marks(database: Database) -> dict[int, tuple[str | None, bool | None]]
         return {member_id: (answer, attended) for member_id, answer, attended in rows}
 
 
-def labels(reply: Reply) -> list[str]:
-    return [button.label for row in reply.buttons for button in row]
-
-
-def data(reply: Reply, label: str) -> str:
-    return next(b.data for row in reply.buttons for b in row if b.label == label)
-
-
 async def open_checklist(chat: ChatCore, meeting: int) -> Reply:
     (menu,) = await say(chat, SECRETARY, "/diemdanh")
     assert menu.text == text("attendance.choose_occurrence")
@@ -93,7 +85,7 @@ async def test_the_checklist_is_prefilled_from_the_answers_and_saved(
         ).partition("\n")[0]
     )
     assert labels(checklist) == [f"☑ {CHAU}", f"☐ {AN}", f"☐ {BINH}", "Lưu", "Hủy"]
-    (toggled,) = await say(chat, SECRETARY, button=data(checklist, f"☐ {BINH}"))
+    (toggled,) = await say(chat, SECRETARY, button=button(checklist, f"☐ {BINH}"))
     assert labels(toggled)[:3] == [f"☑ {CHAU}", f"☐ {AN}", f"☑ {BINH}"]
     (saved,) = await say(chat, SECRETARY, button="atts:save")
     assert saved.text == text(

@@ -13,7 +13,8 @@ from bot.messages import Channel, Incoming, Reply
 from bot.models import AuditEntry, ChannelAccount, Member, utcnow
 from bot.services.outbox import recipients
 from bot.texts import text
-from tests.secretaries_harness import MEMBER, say
+from tests.harness import say
+from tests.secretaries_harness import MEMBER
 
 ZALO_USER = "zalo-user-3"
 

@@ -23,8 +23,8 @@ from handlers.meetings import Attendance, Rsvp
 from handlers.notices import render_notice
 from jobs.reminders import WAKE_JOB, ReminderScheduler
 from tests.clock import Clock
-from tests.harness import services
-from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING, say
+from tests.harness import say, services
+from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 MEETING_AT = datetime(2026, 12, 4, 19, 30, tzinfo=HCM)

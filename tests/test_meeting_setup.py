@@ -17,10 +17,7 @@ from bot.models import (
     ConversationState,
     Meeting,
     MeetingReminder,
-    Member,
-    Organisation,
     OutboxMessage,
-    RoleGrant,
 )
 from bot.services import Shared
 from bot.services.handbook import HandbookIndex
@@ -31,8 +28,8 @@ from handlers import build_router
 from handlers.notices import render_notice
 from jobs.reminders import ReminderScheduler
 from tests.clock import Clock
-from tests.harness import services
-from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING, say
+from tests.harness import button, grant, labels, say, services, unit_id
+from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 OFFICE, JUSTICE, EAST = "Chi bộ Văn phòng", "Chi bộ Sở Tư pháp", "Chi bộ thôn Đông"
@@ -54,34 +51,6 @@ def chat(database: Database, settings: Settings, handbook: HandbookIndex, clock:
 
 def t(key: str, **values: object) -> str:
     return text(f"meeting_setup.{key}", **values)
-
-
-def labels(reply: Reply) -> list[str]:
-    return [button.label for button in reply.flat_buttons]
-
-
-def button(reply: Reply, label: str) -> str:
-    """The data of the reply's button with that label."""
-    (found,) = [b.data for b in reply.flat_buttons if b.label == label]
-    return found
-
-
-async def unit_id(database: Database, name: str) -> int:
-    async with database.session() as session:
-        found = await session.scalar(select(Organisation.id).where(Organisation.name == name))
-    assert found is not None
-    return found
-
-
-async def grant(database: Database, card: str, role: str, unit: str) -> None:
-    organisation = await unit_id(database, unit)
-    async with database.session() as session, session.begin():
-        member_id = await session.scalar(select(Member.id).where(Member.card_number == card))
-        session.add(
-            RoleGrant(
-                member_id=member_id, role=role, organisation_id=organisation, granted_by="test"
-            )
-        )
 
 
 async def flow_of(database: Database, card: str) -> str | None:

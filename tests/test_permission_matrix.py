@@ -16,15 +16,14 @@ from sqlalchemy import select
 from bot.chat import ChatCore
 from bot.db import Database
 from bot.demo import seed_demo
-from bot.messages import Channel, ChannelTraits, Incoming, Reply
+from bot.messages import Reply
 from bot.models import ChannelAccount, CommitteeQuestion, Member, Organisation, RoleGrant, utcnow
 from bot.services.permissions import ALLOWED, Action, PermissionService, Role
 from bot.services.quizzes.lifecycle import Due, Event
 from bot.texts import text
 from handlers import build_router
-from tests.harness import services
+from tests.harness import say, services, unit_id
 
-TRAITS = ChannelTraits(has_buttons=True, text_limit=4096, can_share_contact=True)
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 PROVINCE = "Đảng bộ tỉnh Demo"
 COMMITTEE = "Đảng bộ Khối các cơ quan và doanh nghiệp"  # the grants' unit: "own"
@@ -246,14 +245,6 @@ def _card(actor: str) -> str:
     return STRANGER if actor == "stranger" else ACTORS[actor][0]
 
 
-async def _send(
-    core: ChatCore, actor: str, body: str | None = None, button: str | None = None
-) -> list[Reply]:
-    card = _card(actor)
-    incoming = Incoming(Channel.TELEGRAM, card, card, text=body, button_data=button)
-    return await core.handle(incoming, TRAITS)
-
-
 def _refused(replies: list[Reply], *also: str) -> bool:
     return any(reply.text in REFUSALS or reply.text in also for reply in replies)
 
@@ -281,8 +272,8 @@ def test_every_command_and_button_the_router_takes_has_a_row() -> None:
 async def test_the_scope_covers_the_own_unit_and_below_only(
     database: Database, people: dict[str, int], actor: str, action: Action, target: str
 ) -> None:
+    unit = await unit_id(database, TARGETS[target])
     async with database.session() as session:
-        unit = await _unit(session, TARGETS[target])
         permissions = PermissionService(session)
         scope = await permissions.scope(people[actor], action)
         allowed = await permissions.within(scope, [unit])
@@ -297,9 +288,9 @@ async def test_each_command_refuses_exactly_those_without_the_right(
     core: ChatCore, people: dict[str, int], command: str
 ) -> None:
     for actor in ["stranger", *ACTORS]:
-        replies = await _send(core, actor, f"/{command}")
+        replies = await say(core, _card(actor), f"/{command}")
         assert _refused(replies) != _meets(actor, COMMANDS[command]), (actor, replies)
-        await _send(core, actor, "/cancel")  # leave whatever flow it began
+        await say(core, _card(actor), "/cancel")  # leave whatever flow it began
 
 
 @pytest.mark.parametrize("prefix", list(BUTTONS))
@@ -307,7 +298,7 @@ async def test_each_button_refuses_a_forged_press(core: ChatCore, rows: Rows, pr
     press = BUTTONS[prefix]
     for actor in ["stranger", *ACTORS]:
         report_refused = text("quiz_report.not_allowed", id=rows.quiz)
-        refused = _refused(await _send(core, actor, button=press.data(rows)), report_refused)
+        refused = _refused(await say(core, _card(actor), button=press.data(rows)), report_refused)
         if press.in_flow or not _meets(actor, press.needs):
             assert refused, actor
         elif press.names_row:
@@ -342,8 +333,7 @@ async def test_a_unit_outside_the_scope_cannot_be_chosen(
 ) -> None:
     conversation = MENUS[menu]
     for step in conversation.steps:
-        await _send(core, conversation.actor, step)
-    async with database.session() as session:
-        unit = await _unit(session, TARGETS[target])
-    replies = await _send(core, conversation.actor, button=f"{conversation.kind}:{unit}")
+        await say(core, _card(conversation.actor), step)
+    unit = await unit_id(database, TARGETS[target])
+    replies = await say(core, _card(conversation.actor), button=f"{conversation.kind}:{unit}")
     assert _refused(replies) == (target not in ("own", "child")), replies

@@ -11,12 +11,12 @@ from sqlalchemy import select
 from bot.chat import ChatCore
 from bot.db import Database
 from bot.demo import seed_demo
-from bot.messages import Channel, ChannelTraits, Incoming, Reply
+from bot.messages import Reply
 from bot.models import AuditEntry, ChannelAccount, Member, Organisation, RoleGrant, utcnow
 from bot.services.permissions import Action, PermissionService, Role
 from bot.texts import text
+from tests.harness import say
 
-TRAITS = ChannelTraits(has_buttons=True, text_limit=4096, can_share_contact=True)
 OFFICE, JUSTICE, COMMITTEE = (
     "Chi bộ Văn phòng",
     "Chi bộ Sở Tư pháp",
@@ -96,10 +96,6 @@ async def test_permission_matrix(
     assert allowed == (action in ALLOWED[actor])
 
 
-async def _say(core: ChatCore, card: str, body: str) -> list[Reply]:
-    return await core.handle(Incoming(Channel.TELEGRAM, card, card, text=body), TRAITS)
-
-
 def _names_in(reply: Reply) -> list[str]:
     assert reply.document is not None
     sheet = load_workbook(io.BytesIO(reply.document.content)).active
@@ -110,7 +106,7 @@ async def test_a_member_cannot_issue_codes_or_see_reports(
     core: ChatCore, roles: dict[str, int]
 ) -> None:
     for command in ("/macode", "/baocao"):
-        assert [r.text for r in await _say(core, "90000003", command)] == [
+        assert [r.text for r in await say(core, "90000003", command)] == [
             text("secretary.not_allowed")
         ]
 
@@ -119,24 +115,24 @@ async def test_a_secretary_gets_codes_for_their_own_unit_only(
     core: ChatCore, roles: dict[str, int]
 ) -> None:
     # In Chi bộ Sở Tư pháp only Vũ Đức Khang has no linked account.
-    (justice,) = await _say(core, "90000004", "/macode")
+    (justice,) = await say(core, "90000004", "/macode")
     assert justice.text == text("secretary.codes_ready", count=1, unit=JUSTICE)
     assert _names_in(justice) == ["Vũ Đức Khang"]
     # Everyone in Chi bộ Văn phòng is linked.
-    (office,) = await _say(core, "90000001", "/macode")
+    (office,) = await say(core, "90000001", "/macode")
     assert office.text == text("secretary.codes_none", unit=OFFICE)
     assert office.document is None
 
 
 async def test_reports_cover_the_secretarys_subtree(core: ChatCore, roles: dict[str, int]) -> None:
-    (office,) = await _say(core, "90000001", "/baocao")
+    (office,) = await say(core, "90000001", "/baocao")
     assert office.text.splitlines()[0] == text("secretary.report_title")
     assert OFFICE in office.text and JUSTICE not in office.text
-    (committee,) = await _say(core, "90000007", "/baocao")
+    (committee,) = await say(core, "90000007", "/baocao")
     assert (
         OFFICE in committee.text and JUSTICE in committee.text and "thôn Đông" not in committee.text
     )
-    (everything,) = await _say(core, "90000010", "/baocao")
+    (everything,) = await say(core, "90000010", "/baocao")
     assert "thôn Đông" in everything.text
 
 
@@ -160,9 +156,9 @@ async def test_a_secretary_unlinks_a_member_of_their_unit_only(
     # 90000003 (Chi bộ Văn phòng) is linked; its secretary may free the account, the
     # secretary of the sibling chi bộ and a plain member may not, and learn nothing.
     for outsider in ("90000004", "90000003"):
-        (refused,) = await _say(core, outsider, "/huylienket 90000003")
+        (refused,) = await say(core, outsider, "/huylienket 90000003")
         assert refused.text == text("unlink.not_found")
-    (done,) = await _say(core, "90000001", "/huylienket 9000 0003")
+    (done,) = await say(core, "90000001", "/huylienket 9000 0003")
     assert done.text == text("unlink.done", count=1, name="Lê Minh Châu")
     async with database.session() as session:
         linked = await session.scalar(
@@ -171,5 +167,5 @@ async def test_a_secretary_unlinks_a_member_of_their_unit_only(
         actions = list(await session.scalars(select(AuditEntry.action)))
     assert linked is None
     assert "account.unlink" in actions
-    (again,) = await _say(core, "90000001", "/huylienket 90000003")
+    (again,) = await say(core, "90000001", "/huylienket 90000003")
     assert again.text == text("unlink.none", count=0, name="Lê Minh Châu")

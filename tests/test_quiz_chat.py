@@ -26,9 +26,18 @@ from jobs.dispatcher import Dispatcher
 from jobs.quizzes import QuizScheduler
 from tests.clock import Clock
 from tests.fakes.telegram_api import FakeTelegramServer
+from tests.harness import say
 from tests.outbox_harness import QUICK_RETRIES, statuses, telegram_sender
-from tests.quiz_harness import BEFORE_OPENING, CLOSES, OPENS, member_id, pick, right_shown, schedule
-from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING, say
+from tests.quiz_harness import (
+    BEFORE_OPENING,
+    CLOSES,
+    OPENS,
+    member_id,
+    pick,
+    right_shown,
+    schedule,
+)
+from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING
 from tests.telegram_harness import keyboard_labels, running_channel, telegram_settings
 
 ZALO = ChannelTraits(has_buttons=False, text_limit=2000)

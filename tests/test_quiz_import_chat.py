@@ -26,12 +26,12 @@ from handlers.quiz_import import MAX_FILE_BYTES
 from tests.clock import Clock
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.fakes.zalo_api import FakeZaloServer
+from tests.harness import grant
 from tests.quiz_harness import (
     COMMITTEE,
     OFFICE,
     TelegramMember,
     buttons_of,
-    grant,
     member_id,
     telegram_with_files,
 )

@@ -41,6 +41,7 @@ from jobs.dispatcher import Dispatcher
 from jobs.quizzes import QuizScheduler
 from tests.clock import Clock
 from tests.fakes.telegram_api import FakeTelegramServer
+from tests.harness import grant, say
 from tests.outbox_harness import QUICK_RETRIES, telegram_sender
 from tests.quiz_harness import (
     BEFORE_OPENING,
@@ -52,13 +53,12 @@ from tests.quiz_harness import (
     OPENS,
     TelegramMember,
     buttons_of,
-    grant,
     member_id,
     pick,
     schedule,
     trainer,
 )
-from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING, say
+from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING
 from tests.telegram_harness import running_channel, telegram_settings
 
 TRAINER = SECRETARY  # Văn phòng's secretary, trainer of the whole committee

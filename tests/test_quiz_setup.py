@@ -22,6 +22,7 @@ from handlers.notices import render_notice
 from tests.clock import Clock
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.fakes.zalo_api import FakeZaloServer
+from tests.harness import grant, say, unit_id
 from tests.quiz_harness import (
     COMMITTEE,
     EAST,
@@ -30,11 +31,9 @@ from tests.quiz_harness import (
     OFFICE,
     TelegramMember,
     buttons_of,
-    grant,
     member_id,
-    unit_id,
 )
-from tests.secretaries_harness import MEMBER, SECRETARY, say
+from tests.secretaries_harness import MEMBER, SECRETARY
 from tests.telegram_harness import running_channel, telegram_settings
 from tests.zalo_harness import running_zalo, zalo_settings
 

@@ -15,8 +15,8 @@ from bot.messages import Reply
 from bot.models import CommitteeQuestion, HandbookQuery, MeetingResponse
 from bot.texts import text
 from handlers.meetings import Attendance, Rsvp
-from tests.harness import services
-from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING, say
+from tests.harness import say, services
+from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING
 
 UNANSWERABLE = "xin cho biết lịch tiếp dân của ủy ban xã tháng này"
 ANSWERED = "đảng phí bao nhiêu"
