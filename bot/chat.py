@@ -1,5 +1,11 @@
-"""The conversation core every adapter calls: one transaction per incoming message, the
-handler the router picks, and a short apology instead of a traceback when something fails."""
+"""The chat core every adapter calls: one transaction per incoming message, the handler
+the router picks (bot/router.py), and a short apology instead of a traceback when something
+fails.
+
+Words, one per idea: a *chat* is where a member writes to the bot on a messenger; a
+*conversation* is what a handlers/ module holds, the exchange with members about one thing;
+a *flow* is a conversation of several steps, its step and data kept in the account's
+conversation state."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Picks the handler for an incoming message: by command, by button data, by the account's
-stored conversation flow, or the default for plain text."""
+flow in its conversation state, or the default for plain text."""
 
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ from bot.services.accounts import MemberView
 from bot.services.meetings import DateTimeInputError, Recurrence, describe, parse_when
 from bot.services.permissions import Action, Actor, Scope
 from bot.texts import text
+from handlers.flow import Data, Steps
 from handlers.guards import requires
 from handlers.meeting_setup import (
     MAX_AGENDA_CHARS,
@@ -37,7 +38,6 @@ from handlers.meeting_setup import (
 from handlers.meetings import meeting_title
 from handlers.new_meeting import reminders_line
 from handlers.unit_choice import unit_options, units_allowed
-from handlers.wizard import Data, Steps
 
 UPCOMING_DAYS = 60
 MAX_MEETINGS_SHOWN = 10

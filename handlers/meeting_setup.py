@@ -1,6 +1,6 @@
 """What the two meeting conversations share: setting up new meetings (handlers/new_meeting.py:
 /taohop, /taphuan) and changing coming ones (handlers/change_meeting.py: /huyhop, /suahop).
-They are one conversation flow, "meeting_setup", whose steps the two modules declare; the
+They run as one flow, "meeting_setup", whose steps the two modules declare; the
 buttons they both offer (a unit, skip, save, stop), the texts and the reading of typed text
 live here."""
 
@@ -13,7 +13,7 @@ from bot.messages import Button, Reply
 from bot.router import Context, Router
 from bot.services.meetings import format_when
 from bot.texts import text
-from handlers.wizard import Data, Steps, Wizard
+from handlers.flow import Data, Flow, Steps
 
 FLOW = "meeting_setup"
 MAX_PLACE_CHARS = 300
@@ -91,4 +91,4 @@ def register(router: Router, *steps: Steps) -> None:
     combined = steps[0]
     for more in steps[1:]:
         combined = combined | more
-    Wizard(FLOW, combined, Stop, "meeting_setup.use_buttons").register(router)
+    Flow(FLOW, combined, Stop, "meeting_setup.use_buttons").register(router)

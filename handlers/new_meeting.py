@@ -24,6 +24,7 @@ from bot.services.meetings.calendar import MeetingKind
 from bot.services.meetings.when import WEEKDAY_NAMES
 from bot.services.permissions import Action, Actor
 from bot.texts import text
+from handlers.flow import Data, Steps
 from handlers.guards import requires
 from handlers.meeting_setup import (
     MAX_AGENDA_CHARS,
@@ -43,7 +44,6 @@ from handlers.meeting_setup import (
     when,
 )
 from handlers.unit_choice import toggle_rows, toggled, unit_options, units_allowed
-from handlers.wizard import Data, Steps
 
 MAX_DOCUMENT_CHARS = 500  # the column's size
 

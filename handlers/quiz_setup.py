@@ -20,9 +20,9 @@ from bot.services.accounts import MemberView
 from bot.services.meetings import DateTimeInputError, format_when, parse_when
 from bot.services.permissions import Action, Actor, PermissionDenied, Scope
 from bot.texts import text
+from handlers.flow import Data, Flow, Steps
 from handlers.guards import requires
 from handlers.unit_choice import toggle_rows, toggled, unit_options, units_allowed
-from handlers.wizard import Data, Steps, Wizard
 
 FLOW = "quiz_setup"
 MAX_TITLE_CHARS = 200  # the column's size
@@ -511,4 +511,4 @@ STEPS = Steps(
 
 def register(router: Router) -> None:
     router.command("taoquiz")(start)
-    Wizard(FLOW, STEPS, Stop, "quiz_setup.use_buttons").register(router)
+    Flow(FLOW, STEPS, Stop, "quiz_setup.use_buttons").register(router)

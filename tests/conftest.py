@@ -1,5 +1,5 @@
 """Shared fixtures: a migrated database (SQLite, or PostgreSQL when SOTAY_TEST_DATABASE_URL
-is set), emptied before each test, and the conversation core on top of it."""
+is set), emptied before each test, and the chat core on top of it."""
 
 from __future__ import annotations
 

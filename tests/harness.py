@@ -1,4 +1,4 @@
-"""Small helpers many tests share: talking to the conversation core as a member, reading
+"""Small helpers many tests share: talking to the chat core as a member, reading
 its replies, finding units and granting roles, and services for a session, as every
 surface gets them."""
 

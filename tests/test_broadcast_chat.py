@@ -1,4 +1,4 @@
-"""/thongbao and its follow-ups, through the conversation core."""
+"""/thongbao and its follow-ups, through the chat core."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Secretaries and trainers set up, cancel and change meetings in chat (/taohop, /taphuan,
-/huyhop, /suahop), through the conversation core with a controllable clock."""
+/huyhop, /suahop), through the chat core with a controllable clock."""
 
 from __future__ import annotations
 

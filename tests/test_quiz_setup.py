@@ -174,7 +174,7 @@ async def test_a_trainer_sets_up_a_quiz_with_taps(
     assert audit is not None and audit.actor == f"member:{trainer_id}"
 
 
-async def test_dates_are_checked_and_the_wizard_goes_on(
+async def test_dates_are_checked_and_the_flow_goes_on(
     database: Database, telegram: FakeTelegramServer
 ) -> None:
     trainer = TelegramMember(telegram, TRAINER)
@@ -188,7 +188,7 @@ async def test_dates_are_checked_and_the_wizard_goes_on(
     (impossible,) = await trainer.say("31/2 lúc 8h")
     assert impossible["text"] == "Ngày 31/2 không có thật."
     (past,) = await trainer.say("24/11 lúc 8h")
-    # 24/11 without a year is next year's: the wizard reads dates as the meetings do.
+    # 24/11 without a year is next year's: the flow reads dates as the meetings do.
     assert past["text"] == t("ask_closes", opens="8:00 thứ Tư, 24/11/2027")
     (earlier,) = await trainer.say("23/11/2027 9h")
     assert earlier["text"] == t(

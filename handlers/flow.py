@@ -1,7 +1,7 @@
-"""The dispatch every multi-step setup conversation shares (/taohop, /taoquiz...): each kind
-of button is taken only at the steps that offer it, and what it does may depend on the step;
-typed text goes to the current step if it takes text. The steps' data lives in the
-account's conversation state."""
+"""A flow: a conversation of several steps (/taohop, /taoquiz...) whose step and data live in
+the account's conversation state. Each kind of button is taken only at the steps that offer
+it, and what it does may depend on the step; typed text goes to the current step if it
+takes text."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ class Steps:
 
 
 @dataclass(frozen=True)
-class Wizard:
+class Flow:
     flow: str
     steps: Steps
     # The button that leaves the flow at any step.
