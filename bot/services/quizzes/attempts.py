@@ -93,7 +93,7 @@ class QuizAttempts:
         self._clock = clock
         self._rng = rng or random.Random()
         # Quizzes and questions this transaction loaded. The session's identity map holds
-        # objects weakly, and a tap reads them in the service and again in the handler.
+        # objects weakly, and a tap reads them when answering and again for the next question.
         self._held: dict[tuple[type, int], Quiz | QuizQuestionRow] = {}
 
     async def _targets_member(self, quiz_id: int, unit_id: int) -> bool:
@@ -264,6 +264,7 @@ class QuizAttempts:
         )
 
     async def finish(self, quiz: Quiz, attempt: QuizAttempt, at: datetime) -> Finished:
+        """Scores the attempt as it stands: after its last answer, or when the quiz closes."""
         await self._session.flush()
         correct = await self._session.scalar(
             select(func.count()).where(
