@@ -166,14 +166,22 @@ async def _chosen_meeting(ctx: Context, data: Data) -> Meeting | None:
     return meeting
 
 
-async def on_pick(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
-    pressed = ctx.pressed(PickMeeting)
-    data["meeting"], data["at"] = pressed.meeting, int(pressed.at.timestamp())
+async def _changeable(ctx: Context, member: MemberView, data: Data) -> Meeting | list[Reply]:
+    """The meeting chosen if the member may still change it, else the reply saying why not."""
     meeting = await _chosen_meeting(ctx, data)
     if meeting is None:
         return _gone()
     if not await _allowed(ctx, member, data, [meeting.organisation_id]):
         return _not_allowed()
+    return meeting
+
+
+async def on_pick(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
+    pressed = ctx.pressed(PickMeeting)
+    data["meeting"], data["at"] = pressed.meeting, int(pressed.at.timestamp())
+    meeting = await _changeable(ctx, member, data)
+    if isinstance(meeting, list):
+        return meeting
     if data["purpose"] == Purpose.CANCEL:
         return await _ask_occurrences(ctx, data, meeting)
     return await _ask_field(ctx, data, meeting)
@@ -239,11 +247,9 @@ async def on_skip_reason(ctx: Context, member: MemberView, data: Data) -> list[R
 
 
 async def _cancel(ctx: Context, member: MemberView, data: Data, reason: str | None) -> list[Reply]:
-    meeting = await _chosen_meeting(ctx, data)
-    if meeting is None:
-        return _gone()
-    if not await _allowed(ctx, member, data, [meeting.organisation_id]):
-        return _not_allowed()
+    meeting = await _changeable(ctx, member, data)
+    if isinstance(meeting, list):
+        return meeting
     actor, scope = f"member:{member.id}", await _scope(ctx, member)
     about = _about(ctx, data, meeting)
     meetings = ctx.services.meetings
@@ -314,11 +320,9 @@ def _change(ctx: Context, data: Data) -> str:
 
 
 async def on_save(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
-    meeting = await _chosen_meeting(ctx, data)
-    if meeting is None:
-        return _gone()
-    if not await _allowed(ctx, member, data, [meeting.organisation_id]):
-        return _not_allowed()
+    meeting = await _changeable(ctx, member, data)
+    if isinstance(meeting, list):
+        return meeting
     actor, scope = f"member:{member.id}", await _scope(ctx, member)
     meetings = ctx.services.meetings
     done = t("changed", title=meeting_title(meeting), change=_change(ctx, data))

@@ -21,7 +21,7 @@ MAX_AGENDA_CHARS = 1000
 
 
 class Stop(ButtonData, prefix="mt:stop"):
-    pass
+    """Leaves the flow at any step; nothing is saved."""
 
 
 class ChooseUnit(ButtonData, prefix="mt:unit"):
@@ -29,11 +29,11 @@ class ChooseUnit(ButtonData, prefix="mt:unit"):
 
 
 class Skip(ButtonData, prefix="mt:skip"):
-    pass
+    """Goes on without an agenda (a new meeting) or a reason (a cancellation)."""
 
 
 class Save(ButtonData, prefix="mt:save"):
-    pass
+    """Saves what the summary shows."""
 
 
 def t(key: str, **values: object) -> str:

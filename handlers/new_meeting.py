@@ -92,7 +92,7 @@ DEFAULT_REMINDERS = Reminders.THREE_DAYS_TWO_HOURS
 
 
 class Next(ButtonData, prefix="mt:next"):
-    pass
+    """The units of a training session are ticked: go on."""
 
 
 class ChooseKind(ButtonData, prefix="mt:kind"):
@@ -108,7 +108,7 @@ class ChooseReminders(ButtonData, prefix="mt:remind"):
 
 
 class NoDocument(ButtonData, prefix="mt:nodoc"):
-    pass
+    """The meeting has no document to link."""
 
 
 # Trainers hold no meeting permission of their own: the units their grants cover are the

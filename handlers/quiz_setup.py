@@ -63,11 +63,11 @@ SWITCHES = (Setting.ORDER, Setting.CHOICES, Setting.EXPLAIN)
 
 
 class Stop(ButtonData, prefix="qs:stop"):
-    pass
+    """Leaves the flow at any step; nothing is saved."""
 
 
 class Next(ButtonData, prefix="qs:next"):
-    pass
+    """The step's choices are made: go on."""
 
 
 class ChooseUnit(ButtonData, prefix="qs:unit"):
@@ -93,7 +93,7 @@ class ChangeSetting(ButtonData, prefix="qs:opt"):
 
 
 class OpenNow(ButtonData, prefix="qs:now"):
-    pass
+    """The quiz opens the moment it is saved."""
 
 
 class CloseAfter(ButtonData, prefix="qs:after"):
@@ -101,7 +101,7 @@ class CloseAfter(ButtonData, prefix="qs:after"):
 
 
 class Save(ButtonData, prefix="qs:save"):
-    pass
+    """Schedules the quiz the summary shows."""
 
 
 def _t(key: str, **values: object) -> str:

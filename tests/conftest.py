@@ -20,6 +20,7 @@ from bot.services.handbook import HandbookIndex, load_index
 from bot.settings import Settings
 from handlers import build_router
 from handlers.notices import render_notice
+from tests.clock import Clock
 
 # Fixtures shared by several test modules.
 pytest_plugins = ["tests.secretaries_harness"]
@@ -75,6 +76,20 @@ def shared(settings: Settings, handbook: HandbookIndex) -> Shared:
 @pytest.fixture
 def core(database: Database, shared: Shared) -> ChatCore:
     return ChatCore(database, build_router(), shared)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A clock the test moves; a module may start it elsewhere with its own fixture."""
+    return Clock()
+
+
+@pytest.fixture
+def chat(database: Database, settings: Settings, handbook: HandbookIndex, clock: Clock) -> ChatCore:
+    """The chat core on the test's clock."""
+    return ChatCore(
+        database, build_router(), Shared(settings, handbook, clock, render=render_notice)
+    )
 
 
 @pytest.fixture

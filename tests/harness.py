@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.chat import ChatCore
 from bot.db import Database
 from bot.messages import Channel, ChannelTraits, Incoming, Reply
-from bot.models import Member, Organisation, RoleGrant, utcnow
+from bot.models import ChannelAccount, Member, Organisation, RoleGrant, utcnow
 from bot.services import Services, Shared
 from bot.settings import Settings
 from handlers.notices import render_notice
@@ -46,11 +46,15 @@ def button(reply: Reply, label: str) -> str:
     return found
 
 
+async def unit_named(session: AsyncSession, name: str) -> int:
+    found = await session.scalar(select(Organisation.id).where(Organisation.name == name))
+    assert found is not None, name
+    return found
+
+
 async def unit_id(database: Database, name: str) -> int:
     async with database.session() as session:
-        found = await session.scalar(select(Organisation.id).where(Organisation.name == name))
-    assert found is not None
-    return found
+        return await unit_named(session, name)
 
 
 async def grant(database: Database, card: str, role: str, unit: str | None) -> None:
@@ -63,3 +67,14 @@ async def grant(database: Database, card: str, role: str, unit: str | None) -> N
                 member_id=member_id, role=role, organisation_id=organisation, granted_by="test"
             )
         )
+
+
+def linked(member_id: int | None, external_id: str, channel: str = "telegram") -> ChannelAccount:
+    """An account on `channel` linked to the member, its chat id its external id."""
+    return ChannelAccount(
+        channel=channel,
+        external_id=external_id,
+        chat_id=external_id,
+        member_id=member_id,
+        linked_at=utcnow(),
+    )

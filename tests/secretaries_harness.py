@@ -8,7 +8,8 @@ from sqlalchemy import select, update
 
 from bot.db import Database
 from bot.demo import seed_demo
-from bot.models import ChannelAccount, Member, Organisation, RoleGrant, utcnow
+from bot.models import ChannelAccount, Member, Organisation, RoleGrant
+from tests.harness import linked
 
 SECRETARY, SIBLING, MEMBER = "90000001", "90000004", "90000003"
 NOTICE = "Chi bộ họp thường kỳ lúc 19h30 thứ Sáu tuần này tại hội trường."
@@ -37,13 +38,5 @@ async def units(database: Database) -> dict[str, int]:
             )
         for card in (SECRETARY, SIBLING, MEMBER):
             member_id = await session.scalar(select(Member.id).where(Member.card_number == card))
-            session.add(
-                ChannelAccount(
-                    channel="telegram",
-                    external_id=card,
-                    chat_id=card,
-                    member_id=member_id,
-                    linked_at=utcnow(),
-                )
-            )
+            session.add(linked(member_id, card))
     return {k: v for k, v in ids.items() if v is not None}

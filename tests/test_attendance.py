@@ -6,21 +6,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-import pytest
 from sqlalchemy import select
 
 from bot.chat import ChatCore
 from bot.db import Database
 from bot.messages import Reply
 from bot.models import AuditEntry, MeetingResponse, Member
-from bot.services import Shared
-from bot.services.handbook import HandbookIndex
 from bot.services.meetings import Recurrence
-from bot.settings import Settings
 from bot.texts import text
-from handlers import build_router
 from handlers.meetings import Attendance, Rsvp
-from handlers.notices import render_notice
 from tests.clock import Clock
 from tests.harness import button, labels, say, services
 from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING
@@ -29,18 +23,6 @@ from tests.test_meeting_reminders import HCM, MEETING_AT, create_meeting
 OFFICE = "Chi bộ Văn phòng"
 AN, BINH, CHAU = "Nguyễn Văn An", "Trần Thị Bình", "Lê Minh Châu"
 TITLE = "Sinh hoạt chi bộ thường kỳ"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def chat(database: Database, settings: Settings, handbook: HandbookIndex, clock: Clock) -> ChatCore:
-    return ChatCore(
-        database, build_router(), Shared(settings, handbook, clock, render=render_notice)
-    )
 
 
 async def member_ids(database: Database) -> dict[str, int]:

@@ -16,7 +16,7 @@ from bot.messages import Channel, ChannelTraits, Incoming
 from bot.models import ChannelAccount, OutboxMessage, utcnow
 from bot.services.outbox import OutboxService, Status
 from tests.fakes.telegram_api import FakeTelegramServer
-from tests.harness import services
+from tests.harness import linked, services
 from tests.outbox_harness import add_unit, dispatcher, statuses, telegram_sender
 
 SENDER_CHAT = 999
@@ -221,15 +221,7 @@ async def test_a_member_who_unblocks_the_bot_gets_messages_again(
 async def test_console_accounts_get_no_proactive_messages(database: Database) -> None:
     unit = await add_unit(database, ["Tỉnh", "Chi bộ G"], linked=1, unlinked=1)
     async with database.session() as session, session.begin():
-        session.add(
-            ChannelAccount(
-                channel="console",
-                external_id="demo",
-                chat_id="demo",
-                member_id=unit.member_ids[1],
-                linked_at=utcnow(),
-            )
-        )
+        session.add(linked(unit.member_ids[1], "demo", "console"))
     broadcast_id = await broadcast_to(database, unit.id)
     async with database.session() as session:
         counts = await OutboxService(session).counts(broadcast_id)

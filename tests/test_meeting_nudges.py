@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select
 
@@ -20,11 +19,6 @@ from tests.secretaries_harness import SECRETARY, SIBLING
 from tests.test_meeting_reminders import HCM, MEETING_AT, Clock
 
 OFFICE, JUSTICE = "Chi bộ Văn phòng", "Chi bộ Sở Tư pháp"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 async def meeting(

@@ -13,14 +13,10 @@ from sqlalchemy import select
 from bot.chat import ChatCore
 from bot.db import Database
 from bot.models import MeetingReminder, MeetingResponse, OutboxMessage
-from bot.services import Shared
-from bot.services.handbook import HandbookIndex
 from bot.services.meetings import Recurrence
 from bot.settings import Settings
 from bot.texts import text
-from handlers import build_router
 from handlers.meetings import Attendance, Rsvp
-from handlers.notices import render_notice
 from jobs.reminders import WAKE_JOB, ReminderScheduler
 from tests.clock import Clock
 from tests.harness import say, services
@@ -28,18 +24,6 @@ from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 MEETING_AT = datetime(2026, 12, 4, 19, 30, tzinfo=HCM)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def chat(database: Database, settings: Settings, handbook: HandbookIndex, clock: Clock) -> ChatCore:
-    return ChatCore(
-        database, build_router(), Shared(settings, handbook, clock, render=render_notice)
-    )
 
 
 async def create_meeting(database: Database, clock: Clock, unit_id: int, **fields: object) -> int:

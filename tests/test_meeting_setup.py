@@ -19,13 +19,9 @@ from bot.models import (
     MeetingReminder,
     OutboxMessage,
 )
-from bot.services import Shared
-from bot.services.handbook import HandbookIndex
 from bot.services.meetings import Recurrence
 from bot.settings import Settings
 from bot.texts import text
-from handlers import build_router
-from handlers.notices import render_notice
 from jobs.reminders import ReminderScheduler
 from tests.clock import Clock
 from tests.harness import button, grant, labels, say, services, unit_id
@@ -35,18 +31,6 @@ HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 OFFICE, JUSTICE, EAST = "Chi bộ Văn phòng", "Chi bộ Sở Tư pháp", "Chi bộ thôn Đông"
 COMMITTEE = "Đảng bộ Khối các cơ quan và doanh nghiệp"
 FRIDAY = datetime(2026, 12, 4, 19, 30, tzinfo=HCM)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def chat(database: Database, settings: Settings, handbook: HandbookIndex, clock: Clock) -> ChatCore:
-    return ChatCore(
-        database, build_router(), Shared(settings, handbook, clock, render=render_notice)
-    )
 
 
 def t(key: str, **values: object) -> str:

@@ -17,12 +17,12 @@ from bot.chat import ChatCore
 from bot.db import Database
 from bot.demo import seed_demo
 from bot.messages import Reply
-from bot.models import ChannelAccount, CommitteeQuestion, Member, Organisation, RoleGrant, utcnow
+from bot.models import ChannelAccount, CommitteeQuestion, Member, RoleGrant, utcnow
 from bot.services.permissions import ALLOWED, Action, PermissionService, Role
 from bot.services.quizzes.lifecycle import Due, Event
 from bot.texts import text
 from handlers import build_router
-from tests.harness import say, services, unit_id
+from tests.harness import linked, say, services, unit_id, unit_named
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 PROVINCE = "Đảng bộ tỉnh Demo"
@@ -179,19 +179,13 @@ BUTTONS: dict[str, Press] = {
 }
 
 
-async def _unit(session: object, name: str) -> int:
-    found = await session.scalar(select(Organisation.id).where(Organisation.name == name))  # type: ignore[attr-defined]
-    assert found is not None
-    return found
-
-
 @pytest.fixture
 async def people(database: Database) -> dict[str, int]:
     """The demo data, the ACTORS' grants and accounts; member ids by actor."""
     ids: dict[str, int] = {}
     async with database.session() as session, session.begin():
         await seed_demo(session)
-        committee = await _unit(session, COMMITTEE)
+        committee = await unit_named(session, COMMITTEE)
         for actor, (card, role) in ACTORS.items():
             member_id = await session.scalar(select(Member.id).where(Member.card_number == card))
             assert member_id is not None
@@ -201,22 +195,14 @@ async def people(database: Database) -> dict[str, int]:
                 session.add(
                     RoleGrant(member_id=member_id, role=role, organisation_id=unit, granted_by="t")
                 )
-            session.add(
-                ChannelAccount(
-                    channel="telegram",
-                    external_id=card,
-                    chat_id=card,
-                    member_id=member_id,
-                    linked_at=utcnow(),
-                )
-            )
+            session.add(linked(member_id, card))
     return ids
 
 
 @pytest.fixture
 async def rows(database: Database, people: dict[str, int]) -> Rows:
     async with database.session() as session, session.begin():
-        east = await _unit(session, EAST)
+        east = await unit_named(session, EAST)
         asker = await session.scalar(select(Member.id).where(Member.organisation_id == east))
         account = ChannelAccount(channel="telegram", external_id="e", chat_id="e", member_id=asker)
         session.add(account)

@@ -12,10 +12,10 @@ from bot.chat import ChatCore
 from bot.db import Database
 from bot.demo import seed_demo
 from bot.messages import Reply
-from bot.models import AuditEntry, ChannelAccount, Member, Organisation, RoleGrant, utcnow
+from bot.models import AuditEntry, ChannelAccount, Member, RoleGrant
 from bot.services.permissions import Action, PermissionService, Role
 from bot.texts import text
-from tests.harness import say
+from tests.harness import linked, say, unit_named
 
 OFFICE, JUSTICE, COMMITTEE = (
     "Chi bộ Văn phòng",
@@ -49,12 +49,6 @@ ALLOWED = {
 }
 
 
-async def _unit(session: object, name: str) -> int:
-    unit_id = await session.scalar(select(Organisation.id).where(Organisation.name == name))  # type: ignore[attr-defined]
-    assert unit_id is not None
-    return unit_id
-
-
 @pytest.fixture
 async def roles(database: Database) -> dict[str, int]:
     """Demo data with the ACTORS' grants; returns member ids by actor name."""
@@ -67,21 +61,13 @@ async def roles(database: Database) -> dict[str, int]:
             ids[actor] = member_id
             if grant is not None:
                 role, unit = grant
-                unit_id = None if unit is None else await _unit(session, unit)
+                unit_id = None if unit is None else await unit_named(session, unit)
                 session.add(
                     RoleGrant(
                         member_id=member_id, role=role, organisation_id=unit_id, granted_by="test"
                     )
                 )
-            session.add(
-                ChannelAccount(
-                    channel="telegram",
-                    external_id=card,
-                    chat_id=card,
-                    member_id=member_id,
-                    linked_at=utcnow(),
-                )
-            )
+            session.add(linked(member_id, card))
     return ids
 
 
@@ -91,7 +77,7 @@ async def test_permission_matrix(
     database: Database, roles: dict[str, int], actor: str, action: Action
 ) -> None:
     async with database.session() as session:
-        office = await _unit(session, OFFICE)
+        office = await unit_named(session, OFFICE)
         allowed = await PermissionService(session).can(roles[actor], action, office)
     assert allowed == (action in ALLOWED[actor])
 
@@ -144,7 +130,7 @@ async def test_a_secretary_who_left_the_roster_loses_the_powers(
         assert member is not None
         member.active = False
     async with database.session() as session:
-        office = await _unit(session, OFFICE)
+        office = await unit_named(session, OFFICE)
         assert not await PermissionService(session).can(
             roles["right_secretary"], Action.ISSUE_CODES, office
         )

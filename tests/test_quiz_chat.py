@@ -14,7 +14,7 @@ from bot.channels.choices import numbered
 from bot.chat import ChatCore
 from bot.db import Database
 from bot.messages import Button, Channel, ChannelTraits, Incoming, Reply
-from bot.models import ChannelAccount, QuizAnswer, QuizAttempt, utcnow
+from bot.models import QuizAnswer, QuizAttempt
 from bot.services import Shared
 from bot.services.handbook import HandbookIndex
 from bot.settings import Settings
@@ -26,7 +26,7 @@ from jobs.dispatcher import Dispatcher
 from jobs.quizzes import QuizScheduler
 from tests.clock import Clock
 from tests.fakes.telegram_api import FakeTelegramServer
-from tests.harness import say
+from tests.harness import linked, say
 from tests.outbox_harness import QUICK_RETRIES, statuses, telegram_sender
 from tests.quiz_harness import (
     BEFORE_OPENING,
@@ -46,13 +46,6 @@ ZALO = ChannelTraits(has_buttons=False, text_limit=2000)
 @pytest.fixture
 def clock() -> Clock:
     return Clock(BEFORE_OPENING)
-
-
-@pytest.fixture
-def chat(database: Database, settings: Settings, handbook: HandbookIndex, clock: Clock) -> ChatCore:
-    return ChatCore(
-        database, build_router(), Shared(settings, handbook, clock, render=render_notice)
-    )
 
 
 @pytest.fixture
@@ -167,15 +160,7 @@ async def test_on_zalo_a_typed_letter_answers(
     database: Database, chat: ChatCore, quiz: int
 ) -> None:
     async with database.session() as session, session.begin():
-        session.add(
-            ChannelAccount(
-                channel="zalo",
-                external_id="z-member",
-                chat_id="z-member",
-                member_id=await member_id(database, MEMBER),
-                linked_at=utcnow(),
-            )
-        )
+        session.add(linked(await member_id(database, MEMBER), "z-member", "zalo"))
 
     async def zalo(body: str) -> list[Reply]:
         return await chat.handle(Incoming(Channel.ZALO, "z-member", "z-member", text=body), ZALO)

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from bot.chat import ChatCore
 from bot.cli import main
 from bot.db import Database
-from bot.models import AuditEntry, ChannelAccount, QuizQuestionRow, utcnow
+from bot.models import AuditEntry, QuizQuestionRow
 from bot.services import Shared
 from bot.services.handbook import HandbookIndex
 from bot.texts import text
@@ -26,7 +26,7 @@ from handlers.quiz_import import MAX_FILE_BYTES
 from tests.clock import Clock
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.fakes.zalo_api import FakeZaloServer
-from tests.harness import grant
+from tests.harness import grant, linked
 from tests.quiz_harness import (
     COMMITTEE,
     OFFICE,
@@ -234,15 +234,7 @@ async def test_on_zalo_the_trainer_is_sent_to_telegram_or_the_command_line(
 ) -> None:
     await grant(database, TRAINER, "trainer", COMMITTEE)
     async with database.session() as session, session.begin():
-        session.add(
-            ChannelAccount(
-                channel="zalo",
-                external_id="zalo-trainer",
-                chat_id="zalo-trainer",
-                member_id=await member_id(database, TRAINER),
-                linked_at=utcnow(),
-            )
-        )
+        session.add(linked(await member_id(database, TRAINER), "zalo-trainer", "zalo"))
     async with FakeZaloServer() as server:
         settings = zalo_settings(server, database_url)
         core = ChatCore(database, build_router(), Shared(settings, handbook, render=render_notice))

@@ -21,12 +21,10 @@ from bot.db import Database
 from bot.messages import Channel, ChannelTraits, Incoming
 from bot.models import (
     AuditEntry,
-    ChannelAccount,
     Organisation,
     OutboxMessage,
     Quiz,
     QuizQuestionRow,
-    utcnow,
 )
 from bot.services import Shared
 from bot.services.handbook import HandbookIndex
@@ -41,7 +39,7 @@ from jobs.dispatcher import Dispatcher
 from jobs.quizzes import QuizScheduler
 from tests.clock import Clock
 from tests.fakes.telegram_api import FakeTelegramServer
-from tests.harness import grant, say
+from tests.harness import grant, linked, say
 from tests.outbox_harness import QUICK_RETRIES, telegram_sender
 from tests.quiz_harness import (
     BEFORE_OPENING,
@@ -323,15 +321,7 @@ async def test_on_zalo_the_figures_come_without_files(
     database: Database, settings: Settings, handbook: HandbookIndex, closed: Closed
 ) -> None:
     async with database.session() as session, session.begin():
-        session.add(
-            ChannelAccount(
-                channel="zalo",
-                external_id="zalo-trainer",
-                chat_id="zalo-trainer",
-                member_id=await member_id(database, TRAINER),
-                linked_at=utcnow(),
-            )
-        )
+        session.add(linked(await member_id(database, TRAINER), "zalo-trainer", "zalo"))
     core = ChatCore(
         database, build_router(), Shared(settings, handbook, Clock(CLOSES), render=render_notice)
     )

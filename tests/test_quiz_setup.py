@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.chat import ChatCore
 from bot.db import Database
-from bot.models import AuditEntry, ChannelAccount, Quiz, QuizTarget, utcnow
+from bot.models import AuditEntry, Quiz, QuizTarget
 from bot.services import Shared
 from bot.services.handbook import HandbookIndex
 from bot.settings import Settings
@@ -22,7 +22,7 @@ from handlers.notices import render_notice
 from tests.clock import Clock
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.fakes.zalo_api import FakeZaloServer
-from tests.harness import grant, say, unit_id
+from tests.harness import grant, linked, say, unit_id
 from tests.quiz_harness import (
     COMMITTEE,
     EAST,
@@ -268,15 +268,7 @@ async def test_a_trainer_on_zalo_answers_with_digits(
     await grant(database, TRAINER, "trainer", COMMITTEE)
     clock = Clock()
     async with database.session() as session, session.begin():
-        session.add(
-            ChannelAccount(
-                channel="zalo",
-                external_id=ZALO_TRAINER,
-                chat_id=ZALO_TRAINER,
-                member_id=await member_id(database, TRAINER),
-                linked_at=utcnow(),
-            )
-        )
+        session.add(linked(await member_id(database, TRAINER), ZALO_TRAINER, "zalo"))
     async with FakeZaloServer() as server:
         zalo = zalo_settings(server, database_url)
         wakes: list[str] = []

@@ -13,7 +13,7 @@ from bot.channels.zalo import ZaloSender
 from bot.chat import ChatCore
 from bot.db import Database
 from bot.demo import seed_demo
-from bot.models import ChannelAccount, Meeting, MeetingResponse, Member, utcnow
+from bot.models import Meeting, MeetingResponse, Member, utcnow
 from bot.services import Services, Shared
 from bot.services.handbook import HandbookIndex
 from bot.services.notices import MeetingReminder
@@ -23,6 +23,7 @@ from handlers import build_router
 from handlers.notices import render_notice
 from jobs.dispatcher import Dispatcher
 from tests.fakes.zalo_api import FakeZaloServer
+from tests.harness import linked
 from tests.outbox_harness import QUICK_RETRIES
 from tests.zalo_harness import running_zalo, zalo_settings
 
@@ -37,15 +38,7 @@ async def test_a_reminder_on_zalo_is_answered_by_digit(
         await seed_demo(session)
         member = await session.scalar(select(Member).where(Member.card_number == "90000004"))
         assert member is not None
-        session.add(
-            ChannelAccount(
-                channel="zalo",
-                external_id=ZALO_USER,
-                chat_id=ZALO_USER,
-                member_id=member.id,
-                linked_at=utcnow(),
-            )
-        )
+        session.add(linked(member.id, ZALO_USER, "zalo"))
         at = datetime(2026, 12, 4, 19, 30, tzinfo=HCM)
         meeting = Meeting(
             organisation_id=member.organisation_id,
