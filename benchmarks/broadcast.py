@@ -30,11 +30,11 @@ from bot.db import Database  # noqa: E402
 from bot.migrate import upgrade  # noqa: E402
 from bot.models import ChannelAccount, Member, OutboxMessage, utcnow  # noqa: E402
 from bot.runtime import open_senders  # noqa: E402
-from bot.services.audit import AuditService  # noqa: E402
-from bot.services.broadcasts import BroadcastService  # noqa: E402
+from bot.services import Services, Shared  # noqa: E402
 from bot.services.organisations import OrganisationService  # noqa: E402
-from bot.services.outbox import OutboxService, Status  # noqa: E402
+from bot.services.outbox import Status  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from handlers.notices import render_notice  # noqa: E402
 from jobs.dispatcher import Dispatcher  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramServer  # noqa: E402
 
@@ -86,9 +86,8 @@ async def populate(database: Database, members: int, *, linked: bool = True) -> 
 
 async def enqueue(database: Database, unit_id: int) -> int:
     async with database.session() as session, session.begin():
-        outbox = OutboxService(session)
-        service = BroadcastService(session, outbox, AuditService(session), utcnow)
-        broadcast_id, _ = await service.send(
+        service = Services.for_session(session, Shared(Settings(), render=render_notice))
+        broadcast_id, _ = await service.broadcasts.send(
             actor="benchmark",
             body="Thông báo thử nghiệm.",
             unit_ids=[unit_id],

@@ -37,12 +37,12 @@ from sqlalchemy import func, select  # noqa: E402
 from bot.db import Database  # noqa: E402
 from bot.migrate import upgrade  # noqa: E402
 from bot.models import Base, ChannelAccount, Member, QuizAnswer, QuizAttempt, utcnow  # noqa: E402
-from bot.services.audit import AuditService  # noqa: E402
+from bot.services import Services, Shared  # noqa: E402
 from bot.services.organisations import OrganisationService  # noqa: E402
-from bot.services.outbox import OutboxService  # noqa: E402
-from bot.services.quizzes.service import Due, Event, QuizService  # noqa: E402
+from bot.services.quizzes.lifecycle import Due, Event  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.texts import text  # noqa: E402
+from handlers.notices import render_notice  # noqa: E402
 from tests.fakes.telegram_api import ChatId, FakeTelegramServer, Params  # noqa: E402
 
 UNITS = 20
@@ -115,9 +115,7 @@ async def _open_quiz(database: Database, settings: Settings, members: int, quest
                 )
             )
         await session.flush()
-        quizzes = QuizService(
-            session, OutboxService(session), AuditService(session), utcnow, settings.timezone
-        )
+        quizzes = Services.for_session(session, Shared(settings, render=render_notice)).quizzes
         now = utcnow()
         quiz = await quizzes.schedule(
             title="Kiểm tra tải",

@@ -1,4 +1,5 @@
-"""The two values every adapter and handler speak: what arrived, and what to answer."""
+"""The values every adapter and handler speak: what arrived, what to answer, and what the
+messenger can show."""
 
 from __future__ import annotations
 
@@ -10,6 +11,16 @@ class Channel(StrEnum):
     TELEGRAM = "telegram"
     ZALO = "zalo"
     CONSOLE = "console"
+
+
+@dataclass(frozen=True)
+class ChannelTraits:
+    """What a messenger can show; the core adapts replies and input to it."""
+
+    has_buttons: bool
+    text_limit: int
+    # Telegram proves a shared contact belongs to the sender; other messengers cannot.
+    can_share_contact: bool = False
 
 
 class Attachment(StrEnum):

@@ -1,19 +1,22 @@
 """Picks the handler for an incoming message: by command, by button data, by the account's
-stored conversation flow, or the default for plain text."""
+flow in its conversation state, or the default for plain text."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, TypeVar
 
-from bot.messages import Incoming, Reply
+from bot.button_data import SEPARATOR, ButtonData, Seal
+from bot.messages import ChannelTraits, Incoming, Reply
 
 if TYPE_CHECKING:
-    from bot.chat import ChannelTraits
     from bot.services import Services
     from bot.services.accounts import AccountView
     from bot.services.conversations import FlowState
+
+
+Pressed = TypeVar("Pressed", bound=ButtonData)
 
 
 @dataclass(frozen=True)
@@ -23,11 +26,16 @@ class Context:
     state: FlowState | None
     services: Services
     traits: ChannelTraits
+    # Seals button data naming this account's rows (bot/button_data.py).
+    seal: Seal
+    # The button data, parsed by the kind the handler was registered for.
+    button: ButtonData | None = None
 
-    @property
-    def button_payload(self) -> str:
-        """What follows the prefix in button data: "help:privacy" → "privacy"."""
-        return (self.incoming.button_data or "").partition(":")[2]
+    def pressed(self, kind: type[Pressed]) -> Pressed:
+        """The button pressed, as the kind this handler was registered for."""
+        if not isinstance(self.button, kind):
+            raise LookupError(f"the handler was not registered for {kind.__name__}")
+        return self.button
 
 
 Handler = Callable[[Context], Awaitable[list[Reply]]]
@@ -47,7 +55,7 @@ def _register(table: dict[str, Handler], *keys: str) -> Callable[[Handler], Hand
 class Router:
     def __init__(self) -> None:
         self._commands: dict[str, Handler] = {}
-        self._buttons: dict[str, Handler] = {}
+        self._kinds: dict[str, tuple[type[ButtonData], Handler]] = {}
         self._flows: dict[str, Handler] = {}
         self._flows_taking_media: set[str] = set()
         self._fallbacks: dict[str, Handler] = {}
@@ -55,9 +63,30 @@ class Router:
     def command(self, *names: str) -> Callable[[Handler], Handler]:
         return _register(self._commands, *names)
 
-    def button(self, prefix: str) -> Callable[[Handler], Handler]:
-        """Button data is "prefix:payload"; Telegram allows 64 bytes in all."""
-        return _register(self._buttons, prefix)
+    def button(self, kind: type[ButtonData]) -> Callable[[Handler], Handler]:
+        """Takes the buttons of one kind; the handler finds it parsed in `ctx.pressed(kind)`.
+        Kinds may share a first segment ("quiz:start", "quiz:a"); data that none of them
+        parses gets the stale-button answer."""
+
+        def decorate(handler: Handler) -> Handler:
+            if kind.prefix in self._kinds:
+                raise ValueError(f"{kind.prefix!r} is registered twice")
+            self._kinds[kind.prefix] = (kind, handler)
+            # The longest prefix first: "qs:unit" is tried before a kind "qs" would be.
+            self._kinds = dict(sorted(self._kinds.items(), key=lambda item: -len(item[0])))
+            return handler
+
+        return decorate
+
+    async def _pressed(self, ctx: Context) -> list[Reply]:
+        data = ctx.incoming.button_data or ""
+        for prefix, (kind, handler) in self._kinds.items():
+            if data == prefix or data.startswith(prefix + SEPARATOR):
+                button = kind.parse(data, ctx.seal)
+                if button is not None:
+                    return await handler(replace(ctx, button=button))
+                break
+        return await self._fallbacks["stale_button"](ctx)
 
     def flow(self, name: str, *, takes_media: bool = False) -> Callable[[Handler], Handler]:
         """Takes text and contacts while an account's conversation state names this flow;
@@ -83,8 +112,7 @@ class Router:
                 name = name.rpartition("_")[0]
             return self._commands.get(name, self._fallbacks["unknown_command"])
         if incoming.button_data is not None:
-            prefix = incoming.button_data.partition(":")[0]
-            return self._buttons.get(prefix, self._fallbacks["stale_button"])
+            return self._pressed
         if state is not None and state.flow in self._flows:
             return self._flows[state.flow]
         if incoming.text and incoming.text.strip():
@@ -94,3 +122,12 @@ class Router:
     @property
     def commands(self) -> list[str]:
         return sorted(self._commands)
+
+    @property
+    def buttons(self) -> list[type[ButtonData]]:
+        """Every kind of button taken, by prefix."""
+        return [self._kinds[prefix][0] for prefix in sorted(self._kinds)]
+
+    @property
+    def flows(self) -> list[str]:
+        return sorted(self._flows)

@@ -27,6 +27,7 @@ from bot.services import Shared
 from bot.services.handbook import load_index
 from bot.settings import Settings
 from handlers import build_router
+from handlers.notices import render_notice
 from jobs.dispatcher import Dispatcher, DispatchSettings
 from jobs.nudges import SecretaryNudges, schedule_nudges
 from jobs.quizzes import QuizScheduler
@@ -93,7 +94,11 @@ async def run_messengers(settings: Settings, *, host: str, stop: asyncio.Event) 
             database, settings, notify_outbox=dispatcher.wake, scheduler=scheduler
         )
         shared = Shared(
-            settings, load_index(), notify_outbox=dispatcher.wake, notify_schedule=quizzes.poke
+            settings,
+            load_index(),
+            notify_outbox=dispatcher.wake,
+            notify_schedule=quizzes.poke,
+            render=render_notice,
         )
         core = ChatCore(database, build_router(), shared)
         telegram = TelegramChannel(settings, core) if settings.telegram_token else None
@@ -153,5 +158,6 @@ async def run_dispatcher(settings: Settings) -> None:
 
 async def run_console(settings: Settings) -> None:
     async with open_database(settings) as database:
-        core = ChatCore(database, build_router(), Shared(settings, load_index()))
+        shared = Shared(settings, load_index(), render=render_notice)
+        core = ChatCore(database, build_router(), shared)
         await ConsoleChat(core, sys.stdin, sys.stdout).run()

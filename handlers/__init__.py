@@ -3,21 +3,23 @@ on the router; handlers see only `bot.messages`, the services and the texts."""
 
 from bot.router import Router
 from handlers import (
+    adoption,
     attendance,
     basics,
     broadcast,
-    channel,
+    change_meeting,
     handbook,
     inbox,
     linking,
     meeting_setup,
     meetings,
+    messenger_choice,
+    new_meeting,
     privacy,
     quiz,
     quiz_import,
     quiz_report,
     quiz_setup,
-    secretary,
 )
 
 
@@ -26,12 +28,14 @@ def build_router() -> Router:
     basics.register(router)
     linking.register(router)
     privacy.register(router)
-    channel.register(router)
-    secretary.register(router)
+    messenger_choice.register(router)
+    adoption.register(router)
     broadcast.register(router)
     inbox.register(router)
     meetings.register(router)
-    meeting_setup.register(router)
+    new_meeting.register(router)
+    change_meeting.register(router)
+    meeting_setup.register(router, new_meeting.STEPS, change_meeting.STEPS)
     quiz.register(router)
     quiz_setup.register(router)
     quiz_import.register(router)

@@ -5,48 +5,65 @@ record and a secretary, in addition, the unit's summary with the three-month fla
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from bot.button_data import ButtonData
 from bot.messages import Button, Reply
 from bot.models import Meeting
 from bot.router import Context, Router
+from bot.services.accounts import MemberView
 from bot.services.meetings.attendance import FLAG_MONTHS, Mark, MemberRecord
 from bot.services.meetings.when import format_when
-from bot.services.permissions import Action, Role
+from bot.services.notices import AgendaMissing, RegularMeetingMissing
+from bot.services.permissions import Action, Actor
 from bot.texts import text
-from handlers.guards import members_only
+from handlers.guards import members_only, requires
+from handlers.meetings import meeting_title
 
 FLOW = "attendance"
 MAX_OCCURRENCE_CHOICES = 10
 
 
-async def _managed_units(ctx: Context) -> list[int]:
-    """The units whose meetings the member manages; an admin in chat, their own unit."""
-    member = ctx.account.member
-    assert member is not None
-    grants = await ctx.services.permissions.scope(member.id, Action.MANAGE_MEETINGS)
-    if any(g.role is Role.ADMIN for g in grants):
-        return [member.organisation_id]
-    return sorted({g.organisation_id for g in grants if g.organisation_id is not None})
+class Step(StrEnum):
+    CHECKLIST = "checklist"
 
 
-async def _may_manage(ctx: Context, meeting: Meeting) -> bool:
-    member = ctx.account.member
-    assert member is not None
-    permissions = ctx.services.permissions
-    return await permissions.can(member.id, Action.MANAGE_MEETINGS, meeting.organisation_id)
+class PickOccurrence(ButtonData, prefix="att"):
+    meeting: int
+    at: datetime
+
+
+class ToggleMember(ButtonData, prefix="attm"):
+    member: int
+
+
+class Finish(StrEnum):
+    SAVE = "save"
+    CANCEL = "cancel"
+
+
+class FinishChecklist(ButtonData, prefix="atts"):
+    finish: Finish
+
+
+async def _manager(ctx: Context, member: MemberView) -> Actor:
+    return await ctx.services.permissions.actor(member, Action.MANAGE_MEETINGS)
+
+
+async def _manages(ctx: Context, actor: Actor, meeting: Meeting) -> bool:
+    return await ctx.services.permissions.within(actor.scope, [meeting.organisation_id])
 
 
 def _when(ctx: Context, at: datetime) -> str:
     return format_when(at, ctx.services.settings.timezone)
 
 
-@members_only
-async def start(ctx: Context) -> list[Reply]:
-    units = await _managed_units(ctx)
-    if not units:
-        return [Reply(text("secretary.not_allowed"))]
-    attendance, meetings = ctx.services.attendance, ctx.services.meetings
+@requires(Action.MANAGE_MEETINGS)
+async def start(ctx: Context, actor: Actor) -> list[Reply]:
+    units = actor.scope.roots(actor.member.organisation_id)
+    attendance = ctx.services.attendance
     found = [o for unit in units for o in await attendance.recent(unit)]
     if not found:
         return [Reply(text("attendance.no_recent"))]
@@ -56,22 +73,14 @@ async def start(ctx: Context) -> list[Reply]:
                 text(
                     "attendance.occurrence_button",
                     when=_when(ctx, o.at),
-                    title=meetings.title(o.meeting),
+                    title=meeting_title(o.meeting),
                 ),
-                f"att:{o.meeting.id}:{int(o.at.timestamp())}",
+                PickOccurrence(o.meeting.id, o.at).pack(),
             ),
         )
         for o in found[:MAX_OCCURRENCE_CHOICES]
     )
     return [Reply(text("attendance.choose_occurrence"), buttons=buttons)]
-
-
-def _parse(payload: str) -> tuple[int, datetime] | None:
-    """ "12:1764500000" → meeting 12 and its occurrence."""
-    meeting, _, stamp = payload.partition(":")
-    if not meeting.isdigit() or not stamp.isdigit():
-        return None
-    return int(meeting), datetime.fromtimestamp(int(stamp), UTC)
 
 
 async def _checklist(ctx: Context, data: dict[str, Any]) -> Reply:
@@ -81,18 +90,18 @@ async def _checklist(ctx: Context, data: dict[str, Any]) -> Reply:
     names = dict(await ctx.services.attendance.members(meeting.organisation_id))
     present = set(data["present"])
     rows = [
-        (Button(f"{'☑' if m in present else '☐'} {names.get(m, '')}", f"attm:{m}"),)
+        (Button(f"{'☑' if m in present else '☐'} {names.get(m, '')}", ToggleMember(m).pack()),)
         for m in data["members"]
     ]
     rows.append(
         (
-            Button(text("attendance.button_save"), "atts:save"),
-            Button(text("attendance.button_cancel"), "atts:cancel"),
+            Button(text("attendance.button_save"), FinishChecklist(Finish.SAVE).pack()),
+            Button(text("attendance.button_cancel"), FinishChecklist(Finish.CANCEL).pack()),
         )
     )
     body = text(
         "attendance.checklist",
-        title=meetings.title(meeting),
+        title=meeting_title(meeting),
         when=_when(ctx, datetime.fromtimestamp(int(data["at"]), UTC)),
         present=len(present),
         total=len(data["members"]),
@@ -100,14 +109,12 @@ async def _checklist(ctx: Context, data: dict[str, Any]) -> Reply:
     return Reply(body, buttons=tuple(rows))
 
 
-@members_only
-async def pick(ctx: Context) -> list[Reply]:
-    parsed = _parse(ctx.button_payload)
-    if parsed is None:
-        return [Reply(text("fallback.stale_button"))]
-    meeting_id, at = parsed
-    meeting = await ctx.services.meetings.meeting(meeting_id)
-    if meeting is None or not await _may_manage(ctx, meeting):
+@requires(Action.MANAGE_MEETINGS)
+async def pick(ctx: Context, actor: Actor) -> list[Reply]:
+    pressed = ctx.pressed(PickOccurrence)
+    at = pressed.at
+    meeting = await ctx.services.meetings.meeting(pressed.meeting)
+    if meeting is None or not await _manages(ctx, actor, meeting):
         return [Reply(text("secretary.not_allowed"))]
     attendance = ctx.services.attendance
     if not await attendance.is_recent(meeting, at):
@@ -119,55 +126,54 @@ async def pick(ctx: Context) -> list[Reply]:
         "members": members,
         "present": await attendance.prefill(meeting, at),
     }
-    await ctx.services.conversations.start(ctx.account.id, FLOW, "checklist", data)
+    await ctx.services.conversations.start(ctx.account.id, FLOW, Step.CHECKLIST, data)
     return [await _checklist(ctx, data)]
 
 
-async def _flow_meeting(ctx: Context) -> Meeting | None:
+async def _flow_meeting(ctx: Context, actor: Actor) -> Meeting | None:
     """The meeting of the checklist in progress, if the member still manages it."""
     state = ctx.state
     if state is None or state.flow != FLOW:
         return None
     meeting = await ctx.services.meetings.meeting(int(state.data["meeting"]))
-    if meeting is None or not await _may_manage(ctx, meeting):
+    if meeting is None or not await _manages(ctx, actor, meeting):
         return None
     return meeting
 
 
 @members_only
-async def toggle(ctx: Context) -> list[Reply]:
-    meeting = await _flow_meeting(ctx)
-    if meeting is None or not ctx.button_payload.isdigit():
+async def toggle(ctx: Context, member: MemberView) -> list[Reply]:
+    meeting = await _flow_meeting(ctx, await _manager(ctx, member))
+    if meeting is None:
         return [Reply(text("fallback.stale_button"))]
     assert ctx.state is not None
     data = dict(ctx.state.data)
-    member_id = int(ctx.button_payload)
+    member_id = ctx.pressed(ToggleMember).member
     if member_id not in data["members"]:
         return [Reply(text("fallback.stale_button"))]
     present = list(data["present"])
     data["present"] = (
         [m for m in present if m != member_id] if member_id in present else [*present, member_id]
     )
-    await ctx.services.conversations.start(ctx.account.id, FLOW, "checklist", data)
+    await ctx.services.conversations.start(ctx.account.id, FLOW, Step.CHECKLIST, data)
     return [await _checklist(ctx, data)]
 
 
 @members_only
-async def finish(ctx: Context) -> list[Reply]:
-    meeting = await _flow_meeting(ctx)
+async def finish(ctx: Context, member: MemberView) -> list[Reply]:
+    actor = await _manager(ctx, member)
+    meeting = await _flow_meeting(ctx, actor)
     if meeting is None:
         return [Reply(text("fallback.stale_button"))]
-    assert ctx.state is not None and ctx.account.member is not None
+    assert ctx.state is not None
     data = ctx.state.data
     await ctx.services.conversations.clear(ctx.account.id)
-    if ctx.button_payload != "save":
+    if ctx.pressed(FinishChecklist).finish is not Finish.SAVE:
         return [Reply(text("cancel.done"))]
     at = datetime.fromtimestamp(int(data["at"]), UTC)
     # Only members still listed in the unit are marked; the checklist's ids are a filter.
-    present, total = await ctx.services.attendance.save(
-        meeting, at, set(data["present"]), actor=f"member:{ctx.account.member.id}"
-    )
-    title = ctx.services.meetings.title(meeting)
+    present, total = await ctx.services.attendance.save(meeting, at, set(data["present"]), by=actor)
+    title = meeting_title(meeting)
     return [
         Reply(
             text(
@@ -224,9 +230,7 @@ def _summary_line(record: MemberRecord) -> str:
 
 
 @members_only
-async def record(ctx: Context) -> list[Reply]:
-    member = ctx.account.member
-    assert member is not None
+async def record(ctx: Context, member: MemberView) -> list[Reply]:
     attendance = ctx.services.attendance
     year = ctx.services.clock().astimezone(ctx.services.settings.timezone).year
     own = await attendance.year(member.organisation_id, year)
@@ -234,7 +238,8 @@ async def record(ctx: Context) -> list[Reply]:
     if mine is None:
         return [Reply(text("attendance.own_none", year=year))]
     replies = [Reply("\n".join(_own_lines(mine, len(own.occurrences), year)))]
-    for unit in await _managed_units(ctx):
+    managed = (await _manager(ctx, member)).scope
+    for unit in managed.roots(member.organisation_id):
         summary = own if unit == own.unit_id else await attendance.year(unit, year)
         lines = [
             text(
@@ -251,10 +256,26 @@ async def record(ctx: Context) -> list[Reply]:
     return replies
 
 
+def render_regular_missing(notice: RegularMeetingMissing, timezone: ZoneInfo) -> Reply:
+    month = f"{notice.month:02d}/{notice.year}"
+    return Reply(text("attendance.nudge_regular", unit=notice.unit, month=month))
+
+
+def render_agenda_missing(notice: AgendaMissing, timezone: ZoneInfo) -> Reply:
+    return Reply(
+        text(
+            "attendance.nudge_agenda",
+            title=meeting_title(notice.meeting),
+            unit=notice.unit,
+            when=format_when(notice.at, timezone),
+        )
+    )
+
+
 def register(router: Router) -> None:
     router.command("diemdanh")(start)
-    router.button("att")(pick)
-    router.button("attm")(toggle)
-    router.button("atts")(finish)
+    router.button(PickOccurrence)(pick)
+    router.button(ToggleMember)(toggle)
+    router.button(FinishChecklist)(finish)
     router.flow(FLOW)(flow_text)
     router.command("chuyencan")(record)

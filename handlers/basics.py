@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+from bot.button_data import ButtonData
 from bot.messages import Attachment, Button, Reply
 from bot.router import Context, Router
 from bot.texts import text
 
-# Help menu entries: button payload → text key. The order is the order shown.
-_HELP_TOPICS = {
-    "ask": ("help.button_ask", "help.ask"),
-    "meetings": ("help.button_meetings", "help.meetings"),
-    "quiz": ("help.button_quiz", "help.quiz"),
-    "link": ("help.button_link", "help.link"),
-    "privacy": ("help.button_privacy", "help.privacy"),
-    "secretary": ("help.button_secretary", "help.secretary"),
-    "about": ("help.button_about", "help.about"),
-}
+
+class Topic(StrEnum):
+    """The help menu's entries, in the order shown; each has the texts help.button_<topic>
+    and help.<topic>."""
+
+    ASK = "ask"
+    MEETINGS = "meetings"
+    QUIZ = "quiz"
+    LINK = "link"
+    PRIVACY = "privacy"
+    SECRETARY = "secretary"
+    ABOUT = "about"
+
+
+class HelpTopic(ButtonData, prefix="help"):
+    topic: Topic
 
 
 def help_menu() -> Reply:
-    buttons = [Button(text(label), f"help:{key}") for key, (label, _) in _HELP_TOPICS.items()]
+    buttons = [Button(text(f"help.button_{t}"), HelpTopic(t).pack()) for t in Topic]
     rows = tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
     return Reply(text("help.menu"), buttons=rows)
 
@@ -38,10 +47,7 @@ async def show_help(ctx: Context) -> list[Reply]:
 
 
 async def help_topic(ctx: Context) -> list[Reply]:
-    topic = _HELP_TOPICS.get(ctx.button_payload)
-    if topic is None:
-        return [Reply(text("fallback.stale_button"))]
-    return [Reply(text(topic[1]))]
+    return [Reply(text(f"help.{ctx.pressed(HelpTopic).topic}"))]
 
 
 async def cancel(ctx: Context) -> list[Reply]:
@@ -72,7 +78,7 @@ async def empty(ctx: Context) -> list[Reply]:
 def register(router: Router) -> None:
     router.command("help", "trogiup")(show_help)
     router.command("cancel", "huy")(cancel)
-    router.button("help")(help_topic)
+    router.button(HelpTopic)(help_topic)
     router.fallback("unknown_command")(unknown_command)
     router.fallback("stale_button")(stale_button)
     router.fallback("attachment")(attachment)

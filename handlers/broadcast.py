@@ -4,18 +4,44 @@ previews the audience and confirms; /thongbao_chitiet lists who was not reached 
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from bot.button_data import ButtonData
 from bot.messages import Attachment, Button, Channel, Media, Reply
 from bot.router import Context, Router
+from bot.services.accounts import MemberView
 from bot.services.broadcasts import MAX_NOTICE_CHARS
+from bot.services.notices import BroadcastNotice, BroadcastProgress, BroadcastReport
 from bot.services.outbox import Status
-from bot.services.permissions import Action, Role
+from bot.services.permissions import Action, Actor
 from bot.texts import text
-from handlers.guards import members_only
+from handlers.guards import members_only, requires
+from handlers.unit_choice import toggle_rows, unit_options, units_allowed
 
 FLOW = "broadcast"
-MAX_UNIT_CHOICES = 12
+
+
+class Step(StrEnum):
+    TEXT = "text"
+    UNITS = "units"
+
+
+class ToggleUnit(ButtonData, prefix="bcu"):
+    unit: int
+
+
+class Decision(StrEnum):
+    PREVIEW = "preview"
+    SEND = "send"
+    CANCEL = "cancel"
+
+
+class Decide(ButtonData, prefix="bc"):
+    decision: Decision
+
+
 _REASONS = {
     Status.SKIPPED: "broadcast.reason_skipped",
     Status.BLOCKED: "broadcast.reason_blocked",
@@ -26,48 +52,67 @@ _REASONS = {
 }
 
 
-async def _unit_options(ctx: Context) -> list[int]:
-    """Units the sender may address: each granted unit and the units right under it."""
-    assert ctx.account.member is not None
-    grants = await ctx.services.permissions.scope(ctx.account.member.id, Action.BROADCAST)
-    if any(g.role is Role.ADMIN for g in grants):
-        roots = [ctx.account.member.organisation_id]
-    else:
-        roots = [g.organisation_id for g in grants if g.organisation_id is not None]
-    return (await ctx.services.accounts.units_with_children(roots))[:MAX_UNIT_CHOICES]
+def render_notice(notice: BroadcastNotice, timezone: ZoneInfo) -> Reply:
+    body = text("broadcast.notice", text=notice.body, signature=notice.signature)
+    return Reply(body, media=notice.media)
 
 
-async def _may_send_to(ctx: Context, unit_ids: list[int]) -> bool:
-    assert ctx.account.member is not None
-    member_id = ctx.account.member.id
-    permissions = ctx.services.permissions
-    return bool(unit_ids) and all(
-        [await permissions.can(member_id, Action.BROADCAST, unit) for unit in unit_ids]
+def render_progress(notice: BroadcastProgress, timezone: ZoneInfo) -> Reply:
+    counts = notice.counts
+    reachable = sum(counts[s] for s in Status if s not in (Status.SKIPPED, Status.CANCELLED))
+    return Reply(
+        text(
+            "broadcast.progress",
+            id=notice.broadcast_id,
+            sent=counts[Status.SENT],
+            reachable=reachable,
+            failed=counts[Status.FAILED],
+            blocked=counts[Status.BLOCKED],
+            pending=counts[Status.PENDING] + counts[Status.SENDING],
+        )
     )
 
 
-@members_only
-async def start(ctx: Context) -> list[Reply]:
-    options = await _unit_options(ctx)
-    if not options:
-        return [Reply(text("secretary.not_allowed"))]
+def render_report(notice: BroadcastReport, timezone: ZoneInfo) -> Reply:
+    counts = notice.counts
+    return Reply(
+        text(
+            "broadcast.report",
+            id=notice.broadcast_id,
+            sent=counts[Status.SENT],
+            failed=counts[Status.FAILED],
+            blocked=counts[Status.BLOCKED],
+            skipped=counts[Status.SKIPPED],
+            cancelled=counts[Status.CANCELLED],
+        )
+    )
+
+
+async def _sender(ctx: Context, member: MemberView) -> Actor:
+    return await ctx.services.permissions.actor(member, Action.BROADCAST)
+
+
+async def _may_send_to(ctx: Context, actor: Actor, unit_ids: list[int]) -> bool:
+    return await ctx.services.permissions.within(actor.scope, unit_ids)
+
+
+@requires(Action.BROADCAST)
+async def start(ctx: Context, actor: Actor) -> list[Reply]:
+    options = await unit_options(ctx, actor)
     await ctx.services.conversations.start(
-        ctx.account.id, FLOW, "text", {"options": options, "units": options[:1]}
+        ctx.account.id, FLOW, Step.TEXT, {"options": options, "units": options[:1]}
     )
     return [Reply(text("broadcast.ask_text", limit=MAX_NOTICE_CHARS))]
 
 
-async def _unit_menu(ctx: Context, data: dict[str, object]) -> Reply:
-    chosen = set(data["units"])  # type: ignore[call-overload]
-    rows = []
-    for unit in data["options"]:  # type: ignore[attr-defined]
-        name = await ctx.services.accounts.unit_name(unit)
-        mark = "☑" if unit in chosen else "☐"
-        rows.append((Button(f"{mark} {name}", f"bcu:{unit}"),))
+async def _unit_menu(ctx: Context, data: dict[str, Any]) -> Reply:
+    rows = await toggle_rows(
+        ctx, data["options"], data["units"], lambda unit: ToggleUnit(unit).pack()
+    )
     rows.append(
         (
-            Button(text("broadcast.button_preview"), "bc:preview"),
-            Button(text("broadcast.button_cancel"), "bc:cancel"),
+            Button(text("broadcast.button_preview"), Decide(Decision.PREVIEW).pack()),
+            Button(text("broadcast.button_cancel"), Decide(Decision.CANCEL).pack()),
         )
     )
     return Reply(text("broadcast.choose_units"), buttons=tuple(rows))
@@ -94,17 +139,17 @@ async def write_step(ctx: Context) -> list[Reply]:
     if media is not None:
         data["media"] = _media_data(media)
     body = (ctx.incoming.text or "").strip()
-    if state.step == "units" and not body:
-        await ctx.services.conversations.start(ctx.account.id, FLOW, "units", data)
+    if state.step == Step.UNITS and not body:
+        await ctx.services.conversations.start(ctx.account.id, FLOW, Step.UNITS, data)
         return [await _unit_menu(ctx, data)]
     if not body:
-        await ctx.services.conversations.start(ctx.account.id, FLOW, "text", data)
+        await ctx.services.conversations.start(ctx.account.id, FLOW, Step.TEXT, data)
         key = "broadcast.media_received" if media is not None else "broadcast.ask_text"
         return [Reply(text(key, limit=MAX_NOTICE_CHARS))]
     if len(body) > MAX_NOTICE_CHARS:
         return [Reply(text("broadcast.too_long", limit=MAX_NOTICE_CHARS))]
     data["text"] = body
-    await ctx.services.conversations.start(ctx.account.id, FLOW, "units", data)
+    await ctx.services.conversations.start(ctx.account.id, FLOW, Step.UNITS, data)
     return [await _unit_menu(ctx, data)]
 
 
@@ -114,94 +159,96 @@ def _in_flow(ctx: Context) -> bool:
 
 
 @members_only
-async def toggle_unit(ctx: Context) -> list[Reply]:
-    if not _in_flow(ctx) or not ctx.button_payload.isdigit():
+async def toggle_unit(ctx: Context, member: MemberView) -> list[Reply]:
+    if not _in_flow(ctx):
         return [Reply(text("fallback.stale_button"))]
     assert ctx.state is not None
-    unit = int(ctx.button_payload)
+    unit = ctx.pressed(ToggleUnit).unit
     data = dict(ctx.state.data)
     # Only units offered, and still within the sender's scope, can be chosen.
-    if unit not in data["options"] or not await _may_send_to(ctx, [unit]):
+    scope = (await _sender(ctx, member)).scope
+    if not await units_allowed(ctx, scope, data["options"], [unit]):
         return [Reply(text("secretary.not_allowed"))]
     chosen = list(data["units"])
     data["units"] = [u for u in chosen if u != unit] if unit in chosen else [*chosen, unit]
-    await ctx.services.conversations.start(ctx.account.id, FLOW, "units", data)
+    await ctx.services.conversations.start(ctx.account.id, FLOW, Step.UNITS, data)
     return [await _unit_menu(ctx, data)]
 
 
-def _signature(ctx: Context) -> str:
-    member = ctx.account.member
-    assert member is not None
+def _signature(member: MemberView) -> str:
     return text("broadcast.signature_member", name=member.full_name, unit=member.organisation_name)
 
 
 @members_only
-async def step_button(ctx: Context) -> list[Reply]:
+async def step_button(ctx: Context, member: MemberView) -> list[Reply]:
     if not _in_flow(ctx):
         return [Reply(text("fallback.stale_button"))]
-    assert ctx.state is not None and ctx.account.member is not None
+    assert ctx.state is not None
     data = ctx.state.data
     units: list[int] = list(data["units"])
     broadcasts = ctx.services.broadcasts
-    if ctx.button_payload == "cancel":
+    decision = ctx.pressed(Decide).decision
+    if decision is Decision.CANCEL:
         await ctx.services.conversations.clear(ctx.account.id)
         return [Reply(text("cancel.done"))]
     if not units:
         return [Reply(text("broadcast.no_units")), await _unit_menu(ctx, data)]
-    if not await _may_send_to(ctx, units):
+    actor = await _sender(ctx, member)
+    if not await _may_send_to(ctx, actor, units):
         return [Reply(text("secretary.not_allowed"))]
-    if ctx.button_payload == "preview":
+    if decision is Decision.PREVIEW:
+        timezone = ctx.services.settings.timezone
         audience = await broadcasts.audience(units)
-        names = [await ctx.services.accounts.unit_name(u) for u in units]
+        names = await ctx.services.accounts.unit_names(units)
         preview = text(
             "broadcast.preview",
             units=", ".join(names),
             total=len(audience.member_ids),
             linked=audience.linked,
             not_linked=audience.not_linked,
-            notice=broadcasts.notice(data["text"], _signature(ctx)).text,
+            notice=render_notice(BroadcastNotice(data["text"], _signature(member)), timezone).text,
         )
         buttons = (
             (
-                Button(text("broadcast.button_send"), "bc:send"),
-                Button(text("broadcast.button_cancel"), "bc:cancel"),
+                Button(text("broadcast.button_send"), Decide(Decision.SEND).pack()),
+                Button(text("broadcast.button_cancel"), Decide(Decision.CANCEL).pack()),
             ),
         )
         return [Reply(preview, buttons=buttons, media=_media(data))]
-    if ctx.button_payload != "send":
-        return [Reply(text("fallback.stale_button"))]
     broadcast_id, counts = await broadcasts.send(
-        actor=f"member:{ctx.account.member.id}",
+        actor=actor.ref,
         body=data["text"],
         unit_ids=units,
-        signature=_signature(ctx),
-        sender_member_id=ctx.account.member.id,
+        signature=_signature(member),
+        sender_member_id=member.id,
         sender_account_id=ctx.account.id,
         media=_media(data),
+        scope=actor.scope,
     )
     await ctx.services.conversations.clear(ctx.account.id)
     # Progress follows as one message the dispatcher edits, then the final report.
     return [Reply(text("broadcast.queued", id=broadcast_id, linked=counts[Status.PENDING]))]
 
 
-async def _own_broadcast(ctx: Context, command: str) -> tuple[int | None, list[Reply]]:
-    """The broadcast named in the command, if the member may see it."""
+async def _own_broadcast(
+    ctx: Context, member: MemberView, command: str
+) -> tuple[int | None, list[Reply]]:
+    """The broadcast named in the command, if the member sent it or may send to its units."""
     argument = ctx.incoming.command_args
     if not argument.isdigit():
         return None, [Reply(text("broadcast.usage_id", command=command))]
     broadcast = await ctx.services.broadcasts.get(int(argument))
-    member = ctx.account.member
-    assert member is not None
     if broadcast is None or not (
-        broadcast.sender_member_id == member.id or await _may_send_to(ctx, broadcast.unit_ids)
+        broadcast.sender_member_id == member.id
+        or await _may_send_to(ctx, await _sender(ctx, member), broadcast.unit_ids)
     ):
         return None, [Reply(text("broadcast.not_found", id=argument))]
     return broadcast.id, []
 
 
 @members_only
-async def details(ctx: Context) -> list[Reply]:
-    broadcast_id, problem = await _own_broadcast(ctx, "thongbao_chitiet")
+async def details(ctx: Context, member: MemberView) -> list[Reply]:
+    broadcast_id, problem = await _own_broadcast(ctx, member, "thongbao_chitiet")
     if broadcast_id is None:
         return problem
     missing = await ctx.services.broadcasts.unreached(broadcast_id)
@@ -216,21 +263,18 @@ async def details(ctx: Context) -> list[Reply]:
 
 
 @members_only
-async def cancel(ctx: Context) -> list[Reply]:
-    broadcast_id, problem = await _own_broadcast(ctx, "thongbao_huy")
+async def cancel(ctx: Context, member: MemberView) -> list[Reply]:
+    broadcast_id, problem = await _own_broadcast(ctx, member, "thongbao_huy")
     if broadcast_id is None:
         return problem
-    assert ctx.account.member is not None
-    count = await ctx.services.broadcasts.cancel(
-        broadcast_id, actor=f"member:{ctx.account.member.id}"
-    )
+    count = await ctx.services.broadcasts.cancel(broadcast_id, actor=f"member:{member.id}")
     return [Reply(text("broadcast.cancelled", count=count, id=broadcast_id))]
 
 
 def register(router: Router) -> None:
     router.command("thongbao")(start)
     router.flow(FLOW, takes_media=True)(write_step)
-    router.button("bcu")(toggle_unit)
-    router.button("bc")(step_button)
+    router.button(ToggleUnit)(toggle_unit)
+    router.button(Decide)(step_button)
     router.command("thongbao_chitiet")(details)
     router.command("thongbao_huy")(cancel)

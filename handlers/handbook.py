@@ -4,7 +4,9 @@ source, take a thumbs up or down, and offer related topics; /chude browses by ca
 from __future__ import annotations
 
 import functools
+from enum import StrEnum
 
+from bot.button_data import ButtonData
 from bot.messages import Button, Reply
 from bot.router import Context, Handler, Router
 from bot.services.handbook import Entry, SearchResult
@@ -12,6 +14,30 @@ from bot.texts import text
 
 MAX_TOPIC_BUTTONS = 4
 MAX_LABEL_CHARS = 60
+
+
+class ShowEntry(ButtonData, prefix="entry"):
+    entry: str
+
+
+class Verdict(StrEnum):
+    UP = "up"
+    DOWN = "down"
+
+
+# The logged question is the asker's; the log does not say who asked, so the button is
+# sealed to the account it was shown to (a forged or copied one is stale).
+class Feedback(ButtonData, prefix="fb", sealed=True):
+    verdict: Verdict
+    query: int
+
+
+class SendToCommittee(ButtonData, prefix="ask", sealed=True):
+    query: int
+
+
+class ShowCategory(ButtonData, prefix="cat"):
+    index: int
 
 
 def _open_to(ctx: Context) -> bool:
@@ -36,7 +62,7 @@ def _label(entry: Entry) -> str:
 
 
 def _topic_rows(entries: list[Entry]) -> tuple[tuple[Button, ...], ...]:
-    return tuple((Button(_label(e), f"entry:{e.id}"),) for e in entries[:MAX_TOPIC_BUTTONS])
+    return tuple((Button(_label(e), ShowEntry(e.id).pack()),) for e in entries[:MAX_TOPIC_BUTTONS])
 
 
 def _answer_text(entry: Entry) -> str:
@@ -65,12 +91,13 @@ async def question(ctx: Context) -> list[Reply]:
     if result.entry is None or not result.answered:
         buttons = _topic_rows(list(result.suggestions))
         if ctx.account.linked:
-            buttons += ((Button(text("handbook.button_send"), f"ask:{query_id}"),),)
+            send = SendToCommittee(query_id).pack(ctx.seal)
+            buttons += ((Button(text("handbook.button_send"), send),),)
             return [Reply(text("handbook.not_found"), buttons=buttons)]
         return [Reply(text("handbook.not_found_public"), buttons=buttons)]
     feedback = (
-        Button(text("handbook.button_up"), f"fb:up:{query_id}"),
-        Button(text("handbook.button_down"), f"fb:down:{query_id}"),
+        Button(text("handbook.button_up"), Feedback(Verdict.UP, query_id).pack(ctx.seal)),
+        Button(text("handbook.button_down"), Feedback(Verdict.DOWN, query_id).pack(ctx.seal)),
     )
     return [
         Reply(_answer_text(result.entry), buttons=(feedback, *_topic_rows(_topics(ctx, result))))
@@ -80,7 +107,7 @@ async def question(ctx: Context) -> list[Reply]:
 @handbook_access
 async def show_entry(ctx: Context) -> list[Reply]:
     handbook = ctx.services.handbook
-    entry = handbook.get(ctx.button_payload)
+    entry = handbook.get(ctx.pressed(ShowEntry).entry)
     if entry is None:
         return [Reply(text("fallback.stale_button"))]
     return [Reply(_answer_text(entry), buttons=_topic_rows(handbook.related(entry, 3)))]
@@ -88,21 +115,19 @@ async def show_entry(ctx: Context) -> list[Reply]:
 
 @handbook_access
 async def feedback(ctx: Context) -> list[Reply]:
-    verdict, _, query_id = ctx.button_payload.partition(":")
-    if verdict not in ("up", "down") or not query_id.isdigit():
+    pressed = ctx.pressed(Feedback)
+    helpful = pressed.verdict is Verdict.UP
+    if not await ctx.services.questions.feedback(pressed.query, helpful):
         return [Reply(text("fallback.stale_button"))]
-    if not await ctx.services.questions.feedback(int(query_id), verdict == "up"):
-        return [Reply(text("fallback.stale_button"))]
-    return [Reply(text("handbook.thanks_up" if verdict == "up" else "handbook.thanks_down"))]
+    return [Reply(text("handbook.thanks_up" if helpful else "handbook.thanks_down"))]
 
 
 async def send_to_committee(ctx: Context) -> list[Reply]:
     member = ctx.account.member
     if member is None:
         return [Reply(text("handbook.members_only"))]
-    payload = ctx.button_payload
-    sent = payload.isdigit() and await ctx.services.questions.send_to_committee(
-        int(payload), ctx.account.id, member.organisation_id
+    sent = await ctx.services.questions.send_to_committee(
+        ctx.pressed(SendToCommittee).query, ctx.account.id, member.organisation_id
     )
     return [Reply(text("handbook.sent" if sent else "fallback.stale_button"))]
 
@@ -113,26 +138,28 @@ def _categories(ctx: Context) -> list[str]:
 
 @handbook_access
 async def categories(ctx: Context) -> list[Reply]:
-    buttons = tuple((Button(name, f"cat:{index}"),) for index, name in enumerate(_categories(ctx)))
+    buttons = tuple(
+        (Button(name, ShowCategory(index).pack()),) for index, name in enumerate(_categories(ctx))
+    )
     return [Reply(text("handbook.categories"), buttons=buttons)]
 
 
 @handbook_access
 async def category(ctx: Context) -> list[Reply]:
     names = _categories(ctx)
-    payload = ctx.button_payload
-    if not payload.isdigit() or int(payload) >= len(names):
+    index = ctx.pressed(ShowCategory).index
+    if index >= len(names):
         return [Reply(text("fallback.stale_button"))]
-    name = names[int(payload)]
+    name = names[index]
     entries = [e for e in ctx.services.handbook.entries if e.category == name]
-    buttons = tuple((Button(_label(e), f"entry:{e.id}"),) for e in entries)
+    buttons = tuple((Button(_label(e), ShowEntry(e.id).pack()),) for e in entries)
     return [Reply(text("handbook.category", name=name), buttons=buttons)]
 
 
 def register(router: Router) -> None:
     router.fallback("text")(question)
-    router.button("entry")(show_entry)
-    router.button("fb")(feedback)
-    router.button("ask")(send_to_committee)
+    router.button(ShowEntry)(show_entry)
+    router.button(Feedback)(feedback)
+    router.button(SendToCommittee)(send_to_committee)
     router.command("chude")(categories)
-    router.button("cat")(category)
+    router.button(ShowCategory)(category)

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
+from bot.button_data import ButtonData
 from bot.messages import Button, Reply
 from bot.router import Context, Router
 from bot.services.linking import MAX_FAILURES, LinkAttempt, LinkResult, looks_like_code
@@ -12,6 +14,21 @@ from bot.services.permissions import Action
 from bot.texts import text
 
 FLOW = "link"
+
+
+class Step(StrEnum):
+    CONSENT = "consent"
+    CARD = "card"
+    CONTACT = "contact"
+
+
+class Answer(StrEnum):
+    YES = "yes"
+    NO = "no"
+
+
+class Consent(ButtonData, prefix="consent"):
+    answer: Answer
 
 
 def _welcome_linked(name: str, unit: str) -> Reply:
@@ -67,13 +84,13 @@ async def start(ctx: Context) -> list[Reply]:
     locked = await ctx.services.linking.locked_until(ctx.account.id)
     if locked is not None:
         return [Reply(text("link.locked", until=_local_time(ctx, locked)))]
-    await ctx.services.conversations.start(ctx.account.id, FLOW, "consent")
+    await ctx.services.conversations.start(ctx.account.id, FLOW, Step.CONSENT)
     consent = Reply(
         text("link.consent"),
         buttons=(
             (
-                Button(text("link.button_agree"), "consent:yes"),
-                Button(text("link.button_disagree"), "consent:no"),
+                Button(text("link.button_agree"), Consent(Answer.YES).pack()),
+                Button(text("link.button_disagree"), Consent(Answer.NO).pack()),
             ),
         ),
     )
@@ -84,11 +101,11 @@ async def consent(ctx: Context) -> list[Reply]:
     state = ctx.state
     if ctx.account.linked or state is None or state.flow != FLOW:
         return [Reply(text("fallback.stale_button"))]
-    if ctx.button_payload != "yes":
+    if ctx.pressed(Consent).answer is not Answer.YES:
         await ctx.services.conversations.clear(ctx.account.id)
         return [Reply(text("link.declined"))]
     await ctx.services.linking.record_consent(ctx.account.id)
-    await ctx.services.conversations.start(ctx.account.id, FLOW, "card")
+    await ctx.services.conversations.start(ctx.account.id, FLOW, Step.CARD)
     return [Reply(text("link.ask_card" if ctx.traits.can_share_contact else "link.ask_code"))]
 
 
@@ -98,9 +115,9 @@ async def link_step(ctx: Context) -> list[Reply]:
     assert state is not None
     linking = ctx.services.linking
     incoming = ctx.incoming
-    if state.step == "consent":
+    if state.step == Step.CONSENT:
         return [Reply(text("link.consent_pending"))]
-    if incoming.contact is not None and state.step == "contact":
+    if incoming.contact is not None and state.step == Step.CONTACT:
         member_id = int(state.data["member_id"])
         return await _outcome(
             ctx,
@@ -111,7 +128,7 @@ async def link_step(ctx: Context) -> list[Reply]:
     entered = (incoming.text or "").strip()
     if entered and looks_like_code(entered):
         return await _outcome(ctx, await linking.link_by_code(ctx.account.id, entered))
-    if state.step == "contact":
+    if state.step == Step.CONTACT:
         return [_contact_prompt("link.contact_or_code")]
     if not entered:
         return [Reply(text("link.ask_card"))]
@@ -120,7 +137,7 @@ async def link_step(ctx: Context) -> list[Reply]:
     attempt = await linking.check_card(ctx.account.id, entered)
     if attempt.result is LinkResult.CARD_FOUND:
         await ctx.services.conversations.start(
-            ctx.account.id, FLOW, "contact", {"member_id": attempt.member_id}
+            ctx.account.id, FLOW, Step.CONTACT, {"member_id": attempt.member_id}
         )
         return [_contact_prompt("link.ask_contact")]
     return await _outcome(ctx, attempt)
@@ -154,6 +171,6 @@ async def _unlink_member(ctx: Context, card: str) -> list[Reply]:
 
 def register(router: Router) -> None:
     router.command("start")(start)
-    router.button("consent")(consent)
+    router.button(Consent)(consent)
     router.flow(FLOW)(link_step)
     router.command("huylienket")(unlink)

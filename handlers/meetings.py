@@ -3,12 +3,18 @@ the coming meetings of the member's chi bộ."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
 
-from bot.messages import Reply
+from bot.button_data import ButtonData
+from bot.messages import Button, Reply
+from bot.models import Meeting
 from bot.router import Context, Router
+from bot.services.accounts import MemberView
 from bot.services.meetings.calendar import Answer
 from bot.services.meetings.when import format_when
+from bot.services.notices import MeetingCancelled, MeetingChanged, MeetingReminder
 from bot.services.permissions import Action
 from bot.texts import text
 from handlers.guards import members_only
@@ -18,38 +24,95 @@ UPCOMING_DAYS = 60
 MAX_REASON_CHARS = 300
 
 
-def _parse(payload: str) -> tuple[int, datetime, str] | None:
-    """ "12:1764500000:a" → meeting 12, its occurrence, the answer."""
-    parts = payload.split(":")
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
-        return None
-    if parts[2] not in ("a", "v"):
-        return None
-    return int(parts[0]), datetime.fromtimestamp(int(parts[1]), UTC), parts[2]
+class Step(StrEnum):
+    REASON = "reason"
+
+
+class Attendance(StrEnum):
+    ATTEND = "a"
+    ABSENT = "v"
+
+
+class Rsvp(ButtonData, prefix="rsvp"):
+    """«Tham dự» / «Vắng» on a reminder: the occurrence as epoch seconds keeps it short."""
+
+    meeting: int
+    at: datetime
+    answer: Attendance
+
+
+def meeting_title(meeting: Meeting) -> str:
+    """The meeting's own title, or its kind's."""
+    return meeting.title or text(f"meetings.kind_{meeting.kind}")
+
+
+def render_reminder(notice: MeetingReminder, timezone: ZoneInfo) -> Reply:
+    meeting, at = notice.meeting, notice.at
+    agenda = text("meetings.agenda_line", agenda=meeting.agenda) if meeting.agenda else ""
+    document = meeting.document
+    body = text(
+        "meetings.reminder",
+        title=meeting_title(meeting),
+        when=format_when(at, timezone),
+        place=meeting.place,
+        agenda=agenda,
+        document=text("meetings.document_line", document=document) if document else "",
+    )
+    buttons = (
+        (
+            Button(text("meetings.button_attend"), Rsvp(meeting.id, at, Attendance.ATTEND).pack()),
+            Button(text("meetings.button_absent"), Rsvp(meeting.id, at, Attendance.ABSENT).pack()),
+        ),
+    )
+    return Reply(body, buttons=buttons)
+
+
+def render_cancelled(notice: MeetingCancelled, timezone: ZoneInfo) -> Reply:
+    reason = notice.reason
+    return Reply(
+        text(
+            "meetings.cancelled_notice",
+            title=meeting_title(notice.meeting),
+            when=format_when(notice.at, timezone),
+            reason=text("meetings.cancelled_reason", reason=reason) if reason else "",
+        )
+    )
+
+
+def render_changed(notice: MeetingChanged, timezone: ZoneInfo) -> Reply:
+    return Reply(
+        text(
+            "meetings.changed_notice",
+            title=meeting_title(notice.meeting),
+            when=format_when(notice.at, timezone),
+            place=notice.meeting.place,
+        )
+    )
 
 
 @members_only
-async def answer(ctx: Context) -> list[Reply]:
-    parsed = _parse(ctx.button_payload)
-    if parsed is None:
-        return [Reply(text("fallback.stale_button"))]
-    meeting_id, occurrence, choice = parsed
+async def answer(ctx: Context, member: MemberView) -> list[Reply]:
+    rsvp = ctx.pressed(Rsvp)
+    meeting_id, occurrence = rsvp.meeting, rsvp.at
     meetings = ctx.services.meetings
     meeting = await meetings.meeting(meeting_id)
-    member = ctx.account.member
-    assert member is not None
-    if meeting is None or meeting.cancelled_at is not None:
+    # The occurrence too is named by the button: one the schedule does not hold (moved, or
+    # a forged time) records nothing.
+    held = meeting is not None and meetings.occurrences(
+        meeting, occurrence, occurrence + timedelta(minutes=1)
+    )
+    if meeting is None or not held:
         return [Reply(text("meetings.meeting_gone"))]
     if meeting.organisation_id != member.organisation_id:
         return [Reply(text("meetings.not_your_meeting"))]
     when = format_when(occurrence, ctx.services.settings.timezone)
-    if choice == "a":
+    if rsvp.answer is Attendance.ATTEND:
         await meetings.respond(meeting_id, occurrence, member.id, "attend")
-        return [Reply(text("meetings.attend_recorded", title=meetings.title(meeting), when=when))]
+        return [Reply(text("meetings.attend_recorded", title=meeting_title(meeting), when=when))]
     await ctx.services.conversations.start(
         ctx.account.id,
         REASON_FLOW,
-        "reason",
+        Step.REASON,
         {"meeting": meeting_id, "at": int(occurrence.timestamp())},
     )
     return [Reply(text("meetings.ask_reason"))]
@@ -71,17 +134,13 @@ async def reason_step(ctx: Context) -> list[Reply]:
     when = format_when(occurrence, ctx.services.settings.timezone)
     return [
         Reply(
-            text(
-                "meetings.absent_recorded", title=meetings.title(meeting), when=when, reason=reason
-            )
+            text("meetings.absent_recorded", title=meeting_title(meeting), when=when, reason=reason)
         )
     ]
 
 
 @members_only
-async def upcoming(ctx: Context) -> list[Reply]:
-    member = ctx.account.member
-    assert member is not None
+async def upcoming(ctx: Context, member: MemberView) -> list[Reply]:
     meetings = ctx.services.meetings
     found = await meetings.upcoming(member.organisation_id, UPCOMING_DAYS)
     unit = member.organisation_name
@@ -89,16 +148,16 @@ async def upcoming(ctx: Context) -> list[Reply]:
         return [Reply(text("meetings.upcoming_none", unit=unit, days=UPCOMING_DAYS))]
     timezone = ctx.services.settings.timezone
     # The unit's secretaries also see who answered the reminders, and how.
-    secretary = await ctx.services.permissions.can(
-        member.id, Action.MANAGE_MEETINGS, member.organisation_id
-    )
+    permissions = ctx.services.permissions
+    manages = await permissions.scope(member.id, Action.MANAGE_MEETINGS)
+    secretary = await permissions.within(manages, [member.organisation_id])
     lines = [text("meetings.upcoming_title", unit=unit)]
     for occurrence in found:
         lines.append(
             text(
                 "meetings.upcoming_line",
                 when=format_when(occurrence.at, timezone),
-                title=meetings.title(occurrence.meeting),
+                title=meeting_title(occurrence.meeting),
                 place=occurrence.meeting.place,
             )
         )
@@ -126,6 +185,6 @@ def _answers(answers: list[Answer]) -> list[str]:
 
 
 def register(router: Router) -> None:
-    router.button("rsvp")(answer)
+    router.button(Rsvp)(answer)
     router.flow(REASON_FLOW)(reason_step)
     router.command("lichhop")(upcoming)

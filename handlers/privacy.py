@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 
+from bot.button_data import ButtonData
 from bot.messages import Button, Document, Reply
 from bot.router import Context, Router
 from bot.texts import text
+
+
+class Choice(StrEnum):
+    YES = "yes"
+    NO = "no"
+
+
+class Erase(ButtonData, prefix="erase"):
+    choice: Choice
 
 
 async def my_data(ctx: Context) -> list[Reply]:
@@ -18,15 +29,15 @@ async def my_data(ctx: Context) -> list[Reply]:
 async def erase_request(ctx: Context) -> list[Reply]:
     buttons = (
         (
-            Button(text("privacy.button_erase"), "erase:yes"),
-            Button(text("privacy.button_keep"), "erase:no"),
+            Button(text("privacy.button_erase"), Erase(Choice.YES).pack()),
+            Button(text("privacy.button_keep"), Erase(Choice.NO).pack()),
         ),
     )
     return [Reply(text("privacy.erase_confirm"), buttons=buttons)]
 
 
 async def erase_answer(ctx: Context) -> list[Reply]:
-    if ctx.button_payload != "yes":
+    if ctx.pressed(Erase).choice is not Choice.YES:
         return [Reply(text("privacy.kept"))]
     await ctx.services.linking.erase(ctx.account.id)
     return [Reply(text("privacy.erased"), clear_keyboard=True)]
@@ -41,5 +52,5 @@ async def withdraw_consent(ctx: Context) -> list[Reply]:
 def register(router: Router) -> None:
     router.command("dulieu")(my_data)
     router.command("xoadulieu")(erase_request)
-    router.button("erase")(erase_answer)
+    router.button(Erase)(erase_answer)
     router.command("rutdongy")(withdraw_consent)

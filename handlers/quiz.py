@@ -6,26 +6,20 @@ the member's own results beside their unit's average."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from bot.button_data import ButtonData
 from bot.messages import Button, Reply
 from bot.router import Context, Router
+from bot.services.accounts import MemberView
 from bot.services.meetings.when import format_when
+from bot.services.notices import QuizClosingSoon, QuizInvitation
+from bot.services.quizzes.attempts import Answered, Finished, Outcome, Shown, StartRefused
 from bot.services.quizzes.bank import QuizQuestion
-from bot.services.quizzes.service import (
-    LETTERS,
-    Answered,
-    Finished,
-    Outcome,
-    Shown,
-    StartRefused,
-    answer_data,
-    choice_buttons,
-    question_text,
-    shipped_banks,
-    start_data,
-)
+from bot.services.quizzes.catalogue import shipped_banks
 from bot.texts import text
 from handlers.guards import members_only
 
@@ -34,6 +28,62 @@ from handlers.guards import members_only
 # handbook question.
 PRACTICE_STATE = "luyentap"
 PRACTICE_QUESTIONS = 5
+LETTERS = "ABCDEF"
+
+
+class PracticeStep(StrEnum):
+    QUESTION = "question"
+
+
+class StartQuiz(ButtonData, prefix="quiz:start"):
+    quiz: int
+
+
+class AnswerQuiz(ButtonData, prefix="quiz:a"):
+    attempt: int
+    position: int
+    shown: int  # the choice's place as shown: A is 0
+
+
+class AnswerPractice(ButtonData, prefix="quizp"):
+    """A practice answer; the round tells an old practice's buttons from this one's."""
+
+    round: int
+    index: int
+    shown: int
+
+
+def question_text(number: int, total: int, question: str, choices: Sequence[str]) -> str:
+    lines = [text("quiz.question", number=number, total=total, question=question), ""]
+    lines += [f"{LETTERS[i]}. {choice}" for i, choice in enumerate(choices)]
+    return "\n".join(lines)
+
+
+def choice_buttons(count: int, data: Callable[[int], str]) -> tuple[tuple[Button, ...], ...]:
+    """One row of letter buttons, each answerable by typing its letter on Zalo."""
+    return (tuple(Button(LETTERS[i], data(i), key=LETTERS[i]) for i in range(count)),)
+
+
+def _start_row(quiz_id: int) -> tuple[tuple[Button, ...], ...]:
+    return ((Button(text("quiz.button_start"), StartQuiz(quiz_id).pack()),),)
+
+
+def render_invitation(notice: QuizInvitation, timezone: ZoneInfo) -> Reply:
+    quiz = notice.quiz
+    body = text(
+        "quiz.invitation",
+        title=quiz.title,
+        count=quiz.question_count,
+        closes=format_when(quiz.closes_at, timezone),
+        pass_mark=quiz.pass_mark,
+    )
+    return Reply(body, buttons=_start_row(quiz.id))
+
+
+def render_closing_soon(notice: QuizClosingSoon, timezone: ZoneInfo) -> Reply:
+    quiz = notice.quiz
+    body = text("quiz.reminder", title=quiz.title, closes=format_when(quiz.closes_at, timezone))
+    return Reply(body, buttons=_start_row(quiz.id))
 
 
 def _question_reply(
@@ -61,7 +111,7 @@ def _shown_reply(ctx: Context, shown: Shown) -> Reply:
         shown.text,
         shown.choices,
         shown.seconds,
-        lambda i: answer_data(shown.attempt_id, shown.position, i),
+        lambda i: AnswerQuiz(shown.attempt_id, shown.position, i).pack(),
     )
 
 
@@ -70,7 +120,8 @@ def _feedback(answered: Answered) -> Reply:
         key = "quiz.timed_out"
     else:
         key = "quiz.right" if answered.correct else "quiz.wrong"
-    lines = [text(key, letter=answered.correct_letter, choice=answered.correct_choice)]
+    letter = LETTERS[answered.correct_shown]
+    lines = [text(key, letter=letter, choice=answered.correct_choice)]
     if answered.explanation:
         lines.append(text("quiz.explanation", explanation=answered.explanation))
     return Reply("\n".join(lines))
@@ -98,10 +149,8 @@ def _finished(finished: Finished) -> Reply:
     )
 
 
-async def _begin(ctx: Context, quiz_id: int) -> list[Reply]:
-    member = ctx.account.member
-    assert member is not None
-    quizzes = ctx.services.quizzes
+async def _begin(ctx: Context, member: MemberView, quiz_id: int) -> list[Reply]:
+    quizzes = ctx.services.quiz_attempts
     attempt = await quizzes.start(quiz_id, member.id, member.organisation_id)
     if isinstance(attempt, StartRefused):
         return [Reply(text(f"quiz.{attempt.value}"))]
@@ -110,10 +159,10 @@ async def _begin(ctx: Context, quiz_id: int) -> list[Reply]:
     return [_shown_reply(ctx, shown)]
 
 
-async def _answer(ctx: Context, attempt_id: int, position: int, choice: int) -> list[Reply]:
-    member = ctx.account.member
-    assert member is not None
-    quizzes = ctx.services.quizzes
+async def _answer(
+    ctx: Context, member: MemberView, attempt_id: int, position: int, choice: int
+) -> list[Reply]:
+    quizzes = ctx.services.quiz_attempts
     answered = await quizzes.answer(attempt_id, member.id, position, choice)
     if answered.outcome is Outcome.NOT_FOUND:
         return [Reply(text("quiz.not_yours"))]
@@ -132,36 +181,27 @@ async def _answer(ctx: Context, attempt_id: int, position: int, choice: int) -> 
     return [said] if shown is None else [_then(said, _shown_reply(ctx, shown))]
 
 
-def _numbers(payload: str, count: int) -> list[int] | None:
-    parts = payload.split(":")
-    if len(parts) != count or not all(part.isdigit() for part in parts):
-        return None
-    return [int(part) for part in parts]
+@members_only
+async def start(ctx: Context, member: MemberView) -> list[Reply]:
+    """«Bắt đầu» on an invitation, a reminder or /tracnghiem's list."""
+    return await _begin(ctx, member, ctx.pressed(StartQuiz).quiz)
 
 
 @members_only
-async def button(ctx: Context) -> list[Reply]:
-    """ "start:<quiz>" or "a:<attempt>:<position>:<choice shown>"."""
-    action, _, rest = ctx.button_payload.partition(":")
-    numbers = _numbers(rest, 1 if action == "start" else 3)
-    if numbers is None or action not in ("start", "a"):
-        return [Reply(text("fallback.stale_button"))]
-    if action == "start":
-        return await _begin(ctx, numbers[0])
-    return await _answer(ctx, *numbers)
+async def answer(ctx: Context, member: MemberView) -> list[Reply]:
+    pressed = ctx.pressed(AnswerQuiz)
+    return await _answer(ctx, member, pressed.attempt, pressed.position, pressed.shown)
 
 
 @members_only
-async def open_quizzes(ctx: Context) -> list[Reply]:
-    member = ctx.account.member
-    assert member is not None
-    quizzes = ctx.services.quizzes
+async def open_quizzes(ctx: Context, member: MemberView) -> list[Reply]:
+    quizzes = ctx.services.quiz_attempts
     found = await quizzes.open_quizzes(member.organisation_id)
     if not found:
         return [Reply(text("quiz.open_none"))]
     for quiz in found:
         if await quizzes.unfinished_attempt(quiz.id, member.id) is not None:
-            return await _begin(ctx, quiz.id)
+            return await _begin(ctx, member, quiz.id)
     timezone = ctx.services.settings.timezone
     lines = [text("quiz.open_title")]
     lines += [
@@ -169,16 +209,14 @@ async def open_quizzes(ctx: Context) -> list[Reply]:
         for q in found
     ]
     buttons = tuple(
-        (Button(f"{text('quiz.button_start')}: {q.title}", start_data(q.id)),) for q in found
+        (Button(f"{text('quiz.button_start')}: {q.title}", StartQuiz(q.id).pack()),) for q in found
     )
     return [Reply("\n".join(lines), buttons=buttons)]
 
 
 @members_only
-async def results(ctx: Context) -> list[Reply]:
-    member = ctx.account.member
-    assert member is not None
-    found = await ctx.services.quizzes.results(member.id, member.organisation_id)
+async def results(ctx: Context, member: MemberView) -> list[Reply]:
+    found = await ctx.services.quiz_attempts.results(member.id, member.organisation_id)
     if not found:
         return [Reply(text("quiz.results_none"))]
     lines = [text("quiz.results_title")]
@@ -221,12 +259,12 @@ def _practice_reply(ctx: Context, data: dict[str, Any]) -> Reply:
         question.question,
         tuple(question.choices[i] for i in order),
         None,
-        lambda i: f"quizp:{data['round']}:{index}:{i}",
+        lambda i: AnswerPractice(data["round"], index, i).pack(),
     )
 
 
 @members_only
-async def practice(ctx: Context) -> list[Reply]:
+async def practice(ctx: Context, member: MemberView) -> list[Reply]:
     rng = random.Random()
     keys = rng.sample(sorted(_practice_pool()), PRACTICE_QUESTIONS)
     pool = _practice_pool()
@@ -237,20 +275,22 @@ async def practice(ctx: Context) -> list[Reply]:
         "index": 0,
         "correct": 0,
     }
-    await ctx.services.conversations.start(ctx.account.id, PRACTICE_STATE, "question", data)
+    await ctx.services.conversations.start(
+        ctx.account.id, PRACTICE_STATE, PracticeStep.QUESTION, data
+    )
     intro = Reply(text("quiz.practice_intro", count=PRACTICE_QUESTIONS))
     return [intro, _practice_reply(ctx, data)]
 
 
 @members_only
-async def practice_answer(ctx: Context) -> list[Reply]:
-    """ "<round>:<index>:<choice shown>"; a tap on an old question or round is stale."""
-    numbers = _numbers(ctx.button_payload, 3)
+async def practice_answer(ctx: Context, member: MemberView) -> list[Reply]:
+    """A tap on an old question or round is stale."""
     state = ctx.state
-    if numbers is None or state is None or state.flow != PRACTICE_STATE:
+    if state is None or state.flow != PRACTICE_STATE:
         return [Reply(text("quiz.practice_stale"))]
     data = dict(state.data)
-    round_id, index, shown = numbers
+    pressed = ctx.pressed(AnswerPractice)
+    round_id, index, shown = pressed.round, pressed.index, pressed.shown
     if round_id != data["round"] or index != data["index"]:
         return [Reply(text("quiz.already_answered"))]
     question = _practice_pool()[data["questions"][index]]
@@ -270,13 +310,16 @@ async def practice_answer(ctx: Context) -> list[Reply]:
         await ctx.services.conversations.clear(ctx.account.id)
         done = text("quiz.practice_done", correct=data["correct"], total=len(data["questions"]))
         return [_then(feedback, Reply(done))]
-    await ctx.services.conversations.start(ctx.account.id, PRACTICE_STATE, "question", data)
+    await ctx.services.conversations.start(
+        ctx.account.id, PRACTICE_STATE, PracticeStep.QUESTION, data
+    )
     return [_then(feedback, _practice_reply(ctx, data))]
 
 
 def register(router: Router) -> None:
-    router.button("quiz")(button)
-    router.button("quizp")(practice_answer)
+    router.button(StartQuiz)(start)
+    router.button(AnswerQuiz)(answer)
+    router.button(AnswerPractice)(practice_answer)
     router.command("tracnghiem")(open_quizzes)
     router.command("luyentap")(practice)
     router.command("ketqua")(results)

@@ -6,15 +6,18 @@ The file comes through the messenger's fetcher (bot/services/files.py): where th
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
+from bot.button_data import ButtonData
 from bot.messages import Attachment, Button, Media, Reply
 from bot.router import Context, Router
+from bot.services.accounts import MemberView
 from bot.services.files import FileTooLarge, FileUnavailable
-from bot.services.permissions import Action
+from bot.services.permissions import Action, Actor
 from bot.services.quizzes.bank import QuizFileError, bank_slug, read_question_file
 from bot.texts import text
-from handlers.guards import members_only
+from handlers.guards import members_only, requires
 
 FLOW = "quiz_import"
 MAX_FILE_MB = 2
@@ -26,32 +29,41 @@ MAX_PROBLEMS_SHOWN = 20
 Data = dict[str, Any]
 
 
+class Step(StrEnum):
+    NAME = "name"
+    FILE = "file"
+
+
+class ReplaceBank(ButtonData, prefix="qi"):
+    """A bank imported before, by its place in the list shown (a bank's id may not fit)."""
+
+    index: int
+
+
 def _t(key: str, **values: object) -> str:
     return text(f"quiz_import.{key}", **values)
 
 
-async def _may_import(ctx: Context) -> bool:
+async def _may_import(ctx: Context, member: MemberView) -> bool:
     """Banks are not a unit's: a trainer of any unit (or an admin) may add one."""
-    member = ctx.account.member
-    assert member is not None
-    return bool(await ctx.services.permissions.scope(member.id, Action.SCHEDULE_QUIZ))
+    return not (await ctx.services.permissions.scope(member.id, Action.SCHEDULE_QUIZ)).empty
 
 
-@members_only
-async def start(ctx: Context) -> list[Reply]:
-    if not await _may_import(ctx):
-        return [Reply(_t("trainers_only"))]
+@requires(Action.SCHEDULE_QUIZ, "quiz_import.trainers_only")
+async def start(ctx: Context, actor: Actor) -> list[Reply]:
     if not ctx.services.files.can_fetch(ctx.incoming.channel):
         return [Reply(_t("no_files_here"))]
     name = ctx.incoming.command_args
     if name:
         return await _named(ctx, name)
-    imported = [bank for bank in await ctx.services.quizzes.banks() if not bank.shipped]
+    imported = [bank for bank in await ctx.services.quiz_catalogue.banks() if not bank.shipped]
     shown = imported[-MAX_BANKS_SHOWN:]
     await ctx.services.conversations.start(
-        ctx.account.id, FLOW, "name", {"banks": [bank.id for bank in shown]}
+        ctx.account.id, FLOW, Step.NAME, {"banks": [bank.id for bank in shown]}
     )
-    rows = tuple((Button(bank.title, f"qi:{index}"),) for index, bank in enumerate(shown))
+    rows = tuple(
+        (Button(bank.title, ReplaceBank(index).pack()),) for index, bank in enumerate(shown)
+    )
     return [Reply(_t("ask_name"), buttons=rows)]
 
 
@@ -62,41 +74,41 @@ async def _named(ctx: Context, name: str) -> list[Reply]:
     bank = bank_slug(name)
     if not bank or len(name) > MAX_NAME_CHARS:
         return [Reply(_t("bad_name", limit=MAX_NAME_CHARS))]
-    if any(b.id == bank and b.shipped for b in await ctx.services.quizzes.banks()):
+    if any(b.id == bank and b.shipped for b in await ctx.services.quiz_catalogue.banks()):
         return [Reply(_t("shipped_name", name=name))]
-    await ctx.services.conversations.start(ctx.account.id, FLOW, "file", {"bank": bank})
+    await ctx.services.conversations.start(ctx.account.id, FLOW, Step.FILE, {"bank": bank})
     return [Reply(_t("ask_file", bank=bank, limit_mb=MAX_FILE_MB))]
 
 
 @members_only
-async def on_bank(ctx: Context) -> list[Reply]:
+async def on_bank(ctx: Context, member: MemberView) -> list[Reply]:
     """A tap on a bank imported before: its new file replaces its questions row by row."""
     state = ctx.state
-    payload = ctx.button_payload
-    if state is None or state.flow != FLOW or state.step != "name" or not payload.isdigit():
+    if state is None or state.flow != FLOW or state.step != Step.NAME:
         return [Reply(text("fallback.stale_button"))]
     banks: list[str] = state.data["banks"]
-    if int(payload) >= len(banks) or not await _may_import(ctx):
+    index = ctx.pressed(ReplaceBank).index
+    if index >= len(banks) or not await _may_import(ctx, member):
         return [Reply(text("fallback.stale_button"))]
-    return await _named(ctx, banks[int(payload)])
+    return await _named(ctx, banks[index])
 
 
 @members_only
-async def step(ctx: Context) -> list[Reply]:
+async def step(ctx: Context, member: MemberView) -> list[Reply]:
     """The bank's name, then the file (a file with a caption may come first: the caption
     names the bank)."""
     state = ctx.state
     assert state is not None
     media = ctx.incoming.media
     caption = (ctx.incoming.text or "").strip()
-    if state.step == "name":
+    if state.step == Step.NAME:
         if media is None:
             return await _named(ctx, caption)
         if not caption:
             return [Reply(_t("name_first"))]
         replies = await _named(ctx, caption)
         after = await ctx.services.conversations.get(ctx.account.id)
-        if after is None or after.step != "file":
+        if after is None or after.step != Step.FILE:
             return replies  # the caption is not a name the bank can take
         state = after
     bank: str = state.data["bank"]
@@ -104,11 +116,11 @@ async def step(ctx: Context) -> list[Reply]:
         return [Reply(_t("waiting_file", bank=bank))]
     if media.kind is not Attachment.DOCUMENT:
         return [Reply(_t("not_a_document"))]
-    return await _import(ctx, bank, media)
+    return await _import(ctx, member, bank, media)
 
 
-async def _import(ctx: Context, bank: str, media: Media) -> list[Reply]:
-    if not await _may_import(ctx):
+async def _import(ctx: Context, member: MemberView, bank: str, media: Media) -> list[Reply]:
+    if not await _may_import(ctx, member):
         await ctx.services.conversations.clear(ctx.account.id)
         return [Reply(_t("trainers_only"))]
     try:
@@ -126,10 +138,8 @@ async def _import(ctx: Context, bank: str, media: Media) -> list[Reply]:
         if len(result.problems) > MAX_PROBLEMS_SHOWN:
             lines.append(_t("more_problems", count=len(result.problems) - MAX_PROBLEMS_SHOWN))
         return [Reply(_t("row_problems", count=len(result.problems), lines="\n".join(lines)))]
-    member = ctx.account.member
-    assert member is not None
     total = len(result.questions)
-    added = await ctx.services.quizzes.import_bank(
+    added = await ctx.services.quiz_catalogue.import_bank(
         bank, result.questions, actor=f"member:{member.id}"
     )
     await ctx.services.conversations.clear(ctx.account.id)
@@ -138,5 +148,5 @@ async def _import(ctx: Context, bank: str, media: Media) -> list[Reply]:
 
 def register(router: Router) -> None:
     router.command("nhapcauhoi")(start)
-    router.button("qi")(on_bank)
+    router.button(ReplaceBank)(on_bank)
     router.flow(FLOW, takes_media=True)(step)

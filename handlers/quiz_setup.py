@@ -3,23 +3,26 @@ units, banks and topics, number of questions, how it is taken, opening and closi
 summary to save. Every step but the title offers its usual answer as a button, so a trainer
 can go through with taps; on Zalo the buttons are numbered and a digit picks one.
 
-Each button names an action ("qs:unit:12") taken only at the steps that offer it; units come
-from the trainer's grants, and are checked against them again when the quiz is saved
-(QuizService.schedule checks and audits once more)."""
+Each kind of button ("qs:unit:12") is taken only at the steps that offer it; units come from
+the trainer's grants, and are checked against them again when the quiz is saved
+(QuizSchedule.schedule checks and audits once more)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
+from bot.button_data import ButtonData
 from bot.messages import Button, Reply
 from bot.router import Context, Router
+from bot.services.accounts import MemberView
 from bot.services.meetings import DateTimeInputError, format_when, parse_when
-from bot.services.permissions import Action, PermissionDenied
+from bot.services.permissions import Action, Actor, PermissionDenied, Scope
 from bot.texts import text
-from handlers.guards import members_only
+from handlers.flow import Data, Flow, Steps
+from handlers.guards import requires
 from handlers.unit_choice import toggle_rows, toggled, unit_options, units_allowed
-from handlers.wizard import ButtonStep, Data, TypedStep, Wizard
 
 FLOW = "quiz_setup"
 MAX_TITLE_CHARS = 200  # the column's size
@@ -31,23 +34,86 @@ CLOSE_AFTER_DAYS = (3, 7)
 SECONDS = (None, 30, 60, 90)
 PASS_MARKS = (70, 80, 90, 100, 50, 60)
 TRIES = (1, 2, 3)
-SWITCHES = ("order", "choices", "explain")
+
+
+class Step(StrEnum):
+    TITLE = "title"
+    UNITS = "units"
+    BANKS = "banks"
+    TOPICS = "topics"
+    COUNT = "count"
+    OPTIONS = "options"
+    OPENS = "opens"
+    CLOSES = "closes"
+    CONFIRM = "confirm"
+
+
+class Setting(StrEnum):
+    """How the quiz is taken; a tap on one changes it. The first three are switches."""
+
+    ORDER = "order"  # shuffle the questions
+    CHOICES = "choices"  # shuffle each question's choices
+    EXPLAIN = "explain"  # show the explanation after each answer
+    SECONDS = "seconds"
+    PASS_MARK = "pass_mark"
+    TRIES = "tries"
+
+
+SWITCHES = (Setting.ORDER, Setting.CHOICES, Setting.EXPLAIN)
+
+
+class Stop(ButtonData, prefix="qs:stop"):
+    """Leaves the flow at any step; nothing is saved."""
+
+
+class Next(ButtonData, prefix="qs:next"):
+    """The step's choices are made: go on."""
+
+
+class ChooseUnit(ButtonData, prefix="qs:unit"):
+    unit: int
+
+
+# Banks and topics are named by their place in the lists kept in the state: a bank's id or
+# a topic may not fit in Telegram's 64 bytes of button data.
+class ToggleBank(ButtonData, prefix="qs:bank"):
+    index: int
+
+
+class ToggleTopic(ButtonData, prefix="qs:topic"):
+    index: int
+
+
+class ChooseCount(ButtonData, prefix="qs:count"):
+    count: int
+
+
+class ChangeSetting(ButtonData, prefix="qs:opt"):
+    setting: Setting
+
+
+class OpenNow(ButtonData, prefix="qs:now"):
+    """The quiz opens the moment it is saved."""
+
+
+class CloseAfter(ButtonData, prefix="qs:after"):
+    days: int
+
+
+class Save(ButtonData, prefix="qs:save"):
+    """Schedules the quiz the summary shows."""
 
 
 def _t(key: str, **values: object) -> str:
     return text(f"quiz_setup.{key}", **values)
 
 
-def _button(label: str, payload: str) -> Button:
-    return Button(label, f"qs:{payload}")
-
-
 def _stop_button() -> Button:
-    return _button(_t("button_stop"), "stop")
+    return Button(_t("button_stop"), Stop().pack())
 
 
 def _next_row() -> tuple[Button, ...]:
-    return (_button(_t("button_next"), "next"), _stop_button())
+    return (Button(_t("button_next"), Next().pack()), _stop_button())
 
 
 async def _save(ctx: Context, step: str, data: Data) -> None:
@@ -78,21 +144,23 @@ def _refused() -> list[Reply]:
     return [Reply(_t("trainers_only"))]
 
 
+async def _scope(ctx: Context, member: MemberView) -> Scope:
+    return await ctx.services.permissions.scope(member.id, Action.SCHEDULE_QUIZ)
+
+
 # Title and units.
 
 
-@members_only
-async def start(ctx: Context) -> list[Reply]:
-    options = await unit_options(ctx, Action.SCHEDULE_QUIZ)
-    if not options:
-        return _refused()
+@requires(Action.SCHEDULE_QUIZ, "quiz_setup.trainers_only")
+async def start(ctx: Context, actor: Actor) -> list[Reply]:
+    options = await unit_options(ctx, actor)
     # One unit in scope is chosen already; a trainer of several picks.
     data: Data = {"options": options, "units": options[:1] if len(options) == 1 else []}
-    await _save(ctx, "title", data)
+    await _save(ctx, Step.TITLE, data)
     return [Reply(_t("ask_title"))]
 
 
-async def typed_title(ctx: Context, data: Data) -> list[Reply]:
+async def typed_title(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     title = " ".join(_body(ctx).split())
     if not title:
         return [Reply(_t("ask_title"))]
@@ -103,57 +171,55 @@ async def typed_title(ctx: Context, data: Data) -> list[Reply]:
 
 
 async def _units_menu(ctx: Context, data: Data) -> Reply:
-    await _save(ctx, "units", data)
-    rows = await toggle_rows(ctx, data["options"], data["units"], lambda unit: f"qs:unit:{unit}")
+    await _save(ctx, Step.UNITS, data)
+    rows = await toggle_rows(
+        ctx, data["options"], data["units"], lambda unit: ChooseUnit(unit).pack()
+    )
     return Reply(_t("choose_units"), buttons=(*rows, _next_row()))
 
 
-async def on_unit(ctx: Context, data: Data, argument: str) -> list[Reply]:
-    if not argument.isdigit() or not await units_allowed(
-        ctx, Action.SCHEDULE_QUIZ, data["options"], [int(argument)]
-    ):
+async def on_unit(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
+    unit = ctx.pressed(ChooseUnit).unit
+    if not await units_allowed(ctx, await _scope(ctx, member), data["options"], [unit]):
         return _refused()
-    data["units"] = toggled(data["options"], data["units"], int(argument))
+    data["units"] = toggled(data["options"], data["units"], unit)
     return [await _units_menu(ctx, data)]
 
 
-async def units_done(ctx: Context, data: Data) -> list[Reply]:
+async def units_done(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     if not data["units"]:
         return [Reply(_t("no_units")), await _units_menu(ctx, data)]
-    banks = await ctx.services.quizzes.banks()
+    banks = await ctx.services.quiz_catalogue.banks()
     data["bank_options"] = [bank.id for bank in banks]
     data["banks"] = [bank.id for bank in banks if bank.shipped] or data["bank_options"][:1]
     if len(banks) == 1:
-        return await _topics_or_count(ctx, data)
+        return await _topics_or_count(ctx, member, data)
     return [await _banks_menu(ctx, data)]
 
 
-# Banks and topics: chosen by their place in the lists kept in the state (a bank's id or a
-# topic may not fit in Telegram's 64 bytes of button data).
+# Banks and topics.
 
 
 async def _banks_menu(ctx: Context, data: Data) -> Reply:
-    await _save(ctx, "banks", data)
-    banks = {bank.id: bank for bank in await ctx.services.quizzes.banks()}
+    await _save(ctx, Step.BANKS, data)
+    banks = {bank.id: bank for bank in await ctx.services.quiz_catalogue.banks()}
     rows = []
     for index, bank_id in enumerate(data["bank_options"]):
         bank = banks.get(bank_id)
         mark = "☑" if bank_id in data["banks"] else "☐"
         title, count = (bank.title, bank.questions) if bank else (bank_id, 0)
         label = _t("bank_button", mark=mark, title=title, count=count)
-        rows.append((_button(label, f"bank:{index}"),))
+        rows.append((Button(label, ToggleBank(index).pack()),))
     return Reply(_t("choose_banks"), buttons=(*rows, _next_row()))
 
 
-def _picked(options: list[str], argument: str) -> str | None:
+def _picked(options: list[str], index: int) -> str | None:
     """The option a button's index names, if it is one."""
-    if not argument.isdigit() or int(argument) >= len(options):
-        return None
-    return options[int(argument)]
+    return options[index] if index < len(options) else None
 
 
-async def on_bank(ctx: Context, data: Data, argument: str) -> list[Reply]:
-    bank = _picked(data["bank_options"], argument)
+async def on_bank(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
+    bank = _picked(data["bank_options"], ctx.pressed(ToggleBank).index)
     if bank is None:
         return [Reply(text("fallback.stale_button"))]
     chosen = data["banks"]
@@ -161,36 +227,36 @@ async def on_bank(ctx: Context, data: Data, argument: str) -> list[Reply]:
     return [await _banks_menu(ctx, data)]
 
 
-async def banks_done(ctx: Context, data: Data) -> list[Reply]:
+async def banks_done(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     if not data["banks"]:
         return [Reply(_t("no_banks")), await _banks_menu(ctx, data)]
-    return await _topics_or_count(ctx, data)
+    return await _topics_or_count(ctx, member, data)
 
 
-async def _topics_or_count(ctx: Context, data: Data) -> list[Reply]:
-    topics = await ctx.services.quizzes.topics(data["banks"])
+async def _topics_or_count(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
+    topics = await ctx.services.quiz_catalogue.topics(data["banks"])
     data["topic_options"] = [topic for topic, _ in topics][:MAX_TOPIC_CHOICES]
     data["topics"] = [t for t in data.get("topics", []) if t in data["topic_options"]]
     if len(data["topic_options"]) < 2:
         data["topics"] = []
-        return await _ask_count(ctx, data)
+        return await _ask_count(ctx, member, data)
     return [await _topics_menu(ctx, data, dict(topics))]
 
 
 async def _topics_menu(ctx: Context, data: Data, counts: dict[str, int] | None = None) -> Reply:
-    await _save(ctx, "topics", data)
+    await _save(ctx, Step.TOPICS, data)
     if counts is None:
-        counts = dict(await ctx.services.quizzes.topics(data["banks"]))
+        counts = dict(await ctx.services.quiz_catalogue.topics(data["banks"]))
     rows = []
     for index, topic in enumerate(data["topic_options"]):
         mark = "☑" if topic in data["topics"] else "☐"
         label = _t("topic_button", mark=mark, topic=topic, count=counts.get(topic, 0))
-        rows.append((_button(label, f"topic:{index}"),))
+        rows.append((Button(label, ToggleTopic(index).pack()),))
     return Reply(_t("choose_topics"), buttons=(*rows, _next_row()))
 
 
-async def on_topic(ctx: Context, data: Data, argument: str) -> list[Reply]:
-    topic = _picked(data["topic_options"], argument)
+async def on_topic(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
+    topic = _picked(data["topic_options"], ctx.pressed(ToggleTopic).index)
     if topic is None:
         return [Reply(text("fallback.stale_button"))]
     chosen = data["topics"]
@@ -201,18 +267,18 @@ async def on_topic(ctx: Context, data: Data, argument: str) -> list[Reply]:
 # Number of questions.
 
 
-async def _ask_count(ctx: Context, data: Data) -> list[Reply]:
-    pool = await ctx.services.quizzes.pool_size(data["banks"], data["topics"])
+async def _ask_count(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
+    pool = await ctx.services.quiz_catalogue.pool_size(data["banks"], data["topics"])
     if pool == 0:
         return [Reply(_t("no_questions")), await _banks_menu(ctx, data)]
     data["pool"] = pool
-    await _save(ctx, "count", data)
+    await _save(ctx, Step.COUNT, data)
     limit = min(pool, MAX_QUESTIONS)
     if not ctx.traits.has_buttons:
         # A digit typed on Zalo would pick a numbered choice, not say how many questions.
         return [Reply(_t("ask_count_typed", pool=pool, limit=limit))]
     counts = [n for n in COUNT_CHOICES if n <= limit] or [limit]
-    buttons = tuple(_button(_t("count_button", count=n), f"count:{n}") for n in counts)
+    buttons = tuple(Button(_t("count_button", count=n), ChooseCount(n).pack()) for n in counts)
     return [Reply(_t("ask_count", pool=pool, limit=limit), buttons=(buttons, (_stop_button(),)))]
 
 
@@ -220,13 +286,14 @@ def _count_limit(data: Data) -> int:
     return min(data["pool"], MAX_QUESTIONS)
 
 
-async def on_count(ctx: Context, data: Data, argument: str) -> list[Reply]:
-    if not argument.isdigit() or not 1 <= int(argument) <= _count_limit(data):
+async def on_count(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
+    count = ctx.pressed(ChooseCount).count
+    if not 1 <= count <= _count_limit(data):
         return [Reply(text("fallback.stale_button"))]
-    return await _count_chosen(ctx, data, int(argument))
+    return await _count_chosen(ctx, data, count)
 
 
-async def typed_count(ctx: Context, data: Data) -> list[Reply]:
+async def typed_count(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     body = _body(ctx)
     limit = _count_limit(data)
     if not body.isdigit() or not 1 <= int(body) <= limit:
@@ -245,17 +312,17 @@ async def _count_chosen(ctx: Context, data: Data, count: int) -> list[Reply]:
 
 
 async def _options_menu(ctx: Context, data: Data) -> Reply:
-    await _save(ctx, "options", data)
-    rows = (
-        (_button(_t("option_order", value=_yes_no(data["order"])), "opt:order"),),
-        (_button(_t("option_choices", value=_yes_no(data["choices"])), "opt:choices"),),
-        (_button(_t("option_time", value=_seconds(data["seconds"])), "opt:seconds"),),
-        (_button(_t("option_pass", value=data["pass_mark"]), "opt:pass_mark"),),
-        (_button(_t("option_tries", value=data["tries"]), "opt:tries"),),
-        (_button(_t("option_explain", value=_yes_no(data["explain"])), "opt:explain"),),
-        _next_row(),
+    await _save(ctx, Step.OPTIONS, data)
+    labels = (
+        (Setting.ORDER, _t("option_order", value=_yes_no(data["order"]))),
+        (Setting.CHOICES, _t("option_choices", value=_yes_no(data["choices"]))),
+        (Setting.SECONDS, _t("option_time", value=_seconds(data["seconds"]))),
+        (Setting.PASS_MARK, _t("option_pass", value=data["pass_mark"])),
+        (Setting.TRIES, _t("option_tries", value=data["tries"])),
+        (Setting.EXPLAIN, _t("option_explain", value=_yes_no(data["explain"]))),
     )
-    return Reply(_t("options"), buttons=rows)
+    rows = tuple((Button(label, ChangeSetting(setting).pack()),) for setting, label in labels)
+    return Reply(_t("options"), buttons=(*rows, _next_row()))
 
 
 def _following(values: tuple[Any, ...], current: Any) -> Any:
@@ -264,23 +331,25 @@ def _following(values: tuple[Any, ...], current: Any) -> Any:
     return values[(index + 1) % len(values)]
 
 
-async def on_option(ctx: Context, data: Data, argument: str) -> list[Reply]:
-    cycles = {"seconds": SECONDS, "pass_mark": PASS_MARKS, "tries": TRIES}
-    if argument in SWITCHES:
-        data[argument] = not data[argument]
-    elif argument in cycles:
-        data[argument] = _following(cycles[argument], data[argument])
+_CYCLES = {Setting.SECONDS: SECONDS, Setting.PASS_MARK: PASS_MARKS, Setting.TRIES: TRIES}
+
+
+async def on_option(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
+    setting = ctx.pressed(ChangeSetting).setting
+    if setting in SWITCHES:
+        data[setting] = not data[setting]
     else:
-        return [Reply(text("fallback.stale_button"))]
+        data[setting] = _following(_CYCLES[setting], data[setting])
     return [await _options_menu(ctx, data)]
 
 
 # Opening and closing.
 
 
-async def _ask_opens(ctx: Context, data: Data) -> list[Reply]:
-    await _save(ctx, "opens", data)
-    return [Reply(_t("ask_opens"), buttons=((_button(_t("button_now"), "now"), _stop_button()),))]
+async def _ask_opens(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
+    await _save(ctx, Step.OPENS, data)
+    now = Button(_t("button_now"), OpenNow().pack())
+    return [Reply(_t("ask_opens"), buttons=((now, _stop_button()),))]
 
 
 def _parse(ctx: Context) -> datetime:
@@ -289,7 +358,7 @@ def _parse(ctx: Context) -> datetime:
     return parse_when(_body(ctx), now=ctx.services.clock(), tz=settings.timezone)
 
 
-async def typed_opens(ctx: Context, data: Data) -> list[Reply]:
+async def typed_opens(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     try:
         opens = _parse(ctx)
     except DateTimeInputError as error:
@@ -298,7 +367,7 @@ async def typed_opens(ctx: Context, data: Data) -> list[Reply]:
     return await _ask_closes(ctx, data)
 
 
-async def on_now(ctx: Context, data: Data, argument: str) -> list[Reply]:
+async def on_now(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     data["opens"] = None  # the moment the quiz is saved
     return await _ask_closes(ctx, data)
 
@@ -314,9 +383,10 @@ def _opens_text(ctx: Context, data: Data) -> str:
 
 
 async def _ask_closes(ctx: Context, data: Data) -> list[Reply]:
-    await _save(ctx, "closes", data)
+    await _save(ctx, Step.CLOSES, data)
     buttons = tuple(
-        _button(_t("button_after_days", days=days), f"after:{days}") for days in CLOSE_AFTER_DAYS
+        Button(_t("button_after_days", days=days), CloseAfter(days).pack())
+        for days in CLOSE_AFTER_DAYS
     )
     return [
         Reply(
@@ -326,7 +396,7 @@ async def _ask_closes(ctx: Context, data: Data) -> list[Reply]:
     ]
 
 
-async def typed_closes(ctx: Context, data: Data) -> list[Reply]:
+async def typed_closes(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
     try:
         closes = _parse(ctx)
     except DateTimeInputError as error:
@@ -334,10 +404,11 @@ async def typed_closes(ctx: Context, data: Data) -> list[Reply]:
     return await _closes_chosen(ctx, data, closes)
 
 
-async def on_after(ctx: Context, data: Data, argument: str) -> list[Reply]:
-    if not argument.isdigit() or int(argument) not in CLOSE_AFTER_DAYS:
+async def on_after(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
+    days = ctx.pressed(CloseAfter).days
+    if days not in CLOSE_AFTER_DAYS:
         return [Reply(text("fallback.stale_button"))]
-    return await _closes_chosen(ctx, data, _opens_at(ctx, data) + timedelta(days=int(argument)))
+    return await _closes_chosen(ctx, data, _opens_at(ctx, data) + timedelta(days=days))
 
 
 async def _closes_chosen(ctx: Context, data: Data, closes: datetime) -> list[Reply]:
@@ -347,8 +418,8 @@ async def _closes_chosen(ctx: Context, data: Data, closes: datetime) -> list[Rep
             Reply(_t("closes_before_opens", closes=_when(ctx, closes), opens=_when(ctx, opens)))
         ]
     data["closes"] = int(closes.timestamp())
-    await _save(ctx, "confirm", data)
-    buttons = ((_button(_t("button_save"), "save"), _stop_button()),)
+    await _save(ctx, Step.CONFIRM, data)
+    buttons = ((Button(_t("button_save"), Save().pack()), _stop_button()),)
     return [Reply(_t("confirm", summary=await _summary(ctx, data)), buttons=buttons)]
 
 
@@ -356,8 +427,8 @@ async def _closes_chosen(ctx: Context, data: Data, closes: datetime) -> list[Rep
 
 
 async def _summary(ctx: Context, data: Data) -> str:
-    names = [await ctx.services.accounts.unit_name(unit) for unit in data["units"]]
-    titles = {bank.id: bank.title for bank in await ctx.services.quizzes.banks()}
+    names = await ctx.services.accounts.unit_names(data["units"])
+    titles = {bank.id: bank.title for bank in await ctx.services.quiz_catalogue.banks()}
     topics = data["topics"]
     return _t(
         "summary",
@@ -377,10 +448,9 @@ async def _summary(ctx: Context, data: Data) -> str:
     )
 
 
-async def on_save(ctx: Context, data: Data, argument: str) -> list[Reply]:
-    member = ctx.account.member
-    assert member is not None
-    if not await units_allowed(ctx, Action.SCHEDULE_QUIZ, data["options"], data["units"]):
+async def on_save(ctx: Context, member: MemberView, data: Data) -> list[Reply]:
+    actor = await ctx.services.permissions.actor(member, Action.SCHEDULE_QUIZ)
+    if not await units_allowed(ctx, actor.scope, data["options"], data["units"]):
         await ctx.services.conversations.clear(ctx.account.id)
         return [Reply(_t("not_saved"))]
     opens, closes = _opens_at(ctx, data), _local(ctx, data["closes"])
@@ -395,7 +465,7 @@ async def on_save(ctx: Context, data: Data, argument: str) -> list[Reply]:
             question_count=data["count"],
             opens_at=opens,
             closes_at=closes,
-            actor=f"member:{member.id}",
+            actor=actor.ref,
             bank_ids=data["banks"],
             topics=data["topics"],
             pass_mark=data["pass_mark"],
@@ -404,7 +474,7 @@ async def on_save(ctx: Context, data: Data, argument: str) -> list[Reply]:
             show_explanations=data["explain"],
             shuffle_questions=data["order"],
             shuffle_choices=data["choices"],
-            by_member=member.id,
+            by=actor,
         )
     except PermissionDenied:
         await ctx.services.conversations.clear(ctx.account.id)
@@ -413,45 +483,32 @@ async def on_save(ctx: Context, data: Data, argument: str) -> list[Reply]:
     return [Reply(_t("saved", id=quiz.id, summary=summary, units_count=len(data["units"])))]
 
 
-# Routing within the flow.
-
-
-async def on_next(ctx: Context, data: Data, argument: str) -> list[Reply]:
-    assert ctx.state is not None
-    step = ctx.state.step
-    if step == "units":
-        return await units_done(ctx, data)
-    if step == "banks":
-        return await banks_done(ctx, data)
-    if step == "topics":
-        return await _ask_count(ctx, data)
-    return await _ask_opens(ctx, data)  # from the settings
-
-
-# Each button action, the steps that offer it and what it does.
-_BUTTONS: dict[str, tuple[tuple[str, ...], ButtonStep]] = {
-    "unit": (("units",), on_unit),
-    "bank": (("banks",), on_bank),
-    "topic": (("topics",), on_topic),
-    "next": (("units", "banks", "topics", "options"), on_next),
-    "count": (("count",), on_count),
-    "opt": (("options",), on_option),
-    "now": (("opens",), on_now),
-    "after": (("closes",), on_after),
-    "save": (("confirm",), on_save),
-}
-_TYPED: dict[str, TypedStep] = {
-    "title": typed_title,
-    "count": typed_count,
-    "opens": typed_opens,
-    "closes": typed_closes,
-}
-
-
-_WIZARD = Wizard(FLOW, _BUTTONS, _TYPED, "quiz_setup.use_buttons")
+STEPS = Steps(
+    buttons={
+        ChooseUnit: {Step.UNITS: on_unit},
+        ToggleBank: {Step.BANKS: on_bank},
+        ToggleTopic: {Step.TOPICS: on_topic},
+        Next: {
+            Step.UNITS: units_done,
+            Step.BANKS: banks_done,
+            Step.TOPICS: _ask_count,
+            Step.OPTIONS: _ask_opens,
+        },
+        ChooseCount: {Step.COUNT: on_count},
+        ChangeSetting: {Step.OPTIONS: on_option},
+        OpenNow: {Step.OPENS: on_now},
+        CloseAfter: {Step.CLOSES: on_after},
+        Save: {Step.CONFIRM: on_save},
+    },
+    typed={
+        Step.TITLE: typed_title,
+        Step.COUNT: typed_count,
+        Step.OPENS: typed_opens,
+        Step.CLOSES: typed_closes,
+    },
+)
 
 
 def register(router: Router) -> None:
     router.command("taoquiz")(start)
-    router.button("qs")(_WIZARD.on_button)
-    router.flow(FLOW)(_WIZARD.on_text)
+    Flow(FLOW, STEPS, Stop, "quiz_setup.use_buttons").register(router)

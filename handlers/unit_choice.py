@@ -1,6 +1,6 @@
-"""Choosing units within one's grants, for the conversations that act on units (/taohop,
-/taphuan, /taoquiz): the units offered, the menu that ticks several of them, and the check,
-before anything is saved, that a unit chosen was offered and is still allowed."""
+"""Choosing units within one's scope, for the conversations that act on units (/taohop,
+/taphuan, /taoquiz, /thongbao): the units offered, the menu that ticks several of them, and
+the check, before anything is saved, that a unit chosen was offered and is still allowed."""
 
 from __future__ import annotations
 
@@ -8,36 +8,23 @@ from collections.abc import Callable, Sequence
 
 from bot.messages import Button
 from bot.router import Context
-from bot.services.permissions import Action, Role
-
-MAX_UNIT_CHOICES = 12
+from bot.services.permissions import Actor, Scope
 
 
-async def unit_options(ctx: Context, action: Action) -> list[int]:
-    """Units the member may act on: each granted unit and the units right under it (an
-    admin: their own unit and those under it)."""
-    member = ctx.account.member
-    assert member is not None
-    grants = await ctx.services.permissions.scope(member.id, action)
-    if any(g.role is Role.ADMIN for g in grants):
-        roots = [member.organisation_id]
-    else:
-        roots = [g.organisation_id for g in grants if g.organisation_id is not None]
-    return (await ctx.services.accounts.units_with_children(roots))[:MAX_UNIT_CHOICES]
+async def unit_options(ctx: Context, actor: Actor) -> list[int]:
+    """The units a menu offers the actor (PermissionService.units_to_offer)."""
+    return await ctx.services.permissions.units_to_offer(actor.scope, actor.member.organisation_id)
 
 
 async def units_allowed(
-    ctx: Context, action: Action, offered: Sequence[int], units: Sequence[int]
+    ctx: Context, scope: Scope, offered: Sequence[int], units: Sequence[int]
 ) -> bool:
-    """The units were offered and are still within the member's grants: a forged button
-    naming another unit fails here."""
-    member = ctx.account.member
-    assert member is not None
-    permissions = ctx.services.permissions
+    """The units were offered and are still within the scope: a forged button naming
+    another unit fails here."""
     return (
         bool(units)
         and all(unit in offered for unit in units)
-        and all([await permissions.can(member.id, action, unit) for unit in units])
+        and await ctx.services.permissions.within(scope, units)
     )
 
 
@@ -50,9 +37,8 @@ async def toggle_rows(
     ctx: Context, offered: Sequence[int], chosen: Sequence[int], data: Callable[[int], str]
 ) -> list[tuple[Button, ...]]:
     """A button per unit offered, ☑ when chosen; `data` names what a tap on it does."""
-    rows = []
-    for unit in offered:
-        mark = "☑" if unit in chosen else "☐"
-        name = await ctx.services.accounts.unit_name(unit)
-        rows.append((Button(f"{mark} {name}", data(unit)),))
-    return rows
+    names = await ctx.services.accounts.unit_names(offered)
+    return [
+        (Button(f"{'☑' if unit in chosen else '☐'} {name}", data(unit)),)
+        for unit, name in zip(offered, names, strict=True)
+    ]

@@ -12,6 +12,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.channels.choices import stored
 from bot.channels.delivery import (
     ChatNotFound,
     DeliveryError,
@@ -23,10 +26,11 @@ from bot.channels.delivery import (
 )
 from bot.db import Database
 from bot.models import utcnow
-from bot.services.audit import AuditService
-from bot.services.broadcasts import BroadcastService
-from bot.services.conversations import ConversationService
-from bot.services.outbox import Claimed, OutboxService, Status, from_payload
+from bot.services import Services, Shared
+from bot.services.notices import Renderer
+from bot.services.outbox import Claimed, Status, from_payload
+from bot.settings import Settings
+from handlers.notices import render_notice
 from jobs.pacing import Pacer
 
 log = logging.getLogger(__name__)
@@ -50,11 +54,15 @@ class Dispatcher:
         *,
         settings: DispatchSettings | None = None,
         clock: Callable[[], datetime] = utcnow,
+        render: Renderer = render_notice,
     ) -> None:
         self._database = database
         self._senders = dict(senders)
         self._settings = settings or DispatchSettings()
         self._clock = clock
+        # The dispatcher's services use the clock and the renderer (progress messages and
+        # reports are worded where broadcasts are), nothing of the settings.
+        self._shared = Shared(Settings(), clock=clock, render=render)
         self._pacers = {channel: Pacer(s.limits) for channel, s in self._senders.items()}
         self._wake = asyncio.Event()
         self._progress_edited: dict[int, float] = {}
@@ -80,7 +88,7 @@ class Dispatcher:
         """Claims one batch and settles it; returns how many rows it handled."""
         now = self._clock()
         async with self._database.session() as session, session.begin():
-            outbox = OutboxService(session)
+            outbox = self._services(session).outbox
             recovered = await outbox.recover_stale(now, self._settings.claim_timeout)
             if recovered:
                 log.warning(
@@ -97,29 +105,31 @@ class Dispatcher:
         await self._report_progress(touched)
         return len(claimed)
 
+    def _services(self, session: AsyncSession) -> Services:
+        return Services.for_session(session, self._shared)
+
     async def _unfinished_broadcasts(self) -> list[int]:
         async with self._database.session() as session:
-            outbox = OutboxService(session)
-            return await BroadcastService(
-                session, outbox, AuditService(session), self._clock
-            ).unfinished()
+            return await self._services(session).broadcasts.unfinished()
 
     async def _deliver(self, row: Claimed) -> None:
         sender = self._senders[row.channel]
         await self._pacers[row.channel].wait_turn(row.chat_id)
+        reply = from_payload(row.payload)
         try:
-            message_id = await sender.deliver(row.chat_id, from_payload(row.payload))
+            message_id = await sender.deliver(row.chat_id, reply)
         except DeliveryError as error:
             await self._failed(row, error)
         except Exception:
             log.exception("dispatcher: unexpected error sending row %d", row.id)
             await self._failed(row, TransientError("unexpected error"))
         else:
-            choices = [data for line in row.payload["buttons"] for _, data in line]
+            choices = stored([reply])
             await self._settle(row, Status.SENT, message_id=message_id)
             if sender.numbered_choices and choices and row.account_id is not None:
                 async with self._database.session() as session, session.begin():
-                    await ConversationService(session).set_choices(row.account_id, choices)
+                    conversations = self._services(session).conversations
+                    await conversations.set_choices(row.account_id, choices)
 
     async def _failed(self, row: Claimed, error: DeliveryError) -> None:
         now = self._clock()
@@ -135,7 +145,7 @@ class Dispatcher:
             await self._settle(row, Status.PENDING, refund=True, error=error.reason)
         elif isinstance(error, RecipientBlocked):
             async with self._database.session() as session, session.begin():
-                outbox = OutboxService(session)
+                outbox = self._services(session).outbox
                 await outbox.settle(row.id, Status.BLOCKED, now=now, error=error.reason)
                 if row.account_id is not None:
                     await outbox.mark_blocked(row.account_id, now)
@@ -159,7 +169,7 @@ class Dispatcher:
         refund: bool = False,
     ) -> None:
         async with self._database.session() as session, session.begin():
-            await OutboxService(session).settle(
+            await self._services(session).outbox.settle(
                 row.id,
                 status,
                 now=self._clock(),
@@ -176,8 +186,8 @@ class Dispatcher:
         for broadcast_id in touched:
             assert broadcast_id is not None
             async with self._database.session() as session, session.begin():
-                outbox = OutboxService(session)
-                broadcasts = BroadcastService(session, outbox, AuditService(session), self._clock)
+                services = self._services(session)
+                outbox, broadcasts = services.outbox, services.broadcasts
                 finished = await broadcasts.finish_if_done(broadcast_id)
                 due = loop.time() - self._progress_edited.get(broadcast_id, 0.0)
                 if not finished and due < self._settings.progress_interval:
@@ -188,7 +198,7 @@ class Dispatcher:
                     if broadcast is None or broadcast.progress_row_id is None
                     else await outbox.row(broadcast.progress_row_id)
                 )
-                summary = await broadcasts.progress_text(broadcast_id)
+                summary = outbox.render(await broadcasts.progress(broadcast_id)).text
             if finished:
                 self._wake.set()  # the report row was just queued
             if progress is None or progress.message_id is None or progress.chat_id is None:

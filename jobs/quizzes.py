@@ -7,11 +7,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot.services.audit import AuditService
-from bot.services.outbox import OutboxService
-from bot.services.quizzes.service import QuizService
 from jobs.wakeups import DueWork
 
 WAKE_JOB = "quiz-events"
@@ -20,25 +15,16 @@ WAKE_JOB = "quiz-events"
 class QuizScheduler(DueWork):
     job_id = WAKE_JOB
 
-    def _service(self, session: AsyncSession) -> QuizService:
-        return QuizService(
-            session,
-            OutboxService(session),
-            AuditService(session),
-            self._clock,
-            self._settings.timezone,
-        )
-
     async def handle_due(self, now: datetime) -> int:
         """Opens, reminds and closes every quiz that is due, each in its own transaction."""
         async with self._database.session() as session:
-            due = await self._service(session).due_events(now)
+            due = await self._services(session).quizzes.due_events(now)
         handled = 0
         for event in due:
             async with self._database.session() as session, session.begin():
-                handled += await self._service(session).run_due(event)
+                handled += await self._services(session).quizzes.run_due(event)
         return handled
 
     async def next_due(self) -> datetime | None:
         async with self._database.session() as session:
-            return await self._service(session).next_due()
+            return await self._services(session).quizzes.next_due()

@@ -6,11 +6,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot.services.audit import AuditService
-from bot.services.meetings.calendar import MeetingService
-from bot.services.outbox import OutboxService
 from jobs.wakeups import DueWork
 
 WAKE_JOB = "meeting-reminders"
@@ -19,28 +14,19 @@ WAKE_JOB = "meeting-reminders"
 class ReminderScheduler(DueWork):
     job_id = WAKE_JOB
 
-    def _service(self, session: AsyncSession) -> MeetingService:
-        return MeetingService(
-            session,
-            OutboxService(session),
-            AuditService(session),
-            self._clock,
-            self._settings.timezone,
-        )
-
     async def handle_due(self, now: datetime) -> int:
         """Plans reminders coming into the horizon, then sends (or skips) each due one."""
         async with self._database.session() as session, session.begin():
-            await self._service(session).plan_all()
+            await self._services(session).reminders.plan_all()
         async with self._database.session() as session:
-            due = await self._service(session).due(now)
+            due = await self._services(session).reminders.due(now)
         grace = timedelta(hours=self._settings.reminder_grace_hours)
         sent = 0
         for reminder_id in due:
             async with self._database.session() as session, session.begin():
-                sent += await self._service(session).send_reminder(reminder_id, grace)
+                sent += await self._services(session).reminders.send_reminder(reminder_id, grace)
         return sent
 
     async def next_due(self) -> datetime | None:
         async with self._database.session() as session:
-            return await self._service(session).next_due()
+            return await self._services(session).reminders.next_due()

@@ -10,10 +10,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database
 from bot.models import utcnow
+from bot.services import Services, Shared
+from bot.services.notices import Renderer
 from bot.settings import Settings
+from handlers.notices import render_notice
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +35,18 @@ class DueWork(ABC):
         clock: Callable[[], datetime] = utcnow,
         notify_outbox: Callable[[], None] = lambda: None,
         scheduler: AsyncIOScheduler | None = None,
+        render: Renderer = render_notice,
     ) -> None:
         self._database = database
         self._settings = settings
         self._clock = clock
         self._notify_outbox = notify_outbox
+        self._shared = Shared(settings, clock=clock, render=render)
         # One scheduler per process may serve several kinds of work.
         self._scheduler = scheduler or AsyncIOScheduler(timezone=settings.timezone)
+
+    def _services(self, session: AsyncSession) -> Services:
+        return Services.for_session(session, self._shared)
 
     @abstractmethod
     async def handle_due(self, now: datetime) -> int:

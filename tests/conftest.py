@@ -1,5 +1,5 @@
 """Shared fixtures: a migrated database (SQLite, or PostgreSQL when SOTAY_TEST_DATABASE_URL
-is set), emptied before each test, and the conversation core on top of it."""
+is set), emptied before each test, and the chat core on top of it."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from bot.services import Shared
 from bot.services.handbook import HandbookIndex, load_index
 from bot.settings import Settings
 from handlers import build_router
+from handlers.notices import render_notice
+from tests.clock import Clock
 
 # Fixtures shared by several test modules.
 pytest_plugins = ["tests.secretaries_harness"]
@@ -68,12 +70,26 @@ def handbook() -> HandbookIndex:
 
 @pytest.fixture
 def shared(settings: Settings, handbook: HandbookIndex) -> Shared:
-    return Shared(settings, handbook)
+    return Shared(settings, handbook, render=render_notice)
 
 
 @pytest.fixture
 def core(database: Database, shared: Shared) -> ChatCore:
     return ChatCore(database, build_router(), shared)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A clock the test moves; a module may start it elsewhere with its own fixture."""
+    return Clock()
+
+
+@pytest.fixture
+def chat(database: Database, settings: Settings, handbook: HandbookIndex, clock: Clock) -> ChatCore:
+    """The chat core on the test's clock."""
+    return ChatCore(
+        database, build_router(), Shared(settings, handbook, clock, render=render_notice)
+    )
 
 
 @pytest.fixture

@@ -10,11 +10,12 @@ from sqlalchemy import select
 from bot.channels.delivery import RateLimits
 from bot.channels.telegram import TelegramSender
 from bot.db import Database
-from bot.models import ChannelAccount, Member, OutboxMessage, utcnow
+from bot.models import Member, OutboxMessage
 from bot.services.organisations import OrganisationService
 from bot.settings import Settings
 from jobs.dispatcher import Dispatcher, DispatchSettings
 from tests.fakes.telegram_api import FakeTelegramServer
+from tests.harness import linked as linked_account
 
 FAST = RateLimits(per_second=500, burst=50, per_chat_interval=0.0)
 QUICK_RETRIES = DispatchSettings(
@@ -59,15 +60,7 @@ async def add_unit(
             if index < linked:
                 chat = first_chat + index
                 chats.append(chat)
-                session.add(
-                    ChannelAccount(
-                        channel=channel,
-                        external_id=str(chat),
-                        chat_id=str(chat),
-                        member_id=member.id,
-                        linked_at=utcnow(),
-                    )
-                )
+                session.add(linked_account(member.id, str(chat), channel))
     return Unit(unit.id, member_ids, chats)
 
 

@@ -11,19 +11,21 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.telegram import TelegramChannel, TelegramFiles
 from bot.chat import ChatCore
 from bot.db import Database
 from bot.messages import Channel, Reply
-from bot.models import Member, Organisation, QuizAttempt, QuizQuestionRow, RoleGrant
-from bot.services import Shared
-from bot.services.audit import AuditService
-from bot.services.outbox import OutboxService
-from bot.services.quizzes.service import QuizService
+from bot.models import Member, QuizAttempt, QuizQuestionRow
+from bot.services import Services, Shared
+from bot.services.permissions import Action, Actor
+from bot.services.quizzes.lifecycle import QuizSchedule
 from bot.settings import Settings
+from handlers.notices import render_notice
 from tests.clock import Clock
 from tests.fakes.telegram_api import FakeTelegramServer, Params
+from tests.harness import services
 from tests.telegram_harness import running_channel
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -35,14 +37,10 @@ COMMITTEE = "Đảng bộ Khối các cơ quan và doanh nghiệp"
 OFFICE, JUSTICE, EAST = "Chi bộ Văn phòng", "Chi bộ Sở Tư pháp", "Chi bộ thôn Đông"
 
 
-def service(session: object, clock: Clock) -> QuizService:
-    return QuizService(
-        session,  # type: ignore[arg-type]
-        OutboxService(session),  # type: ignore[arg-type]
-        AuditService(session),  # type: ignore[arg-type]
-        clock,
-        HCM,
-    )
+def service(session: AsyncSession, clock: Clock) -> QuizSchedule:
+    return Services.for_session(
+        session, Shared(Settings(), clock=clock, render=render_notice)
+    ).quizzes
 
 
 async def schedule(database: Database, clock: Clock, unit_ids: list[int], **fields: object) -> int:
@@ -61,6 +59,14 @@ async def schedule(database: Database, clock: Clock, unit_ids: list[int], **fiel
             **values,  # type: ignore[arg-type]
         )
         return quiz.id
+
+
+async def trainer(database: Database, card: str) -> Actor:
+    """The member with that card, as the actor scheduling a quiz."""
+    async with database.session() as session:
+        found = services(session)
+        member = await found.accounts.member(await member_id(database, card))
+        return await found.permissions.actor(member, Action.SCHEDULE_QUIZ)
 
 
 async def member_id(database: Database, card: str) -> int:
@@ -92,27 +98,6 @@ async def pick(database: Database, reply: Reply, right: bool) -> str:
     correct = await right_shown(database, buttons[0])
     index = correct if right else (correct + 1) % len(buttons)
     return buttons[index]
-
-
-async def unit_id(database: Database, name: str) -> int:
-    async with database.session() as session:
-        found = await session.scalar(select(Organisation.id).where(Organisation.name == name))
-    assert found is not None
-    return found
-
-
-async def grant(database: Database, card: str, role: str, unit: str | None) -> None:
-    """A role for the member with that card, on the named unit (None: everywhere)."""
-    organisation = None if unit is None else await unit_id(database, unit)
-    async with database.session() as session, session.begin():
-        session.add(
-            RoleGrant(
-                member_id=await session.scalar(select(Member.id).where(Member.card_number == card)),
-                role=role,
-                organisation_id=organisation,
-                granted_by="test",
-            )
-        )
 
 
 @asynccontextmanager

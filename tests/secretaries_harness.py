@@ -1,17 +1,16 @@
-"""Demo units with secretaries and linked members, and a way to talk to the core as them."""
+"""Demo units with secretaries and linked members (talk to the core as them with
+tests.harness.say)."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select, update
 
-from bot.chat import ChannelTraits, ChatCore
 from bot.db import Database
 from bot.demo import seed_demo
-from bot.messages import Channel, Incoming, Reply
-from bot.models import ChannelAccount, Member, Organisation, RoleGrant, utcnow
+from bot.models import ChannelAccount, Member, Organisation, RoleGrant
+from tests.harness import linked
 
-TRAITS = ChannelTraits(has_buttons=True, text_limit=4096, can_share_contact=True)
 SECRETARY, SIBLING, MEMBER = "90000001", "90000004", "90000003"
 NOTICE = "Chi bộ họp thường kỳ lúc 19h30 thứ Sáu tuần này tại hội trường."
 
@@ -39,21 +38,5 @@ async def units(database: Database) -> dict[str, int]:
             )
         for card in (SECRETARY, SIBLING, MEMBER):
             member_id = await session.scalar(select(Member.id).where(Member.card_number == card))
-            session.add(
-                ChannelAccount(
-                    channel="telegram",
-                    external_id=card,
-                    chat_id=card,
-                    member_id=member_id,
-                    linked_at=utcnow(),
-                )
-            )
+            session.add(linked(member_id, card))
     return {k: v for k, v in ids.items() if v is not None}
-
-
-async def say(
-    core: ChatCore, card: str, body: str | None = None, button: str | None = None
-) -> list[Reply]:
-    return await core.handle(
-        Incoming(Channel.TELEGRAM, card, card, text=body, button_data=button), TRAITS
-    )

@@ -6,39 +6,23 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-import pytest
 from sqlalchemy import select
 
 from bot.chat import ChatCore
 from bot.db import Database
 from bot.messages import Reply
 from bot.models import AuditEntry, MeetingResponse, Member
-from bot.services import Shared
-from bot.services.audit import AuditService
-from bot.services.handbook import HandbookIndex
 from bot.services.meetings import Recurrence
-from bot.services.meetings.calendar import MeetingService, rsvp_data
-from bot.services.outbox import OutboxService
-from bot.settings import Settings
 from bot.texts import text
-from handlers import build_router
+from handlers.meetings import Attendance, Rsvp
 from tests.clock import Clock
-from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING, say
+from tests.harness import button, labels, say, services
+from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING
 from tests.test_meeting_reminders import HCM, MEETING_AT, create_meeting
 
 OFFICE = "Chi bộ Văn phòng"
 AN, BINH, CHAU = "Nguyễn Văn An", "Trần Thị Bình", "Lê Minh Châu"
 TITLE = "Sinh hoạt chi bộ thường kỳ"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def chat(database: Database, settings: Settings, handbook: HandbookIndex, clock: Clock) -> ChatCore:
-    return ChatCore(database, build_router(), Shared(settings, handbook, clock))
 
 
 async def member_ids(database: Database) -> dict[str, int]:
@@ -56,14 +40,6 @@ async def marks(database: Database) -> dict[int, tuple[str | None, bool | None]]
         return {member_id: (answer, attended) for member_id, answer, attended in rows}
 
 
-def labels(reply: Reply) -> list[str]:
-    return [button.label for row in reply.buttons for button in row]
-
-
-def data(reply: Reply, label: str) -> str:
-    return next(b.data for row in reply.buttons for b in row if b.label == label)
-
-
 async def open_checklist(chat: ChatCore, meeting: int) -> Reply:
     (menu,) = await say(chat, SECRETARY, "/diemdanh")
     assert menu.text == text("attendance.choose_occurrence")
@@ -78,7 +54,7 @@ async def test_the_checklist_is_prefilled_from_the_answers_and_saved(
     database: Database, chat: ChatCore, clock: Clock, units: dict[str, int]
 ) -> None:
     meeting = await create_meeting(database, clock, units[OFFICE])
-    await say(chat, MEMBER, button=rsvp_data(meeting, MEETING_AT, "a"))
+    await say(chat, MEMBER, button=Rsvp(meeting, MEETING_AT, Attendance.ATTEND).pack())
     clock.set(datetime(2026, 12, 5, 9, 0, tzinfo=HCM))
     checklist = await open_checklist(chat, meeting)
     assert checklist.text.startswith(
@@ -91,7 +67,7 @@ async def test_the_checklist_is_prefilled_from_the_answers_and_saved(
         ).partition("\n")[0]
     )
     assert labels(checklist) == [f"☑ {CHAU}", f"☐ {AN}", f"☐ {BINH}", "Lưu", "Hủy"]
-    (toggled,) = await say(chat, SECRETARY, button=data(checklist, f"☐ {BINH}"))
+    (toggled,) = await say(chat, SECRETARY, button=button(checklist, f"☐ {BINH}"))
     assert labels(toggled)[:3] == [f"☑ {CHAU}", f"☐ {AN}", f"☑ {BINH}"]
     (saved,) = await say(chat, SECRETARY, button="atts:save")
     assert saved.text == text(
@@ -236,7 +212,7 @@ async def test_a_cancelled_series_keeps_the_meetings_it_held(
     meeting = await create_meeting(database, clock, units[OFFICE], starts_at=None, recurrence=rule)
     clock.set(datetime(2025, 3, 10, 8, 0, tzinfo=HCM))
     async with database.session() as session, session.begin():
-        service = MeetingService(session, OutboxService(session), AuditService(session), clock, HCM)
+        service = services(session, clock).meetings
         await service.cancel(meeting, actor="test")
     clock.set(datetime(2025, 6, 1, 8, 0, tzinfo=HCM))
     (own,) = await say(chat, MEMBER, "/chuyencan")

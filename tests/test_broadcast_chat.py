@@ -1,4 +1,4 @@
-"""/thongbao and its follow-ups, through the conversation core."""
+"""/thongbao and its follow-ups, through the chat core."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from bot.models import (
     OutboxMessage,
 )
 from bot.texts import text
-from tests.secretaries_harness import MEMBER, NOTICE, SECRETARY, SIBLING, say
+from tests.harness import say
+from tests.secretaries_harness import MEMBER, NOTICE, SECRETARY, SIBLING
 
 
 async def _rows(database: Database) -> list[OutboxMessage]:

@@ -12,6 +12,7 @@ from bot.services import Shared
 from bot.services.handbook import HandbookIndex
 from bot.texts import text
 from handlers import build_router
+from handlers.notices import render_notice
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.outbox_harness import dispatcher, telegram_sender
 from tests.secretaries_harness import MEMBER, SECRETARY
@@ -26,7 +27,7 @@ async def test_a_photo_notice_reaches_every_linked_member(
     secretary, member = int(SECRETARY), int(MEMBER)
     async with FakeTelegramServer() as server:
         settings = telegram_settings(server, database_url)
-        core = ChatCore(database, build_router(), Shared(settings, handbook))
+        core = ChatCore(database, build_router(), Shared(settings, handbook, render=render_notice))
         async with running_channel(settings, core):
             server.push_message(secretary, "/thongbao")
             await server.wait_for("sendMessage", chat_id=secretary)

@@ -13,7 +13,8 @@ from bot.messages import Channel, Incoming, Reply
 from bot.models import AuditEntry, ChannelAccount, Member, utcnow
 from bot.services.outbox import recipients
 from bot.texts import text
-from tests.secretaries_harness import MEMBER, say
+from tests.harness import linked, say
+from tests.secretaries_harness import MEMBER
 
 ZALO_USER = "zalo-user-3"
 
@@ -27,15 +28,7 @@ async def _member_id(database: Database) -> int:
 
 async def _link_zalo(database: Database, member_id: int) -> None:
     async with database.session() as session, session.begin():
-        session.add(
-            ChannelAccount(
-                channel="zalo",
-                external_id=ZALO_USER,
-                chat_id=ZALO_USER,
-                member_id=member_id,
-                linked_at=utcnow(),
-            )
-        )
+        session.add(linked(member_id, ZALO_USER, "zalo"))
 
 
 async def _say_on_zalo(core: ChatCore, body: str) -> list[Reply]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 
 from bot.channels.chat_order import ChatTurns
-from bot.chat import ChannelTraits, ChatCore
-from bot.messages import Incoming, Reply
+from bot.chat import ChatCore
+from bot.messages import ChannelTraits, Incoming, Reply
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.fakes.zalo_api import FakeZaloServer
 from tests.telegram_harness import running_channel, telegram_settings

@@ -15,8 +15,9 @@ from sqlalchemy import select, text
 from bot.cli import main
 from bot.db import Database
 from bot.demo import seed_demo
-from bot.models import ActivationCode, AuditEntry, ChannelAccount, Member, Organisation
+from bot.models import ActivationCode, AuditEntry, ChannelAccount, Member
 from bot.services.codes import ALPHABET, CodeService, generate_code, hash_code, normalise_code
+from tests.harness import unit_id
 
 NOW = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 OFFICES = "Đảng bộ tỉnh Demo/Đảng bộ Khối các cơ quan và doanh nghiệp"
@@ -37,13 +38,6 @@ async def demo(database: Database) -> None:
 
 async def sotay(*args: str | Path) -> int:
     return await asyncio.to_thread(main, [str(arg) for arg in args])
-
-
-async def unit_id(database: Database, name: str) -> int:
-    async with database.session() as session:
-        found = await session.scalar(select(Organisation.id).where(Organisation.name == name))
-    assert found is not None
-    return found
 
 
 async def card_of(database: Database, member_id: int) -> str:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from bot.chat import ChannelTraits, ChatCore
+from bot.chat import ChatCore
 from bot.db import Database
 from bot.demo import seed_demo
 from bot.logmask import MaskingFormatter
-from bot.messages import Attachment, Channel, Contact, Incoming, Reply
+from bot.messages import Attachment, Channel, ChannelTraits, Contact, Incoming, Reply
 from bot.models import ChannelAccount, ConversationState
 from bot.router import Context, Router
 from bot.services import Shared

@@ -18,6 +18,7 @@ from bot.services import Shared
 from bot.services.handbook import HandbookIndex
 from bot.texts import text
 from handlers import build_router
+from handlers.notices import render_notice
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.fakes.zalo_api import FakeZaloServer
 from tests.telegram_harness import running_channel, telegram_settings
@@ -115,13 +116,17 @@ async def member(
     if request.param == "telegram":
         async with FakeTelegramServer() as telegram_api:
             settings = telegram_settings(telegram_api, database_url, SOTAY_PUBLIC_HANDBOOK="1")
-            core = ChatCore(database, build_router(), Shared(settings, handbook))
+            core = ChatCore(
+                database, build_router(), Shared(settings, handbook, render=render_notice)
+            )
             async with running_channel(settings, core):
                 yield TelegramDriver(telegram_api)
     else:
         async with FakeZaloServer() as zalo_api:
             settings = zalo_settings(zalo_api, database_url, SOTAY_PUBLIC_HANDBOOK="1")
-            core = ChatCore(database, build_router(), Shared(settings, handbook))
+            core = ChatCore(
+                database, build_router(), Shared(settings, handbook, render=render_notice)
+            )
             async with running_zalo(settings, core):
                 yield ZaloDriver(zalo_api)
 

@@ -10,14 +10,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from bot.chat import ChannelTraits, ChatCore
+from bot.chat import ChatCore
 from bot.db import Database
-from bot.messages import Channel, Incoming
+from bot.messages import Channel, ChannelTraits, Incoming
 from bot.models import ChannelAccount, OutboxMessage, utcnow
-from bot.services.audit import AuditService
-from bot.services.broadcasts import BroadcastService
 from bot.services.outbox import OutboxService, Status
 from tests.fakes.telegram_api import FakeTelegramServer
+from tests.harness import linked, services
 from tests.outbox_harness import add_unit, dispatcher, statuses, telegram_sender
 
 SENDER_CHAT = 999
@@ -33,8 +32,7 @@ async def broadcast_to(
     database: Database, unit_id: int, *, sender_account: int | None = None
 ) -> int:
     async with database.session() as session, session.begin():
-        outbox = OutboxService(session)
-        service = BroadcastService(session, outbox, AuditService(session), utcnow)
+        service = services(session).broadcasts
         broadcast_id, _ = await service.send(
             actor="test",
             body="Họp chi bộ 19h thứ Sáu.",
@@ -70,8 +68,7 @@ async def drain(
 
 async def unfinished_broadcasts(database: Database) -> list[int]:
     async with database.session() as session:
-        outbox = OutboxService(session)
-        return await BroadcastService(session, outbox, AuditService(session), utcnow).unfinished()
+        return await services(session).broadcasts.unfinished()
 
 
 def per_chat(server: FakeTelegramServer, chats: list[int]) -> dict[int, int]:
@@ -224,15 +221,7 @@ async def test_a_member_who_unblocks_the_bot_gets_messages_again(
 async def test_console_accounts_get_no_proactive_messages(database: Database) -> None:
     unit = await add_unit(database, ["Tỉnh", "Chi bộ G"], linked=1, unlinked=1)
     async with database.session() as session, session.begin():
-        session.add(
-            ChannelAccount(
-                channel="console",
-                external_id="demo",
-                chat_id="demo",
-                member_id=unit.member_ids[1],
-                linked_at=utcnow(),
-            )
-        )
+        session.add(linked(unit.member_ids[1], "demo", "console"))
     broadcast_id = await broadcast_to(database, unit.id)
     async with database.session() as session:
         counts = await OutboxService(session).counts(broadcast_id)

@@ -101,20 +101,6 @@ async def test_edit_message_text_and_not_modified(server: FakeTelegramServer, bo
         await bot.edit_message_text("x", chat_id=USER_ID, message_id=999)
 
 
-async def test_edit_message_reply_markup(bot: Bot) -> None:
-    sent = await bot.send_message(USER_ID, "one", reply_markup=_keyboard("a"))
-
-    edited = await bot.edit_message_reply_markup(
-        chat_id=USER_ID, message_id=sent.message_id, reply_markup=_keyboard("b")
-    )
-    assert edited.reply_markup == _keyboard("b")  # type: ignore[union-attr]
-
-    with pytest.raises(BadRequest, match="not modified"):
-        await bot.edit_message_reply_markup(
-            chat_id=USER_ID, message_id=sent.message_id, reply_markup=_keyboard("b")
-        )
-
-
 async def test_callback_query_refers_to_last_bot_message(
     server: FakeTelegramServer, bot: Bot
 ) -> None:
@@ -385,20 +371,6 @@ async def test_wait_for_timeout_lists_calls(server: FakeTelegramServer, bot: Bot
 
     server.clear()
     assert server.calls == []
-
-
-async def test_commands(bot: Bot) -> None:
-    assert await bot.set_my_commands([("start", "Bắt đầu"), ("help", "Trợ giúp")])
-    commands = await bot.get_my_commands()
-    assert [c.command for c in commands] == ["start", "help"]
-    assert await bot.get_my_commands(language_code="en") == ()
-
-
-async def test_delete_message(bot: Bot) -> None:
-    sent = await bot.send_message(USER_ID, "bye")
-    assert await bot.delete_message(USER_ID, sent.message_id)
-    with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
-        await bot.delete_message(USER_ID, sent.message_id)
 
 
 async def test_application_polling_echo(server: FakeTelegramServer) -> None:

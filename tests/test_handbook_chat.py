@@ -11,12 +11,14 @@ from bot.channels.telegram import TelegramChannel
 from bot.chat import ChatCore
 from bot.db import Database
 from bot.demo import seed_demo
-from bot.models import ChannelAccount, CommitteeQuestion, HandbookQuery, Member, utcnow
+from bot.models import CommitteeQuestion, HandbookQuery, Member
 from bot.services import Shared
 from bot.services.handbook import HandbookIndex
 from bot.texts import text
 from handlers import build_router
+from handlers.notices import render_notice
 from tests.fakes.telegram_api import FakeTelegramServer
+from tests.harness import linked
 from tests.telegram_harness import keyboard_labels, running_channel, telegram_settings
 
 MEMBER, STRANGER = 8001, 8002
@@ -32,22 +34,17 @@ async def _link(database: Database, user: int, card: str) -> None:
     async with database.session() as session, session.begin():
         await seed_demo(session)
         member_id = await session.scalar(select(Member.id).where(Member.card_number == card))
-        session.add(
-            ChannelAccount(
-                channel="telegram",
-                external_id=str(user),
-                chat_id=str(user),
-                member_id=member_id,
-                linked_at=utcnow(),
-            )
-        )
+        session.add(linked(member_id, str(user)))
 
 
 async def _channel(
     server: FakeTelegramServer, database: Database, url: str, handbook: HandbookIndex, **extra: str
 ) -> TelegramChannel:
     settings = telegram_settings(server, url, **extra)
-    return TelegramChannel(settings, ChatCore(database, build_router(), Shared(settings, handbook)))
+    return TelegramChannel(
+        settings,
+        ChatCore(database, build_router(), Shared(settings, handbook, render=render_notice)),
+    )
 
 
 @pytest.fixture
@@ -56,7 +53,7 @@ async def telegram(
 ) -> AsyncIterator[TelegramChannel]:
     await _link(database, MEMBER, "90000001")
     settings = telegram_settings(server, database_url)
-    core = ChatCore(database, build_router(), Shared(settings, handbook))
+    core = ChatCore(database, build_router(), Shared(settings, handbook, render=render_notice))
     async with running_channel(settings, core) as channel:
         yield channel
 

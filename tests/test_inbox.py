@@ -9,7 +9,8 @@ from bot.chat import ChatCore
 from bot.db import Database
 from bot.models import AuditEntry, CommitteeQuestion, OutboxMessage
 from bot.texts import text
-from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING, say
+from tests.harness import say
+from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING
 
 QUESTION = "Năm nay xã mình có tổ chức giải bóng đá cho đảng viên trẻ không?"
 

@@ -21,6 +21,7 @@ from bot.services.handbook import HandbookIndex
 from bot.services.linking import CONSENT_VERSION
 from bot.texts import text
 from handlers import build_router
+from handlers.notices import render_notice
 from tests.clock import Clock
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.telegram_harness import keyboard_labels, running_channel, telegram_settings
@@ -57,7 +58,9 @@ async def telegram(
     async with database.session() as session, session.begin():
         await seed_demo(session)
     settings = telegram_settings(server, database_url)
-    core = ChatCore(database, build_router(), Shared(settings, handbook, clock))
+    core = ChatCore(
+        database, build_router(), Shared(settings, handbook, clock, render=render_notice)
+    )
     async with running_channel(settings, core) as channel:
         yield channel
 

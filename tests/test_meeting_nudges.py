@@ -5,28 +5,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select
 
 from bot.db import Database
 from bot.models import AuditEntry, OutboxMessage
-from bot.services.audit import AuditService
 from bot.services.meetings import Recurrence
-from bot.services.meetings.calendar import MeetingService
-from bot.services.outbox import OutboxService
 from bot.settings import Settings
 from bot.texts import text
 from jobs.nudges import JOB_ID, SecretaryNudges, schedule_nudges
+from tests.harness import services
 from tests.secretaries_harness import SECRETARY, SIBLING
 from tests.test_meeting_reminders import HCM, MEETING_AT, Clock
 
 OFFICE, JUSTICE = "Chi bộ Văn phòng", "Chi bộ Sở Tư pháp"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 async def meeting(
@@ -40,7 +32,7 @@ async def meeting(
     recurrence: Recurrence | None = None,
 ) -> None:
     async with database.session() as session, session.begin():
-        service = MeetingService(session, OutboxService(session), AuditService(session), clock, HCM)
+        service = services(session, clock).meetings
         await service.create(
             unit_id,
             kind=kind,

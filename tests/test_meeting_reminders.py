@@ -13,36 +13,22 @@ from sqlalchemy import select
 from bot.chat import ChatCore
 from bot.db import Database
 from bot.models import MeetingReminder, MeetingResponse, OutboxMessage
-from bot.services import Shared
-from bot.services.audit import AuditService
-from bot.services.handbook import HandbookIndex
 from bot.services.meetings import Recurrence
-from bot.services.meetings.calendar import MeetingService, rsvp_data
-from bot.services.outbox import OutboxService
 from bot.settings import Settings
 from bot.texts import text
-from handlers import build_router
+from handlers.meetings import Attendance, Rsvp
 from jobs.reminders import WAKE_JOB, ReminderScheduler
 from tests.clock import Clock
-from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING, say
+from tests.harness import say, services
+from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 MEETING_AT = datetime(2026, 12, 4, 19, 30, tzinfo=HCM)
 
 
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def chat(database: Database, settings: Settings, handbook: HandbookIndex, clock: Clock) -> ChatCore:
-    return ChatCore(database, build_router(), Shared(settings, handbook, clock))
-
-
 async def create_meeting(database: Database, clock: Clock, unit_id: int, **fields: object) -> int:
     async with database.session() as session, session.begin():
-        service = MeetingService(session, OutboxService(session), AuditService(session), clock, HCM)
+        service = services(session, clock).meetings
         values = {"starts_at": MEETING_AT, **fields}
         meeting = await service.create(
             unit_id,
@@ -156,7 +142,7 @@ async def test_answers_count_once_and_other_units_cannot_answer(
     database: Database, chat: ChatCore, clock: Clock, units: dict[str, int]
 ) -> None:
     meeting = await create_meeting(database, clock, units["Chi bộ Văn phòng"])
-    attend = rsvp_data(meeting, MEETING_AT, "a")
+    attend = Rsvp(meeting, MEETING_AT, Attendance.ATTEND).pack()
     (first,) = await say(chat, MEMBER, button=attend)
     (second,) = await say(chat, MEMBER, button=attend)
     assert (
@@ -168,7 +154,7 @@ async def test_answers_count_once_and_other_units_cannot_answer(
             when="19:30 thứ Sáu, 04/12/2026",
         )
     )
-    (ask,) = await say(chat, SECRETARY, button=rsvp_data(meeting, MEETING_AT, "v"))
+    (ask,) = await say(chat, SECRETARY, button=Rsvp(meeting, MEETING_AT, Attendance.ABSENT).pack())
     assert ask.text == text("meetings.ask_reason")
     (done,) = await say(chat, SECRETARY, "Đi công tác tỉnh ngoài")
     assert done.text.endswith("lý do: Đi công tác tỉnh ngoài.")
@@ -188,7 +174,7 @@ async def test_cancelling_after_a_reminder_tells_the_members(
     clock.set(datetime(2026, 12, 1, 19, 31, tzinfo=HCM))
     await scheduler(database, settings, clock).run_due()
     async with database.session() as session, session.begin():
-        service = MeetingService(session, OutboxService(session), AuditService(session), clock, HCM)
+        service = services(session, clock).meetings
         assert await service.cancel(meeting, actor="test", reason="trùng lịch tiếp dân") == 3
     notices = await outbox_chats(database, "meeting_change")
     assert notices == [(SECRETARY, "pending"), (MEMBER, "pending"), (None, "skipped")]
@@ -230,9 +216,9 @@ async def test_the_secretary_sees_who_answered_what_and_members_do_not(
     database: Database, chat: ChatCore, clock: Clock, units: dict[str, int]
 ) -> None:
     meeting = await create_meeting(database, clock, units["Chi bộ Văn phòng"])
-    await say(chat, MEMBER, button=rsvp_data(meeting, MEETING_AT, "v"))
+    await say(chat, MEMBER, button=Rsvp(meeting, MEETING_AT, Attendance.ABSENT).pack())
     await say(chat, MEMBER, "Ốm")
-    await say(chat, SECRETARY, button=rsvp_data(meeting, MEETING_AT, "a"))
+    await say(chat, SECRETARY, button=Rsvp(meeting, MEETING_AT, Attendance.ATTEND).pack())
     (overview,) = await say(chat, SECRETARY, "/lichhop")
     assert overview.text.splitlines()[1:] == [
         "• 19:30 thứ Sáu, 04/12/2026: Sinh hoạt chi bộ thường kỳ — Hội trường A",

@@ -1,5 +1,5 @@
 """Secretaries and trainers set up, cancel and change meetings in chat (/taohop, /taphuan,
-/huyhop, /suahop), through the conversation core with a controllable clock."""
+/huyhop, /suahop), through the chat core with a controllable clock."""
 
 from __future__ import annotations
 
@@ -9,31 +9,23 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.chat import ChannelTraits, ChatCore
+from bot.chat import ChatCore
 from bot.db import Database
-from bot.messages import Channel, Incoming, Reply
+from bot.messages import Channel, ChannelTraits, Incoming, Reply
 from bot.models import (
     ChannelAccount,
     ConversationState,
     Meeting,
     MeetingReminder,
-    Member,
-    Organisation,
     OutboxMessage,
-    RoleGrant,
 )
-from bot.services import Shared
-from bot.services.audit import AuditService
-from bot.services.handbook import HandbookIndex
 from bot.services.meetings import Recurrence
-from bot.services.meetings.calendar import MeetingService
-from bot.services.outbox import OutboxService
 from bot.settings import Settings
 from bot.texts import text
-from handlers import build_router
 from jobs.reminders import ReminderScheduler
 from tests.clock import Clock
-from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING, say
+from tests.harness import button, grant, labels, say, services, unit_id
+from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 OFFICE, JUSTICE, EAST = "Chi bộ Văn phòng", "Chi bộ Sở Tư pháp", "Chi bộ thôn Đông"
@@ -41,46 +33,8 @@ COMMITTEE = "Đảng bộ Khối các cơ quan và doanh nghiệp"
 FRIDAY = datetime(2026, 12, 4, 19, 30, tzinfo=HCM)
 
 
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def chat(database: Database, settings: Settings, handbook: HandbookIndex, clock: Clock) -> ChatCore:
-    return ChatCore(database, build_router(), Shared(settings, handbook, clock))
-
-
 def t(key: str, **values: object) -> str:
     return text(f"meeting_setup.{key}", **values)
-
-
-def labels(reply: Reply) -> list[str]:
-    return [button.label for button in reply.flat_buttons]
-
-
-def button(reply: Reply, label: str) -> str:
-    """The data of the reply's button with that label."""
-    (found,) = [b.data for b in reply.flat_buttons if b.label == label]
-    return found
-
-
-async def unit_id(database: Database, name: str) -> int:
-    async with database.session() as session:
-        found = await session.scalar(select(Organisation.id).where(Organisation.name == name))
-    assert found is not None
-    return found
-
-
-async def grant(database: Database, card: str, role: str, unit: str) -> None:
-    organisation = await unit_id(database, unit)
-    async with database.session() as session, session.begin():
-        member_id = await session.scalar(select(Member.id).where(Member.card_number == card))
-        session.add(
-            RoleGrant(
-                member_id=member_id, role=role, organisation_id=organisation, granted_by="test"
-            )
-        )
 
 
 async def flow_of(database: Database, card: str) -> str | None:
@@ -128,7 +82,7 @@ async def notices(database: Database) -> list[tuple[str | None, str]]:
 async def create_meeting(database: Database, clock: Clock, unit: str, **fields: object) -> int:
     organisation = await unit_id(database, unit)
     async with database.session() as session, session.begin():
-        service = MeetingService(session, OutboxService(session), AuditService(session), clock, HCM)
+        service = services(session, clock).meetings
         values = {"starts_at": FRIDAY, **fields}
         meeting = await service.create(
             organisation,
@@ -666,7 +620,7 @@ async def test_a_meeting_moved_and_moved_back_is_reminded_at_its_first_time(
 ) -> None:
     meeting_id = await create_meeting(database, clock, OFFICE)
     async with database.session() as session, session.begin():
-        service = MeetingService(session, OutboxService(session), AuditService(session), clock, HCM)
+        service = services(session, clock).meetings
         assert await service.reschedule(meeting_id, FRIDAY.replace(hour=8), actor="test") == 0
         assert await service.reschedule(meeting_id, FRIDAY, actor="test") == 0
     assert await reminders(database) == [

@@ -8,15 +8,15 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.chat import ChannelTraits, ChatCore
+from bot.chat import ChatCore
 from bot.db import Database
 from bot.demo import seed_demo
-from bot.messages import Channel, Incoming, Reply
-from bot.models import AuditEntry, ChannelAccount, Member, Organisation, RoleGrant, utcnow
+from bot.messages import Reply
+from bot.models import AuditEntry, ChannelAccount, Member, RoleGrant
 from bot.services.permissions import Action, PermissionService, Role
 from bot.texts import text
+from tests.harness import linked, say, unit_named
 
-TRAITS = ChannelTraits(has_buttons=True, text_limit=4096, can_share_contact=True)
 OFFICE, JUSTICE, COMMITTEE = (
     "Chi bộ Văn phòng",
     "Chi bộ Sở Tư pháp",
@@ -49,12 +49,6 @@ ALLOWED = {
 }
 
 
-async def _unit(session: object, name: str) -> int:
-    unit_id = await session.scalar(select(Organisation.id).where(Organisation.name == name))  # type: ignore[attr-defined]
-    assert unit_id is not None
-    return unit_id
-
-
 @pytest.fixture
 async def roles(database: Database) -> dict[str, int]:
     """Demo data with the ACTORS' grants; returns member ids by actor name."""
@@ -67,21 +61,13 @@ async def roles(database: Database) -> dict[str, int]:
             ids[actor] = member_id
             if grant is not None:
                 role, unit = grant
-                unit_id = None if unit is None else await _unit(session, unit)
+                unit_id = None if unit is None else await unit_named(session, unit)
                 session.add(
                     RoleGrant(
                         member_id=member_id, role=role, organisation_id=unit_id, granted_by="test"
                     )
                 )
-            session.add(
-                ChannelAccount(
-                    channel="telegram",
-                    external_id=card,
-                    chat_id=card,
-                    member_id=member_id,
-                    linked_at=utcnow(),
-                )
-            )
+            session.add(linked(member_id, card))
     return ids
 
 
@@ -91,13 +77,9 @@ async def test_permission_matrix(
     database: Database, roles: dict[str, int], actor: str, action: Action
 ) -> None:
     async with database.session() as session:
-        office = await _unit(session, OFFICE)
+        office = await unit_named(session, OFFICE)
         allowed = await PermissionService(session).can(roles[actor], action, office)
     assert allowed == (action in ALLOWED[actor])
-
-
-async def _say(core: ChatCore, card: str, body: str) -> list[Reply]:
-    return await core.handle(Incoming(Channel.TELEGRAM, card, card, text=body), TRAITS)
 
 
 def _names_in(reply: Reply) -> list[str]:
@@ -110,7 +92,7 @@ async def test_a_member_cannot_issue_codes_or_see_reports(
     core: ChatCore, roles: dict[str, int]
 ) -> None:
     for command in ("/macode", "/baocao"):
-        assert [r.text for r in await _say(core, "90000003", command)] == [
+        assert [r.text for r in await say(core, "90000003", command)] == [
             text("secretary.not_allowed")
         ]
 
@@ -119,24 +101,24 @@ async def test_a_secretary_gets_codes_for_their_own_unit_only(
     core: ChatCore, roles: dict[str, int]
 ) -> None:
     # In Chi bộ Sở Tư pháp only Vũ Đức Khang has no linked account.
-    (justice,) = await _say(core, "90000004", "/macode")
+    (justice,) = await say(core, "90000004", "/macode")
     assert justice.text == text("secretary.codes_ready", count=1, unit=JUSTICE)
     assert _names_in(justice) == ["Vũ Đức Khang"]
     # Everyone in Chi bộ Văn phòng is linked.
-    (office,) = await _say(core, "90000001", "/macode")
+    (office,) = await say(core, "90000001", "/macode")
     assert office.text == text("secretary.codes_none", unit=OFFICE)
     assert office.document is None
 
 
 async def test_reports_cover_the_secretarys_subtree(core: ChatCore, roles: dict[str, int]) -> None:
-    (office,) = await _say(core, "90000001", "/baocao")
+    (office,) = await say(core, "90000001", "/baocao")
     assert office.text.splitlines()[0] == text("secretary.report_title")
     assert OFFICE in office.text and JUSTICE not in office.text
-    (committee,) = await _say(core, "90000007", "/baocao")
+    (committee,) = await say(core, "90000007", "/baocao")
     assert (
         OFFICE in committee.text and JUSTICE in committee.text and "thôn Đông" not in committee.text
     )
-    (everything,) = await _say(core, "90000010", "/baocao")
+    (everything,) = await say(core, "90000010", "/baocao")
     assert "thôn Đông" in everything.text
 
 
@@ -148,7 +130,7 @@ async def test_a_secretary_who_left_the_roster_loses_the_powers(
         assert member is not None
         member.active = False
     async with database.session() as session:
-        office = await _unit(session, OFFICE)
+        office = await unit_named(session, OFFICE)
         assert not await PermissionService(session).can(
             roles["right_secretary"], Action.ISSUE_CODES, office
         )
@@ -160,9 +142,9 @@ async def test_a_secretary_unlinks_a_member_of_their_unit_only(
     # 90000003 (Chi bộ Văn phòng) is linked; its secretary may free the account, the
     # secretary of the sibling chi bộ and a plain member may not, and learn nothing.
     for outsider in ("90000004", "90000003"):
-        (refused,) = await _say(core, outsider, "/huylienket 90000003")
+        (refused,) = await say(core, outsider, "/huylienket 90000003")
         assert refused.text == text("unlink.not_found")
-    (done,) = await _say(core, "90000001", "/huylienket 9000 0003")
+    (done,) = await say(core, "90000001", "/huylienket 9000 0003")
     assert done.text == text("unlink.done", count=1, name="Lê Minh Châu")
     async with database.session() as session:
         linked = await session.scalar(
@@ -171,5 +153,5 @@ async def test_a_secretary_unlinks_a_member_of_their_unit_only(
         actions = list(await session.scalars(select(AuditEntry.action)))
     assert linked is None
     assert "account.unlink" in actions
-    (again,) = await _say(core, "90000001", "/huylienket 90000003")
+    (again,) = await say(core, "90000001", "/huylienket 90000003")
     assert again.text == text("unlink.none", count=0, name="Lê Minh Châu")

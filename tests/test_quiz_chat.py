@@ -11,23 +11,33 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.channels.choices import numbered
-from bot.chat import ChannelTraits, ChatCore
+from bot.chat import ChatCore
 from bot.db import Database
-from bot.messages import Button, Channel, Incoming, Reply
-from bot.models import ChannelAccount, QuizAnswer, QuizAttempt, utcnow
+from bot.messages import Button, Channel, ChannelTraits, Incoming, Reply
+from bot.models import QuizAnswer, QuizAttempt
 from bot.services import Shared
 from bot.services.handbook import HandbookIndex
-from bot.services.quizzes.service import start_data
 from bot.settings import Settings
 from bot.texts import text
 from handlers import build_router
+from handlers.notices import render_notice
+from handlers.quiz import StartQuiz
 from jobs.dispatcher import Dispatcher
 from jobs.quizzes import QuizScheduler
 from tests.clock import Clock
 from tests.fakes.telegram_api import FakeTelegramServer
+from tests.harness import linked, say
 from tests.outbox_harness import QUICK_RETRIES, statuses, telegram_sender
-from tests.quiz_harness import BEFORE_OPENING, CLOSES, OPENS, member_id, pick, right_shown, schedule
-from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING, say
+from tests.quiz_harness import (
+    BEFORE_OPENING,
+    CLOSES,
+    OPENS,
+    member_id,
+    pick,
+    right_shown,
+    schedule,
+)
+from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING
 from tests.telegram_harness import keyboard_labels, running_channel, telegram_settings
 
 ZALO = ChannelTraits(has_buttons=False, text_limit=2000)
@@ -36,11 +46,6 @@ ZALO = ChannelTraits(has_buttons=False, text_limit=2000)
 @pytest.fixture
 def clock() -> Clock:
     return Clock(BEFORE_OPENING)
-
-
-@pytest.fixture
-def chat(database: Database, settings: Settings, handbook: HandbookIndex, clock: Clock) -> ChatCore:
-    return ChatCore(database, build_router(), Shared(settings, handbook, clock))
 
 
 @pytest.fixture
@@ -60,7 +65,7 @@ async def answers(database: Database) -> list[bool]:
 async def test_a_full_attempt_with_feedback_and_a_final_score(
     database: Database, chat: ChatCore, quiz: int
 ) -> None:
-    (first,) = await say(chat, MEMBER, button=start_data(quiz))
+    (first,) = await say(chat, MEMBER, button=StartQuiz(quiz).pack())
     assert first.text.startswith("Câu 1/3: ")
     assert [b.label for b in first.flat_buttons] == ["A", "B", "C", "D"][: len(first.flat_buttons)]
     assert "\nA. " in first.text and "\nB. " in first.text
@@ -82,26 +87,26 @@ async def test_a_full_attempt_with_feedback_and_a_final_score(
         verdict=text("quiz.passed", pass_mark=60),
     )
     assert done.text.endswith("\n\n" + score)
-    (again,) = await say(chat, MEMBER, button=start_data(quiz))
+    (again,) = await say(chat, MEMBER, button=StartQuiz(quiz).pack())
     assert again.text == text("quiz.no_attempts_left")
 
 
 async def test_an_interrupted_attempt_resumes_where_it_stopped(
     database: Database, chat: ChatCore, quiz: int
 ) -> None:
-    (first,) = await say(chat, MEMBER, button=start_data(quiz))
+    (first,) = await say(chat, MEMBER, button=StartQuiz(quiz).pack())
     (second,) = await say(chat, MEMBER, button=await pick(database, first, right=True))
     await say(chat, MEMBER, "Đảng phí đóng bao nhiêu?")  # something else in between
     (resumed,) = await say(chat, MEMBER, "/tracnghiem")
     assert resumed.text.startswith("Câu 2/3: ")
     assert second.text.endswith("\n\n" + resumed.text)
     assert resumed.flat_buttons == second.flat_buttons
-    (tapped,) = await say(chat, MEMBER, button=start_data(quiz))
+    (tapped,) = await say(chat, MEMBER, button=StartQuiz(quiz).pack())
     assert tapped.text == resumed.text
 
 
 async def test_a_double_tap_counts_once(database: Database, chat: ChatCore, quiz: int) -> None:
-    (first,) = await say(chat, MEMBER, button=start_data(quiz))
+    (first,) = await say(chat, MEMBER, button=StartQuiz(quiz).pack())
     tap = await pick(database, first, right=False)
     await say(chat, MEMBER, button=tap)
     (repeated,) = await say(chat, MEMBER, button=tap)
@@ -115,7 +120,7 @@ async def test_an_answer_after_the_time_limit_counts_as_wrong(
     quiz_id = await schedule(database, clock, [units["Chi bộ Văn phòng"]], seconds_per_question=30)
     clock.set(OPENS)
     await QuizScheduler(database, settings, clock=clock).run_due()
-    (first,) = await say(chat, MEMBER, button=start_data(quiz_id))
+    (first,) = await say(chat, MEMBER, button=StartQuiz(quiz_id).pack())
     assert text("quiz.time_limit", seconds=30) in first.text
     clock.advance(seconds=20)
     (second,) = await say(chat, MEMBER, button=await pick(database, first, right=True))
@@ -128,7 +133,7 @@ async def test_an_answer_after_the_time_limit_counts_as_wrong(
 async def test_an_answer_after_closing_is_refused_politely(
     database: Database, settings: Settings, clock: Clock, chat: ChatCore, quiz: int
 ) -> None:
-    (first,) = await say(chat, MEMBER, button=start_data(quiz))
+    (first,) = await say(chat, MEMBER, button=StartQuiz(quiz).pack())
     clock.set(CLOSES + timedelta(minutes=5))
     await QuizScheduler(database, settings, clock=clock).run_due()
     (refused,) = await say(chat, MEMBER, button=await pick(database, first, right=True))
@@ -139,7 +144,7 @@ async def test_an_answer_after_closing_is_refused_politely(
 
 
 async def test_other_units_cannot_take_the_quiz(chat: ChatCore, quiz: int) -> None:
-    (refused,) = await say(chat, SIBLING, button=start_data(quiz))
+    (refused,) = await say(chat, SIBLING, button=StartQuiz(quiz).pack())
     assert refused.text == text("quiz.not_targeted")
     (listed,) = await say(chat, SIBLING, "/tracnghiem")
     assert listed.text == text("quiz.open_none")
@@ -148,28 +153,20 @@ async def test_other_units_cannot_take_the_quiz(chat: ChatCore, quiz: int) -> No
 async def test_tracnghiem_lists_open_quizzes_with_a_start_button(chat: ChatCore, quiz: int) -> None:
     (listed,) = await say(chat, MEMBER, "/tracnghiem")
     assert listed.text.startswith(text("quiz.open_title"))
-    assert [b.data for b in listed.flat_buttons] == [start_data(quiz)]
+    assert [b.data for b in listed.flat_buttons] == [StartQuiz(quiz).pack()]
 
 
 async def test_on_zalo_a_typed_letter_answers(
     database: Database, chat: ChatCore, quiz: int
 ) -> None:
     async with database.session() as session, session.begin():
-        session.add(
-            ChannelAccount(
-                channel="zalo",
-                external_id="z-member",
-                chat_id="z-member",
-                member_id=await member_id(database, MEMBER),
-                linked_at=utcnow(),
-            )
-        )
+        session.add(linked(await member_id(database, MEMBER), "z-member", "zalo"))
 
     async def zalo(body: str) -> list[Reply]:
         return await chat.handle(Incoming(Channel.ZALO, "z-member", "z-member", text=body), ZALO)
 
     (invited,) = await chat.handle(
-        Incoming(Channel.ZALO, "z-member", "z-member", button_data=start_data(quiz)), ZALO
+        Incoming(Channel.ZALO, "z-member", "z-member", button_data=StartQuiz(quiz).pack()), ZALO
     )
     assert text("quiz.answer_by_letter") in invited.text
     ((_, lines),) = numbered([invited])
@@ -222,7 +219,7 @@ async def test_results_show_own_scores_and_the_unit_average_only(
     (none,) = await say(chat, MEMBER, "/ketqua")
     assert none.text == text("quiz.results_none")
     for card, right in ((MEMBER, True), (SECRETARY, False)):
-        (question,) = await say(chat, card, button=start_data(quiz))
+        (question,) = await say(chat, card, button=StartQuiz(quiz).pack())
         for _ in range(3):
             replies = await say(chat, card, button=await pick(database, question, right=right))
             question = replies[-1]
@@ -282,9 +279,11 @@ async def test_on_telegram_the_invitation_leads_to_lettered_questions(
     assert len(server.sent_messages(int(SECRETARY))) == 1
     assert server.sent_messages(int(SIBLING)) == []  # another unit
     settings = telegram_settings(server, database_url)
-    core = ChatCore(database, build_router(), Shared(settings, handbook, clock))
+    core = ChatCore(
+        database, build_router(), Shared(settings, handbook, clock, render=render_notice)
+    )
     async with running_channel(settings, core):
-        server.push_callback(int(MEMBER), start_data(quiz))
+        server.push_callback(int(MEMBER), StartQuiz(quiz).pack())
         await server.wait_for("sendMessage", 2, chat_id=int(MEMBER))
         question = server.sent_messages(int(MEMBER))[-1]
         assert question["text"].startswith("Câu 1/3: ")

@@ -16,21 +16,22 @@ from sqlalchemy import func, select
 from bot.chat import ChatCore
 from bot.cli import main
 from bot.db import Database
-from bot.models import AuditEntry, ChannelAccount, QuizQuestionRow, utcnow
+from bot.models import AuditEntry, QuizQuestionRow
 from bot.services import Shared
 from bot.services.handbook import HandbookIndex
 from bot.texts import text
 from handlers import build_router
+from handlers.notices import render_notice
 from handlers.quiz_import import MAX_FILE_BYTES
 from tests.clock import Clock
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.fakes.zalo_api import FakeZaloServer
+from tests.harness import grant, linked
 from tests.quiz_harness import (
     COMMITTEE,
     OFFICE,
     TelegramMember,
     buttons_of,
-    grant,
     member_id,
     telegram_with_files,
 )
@@ -77,7 +78,7 @@ async def telegram(
     await grant(database, TRAINER, "trainer", COMMITTEE)
     async with FakeTelegramServer() as server:
         settings = telegram_settings(server, database_url)
-        shared = Shared(settings, handbook, Clock())
+        shared = Shared(settings, handbook, Clock(), render=render_notice)
         core = ChatCore(database, build_router(), shared)
         async with telegram_with_files(settings, core, shared):
             yield server
@@ -233,18 +234,10 @@ async def test_on_zalo_the_trainer_is_sent_to_telegram_or_the_command_line(
 ) -> None:
     await grant(database, TRAINER, "trainer", COMMITTEE)
     async with database.session() as session, session.begin():
-        session.add(
-            ChannelAccount(
-                channel="zalo",
-                external_id="zalo-trainer",
-                chat_id="zalo-trainer",
-                member_id=await member_id(database, TRAINER),
-                linked_at=utcnow(),
-            )
-        )
+        session.add(linked(await member_id(database, TRAINER), "zalo-trainer", "zalo"))
     async with FakeZaloServer() as server:
         settings = zalo_settings(server, database_url)
-        core = ChatCore(database, build_router(), Shared(settings, handbook))
+        core = ChatCore(database, build_router(), Shared(settings, handbook, render=render_notice))
         async with running_zalo(settings, core):
             server.push_text("zalo-trainer", "/nhapcauhoi")
             await server.wait_for("sendMessage", chat_id="zalo-trainer")

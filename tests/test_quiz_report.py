@@ -15,31 +15,31 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from bot.chat import ChannelTraits, ChatCore
+from bot.chat import ChatCore
 from bot.cli import main
 from bot.db import Database
-from bot.messages import Channel, Incoming
+from bot.messages import Channel, ChannelTraits, Incoming
 from bot.models import (
     AuditEntry,
-    ChannelAccount,
     Organisation,
     OutboxMessage,
     Quiz,
     QuizQuestionRow,
-    utcnow,
 )
 from bot.services import Shared
 from bot.services.handbook import HandbookIndex
 from bot.services.meetings.when import format_when
-from bot.services.quizzes.report import report_data
-from bot.services.quizzes.service import start_data
 from bot.settings import Settings
 from bot.texts import text
 from handlers import build_router
+from handlers.notices import render_notice
+from handlers.quiz import StartQuiz
+from handlers.quiz_report import ShowReport
 from jobs.dispatcher import Dispatcher
 from jobs.quizzes import QuizScheduler
 from tests.clock import Clock
 from tests.fakes.telegram_api import FakeTelegramServer
+from tests.harness import grant, linked, say
 from tests.outbox_harness import QUICK_RETRIES, telegram_sender
 from tests.quiz_harness import (
     BEFORE_OPENING,
@@ -51,12 +51,12 @@ from tests.quiz_harness import (
     OPENS,
     TelegramMember,
     buttons_of,
-    grant,
     member_id,
     pick,
     schedule,
+    trainer,
 )
-from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING, say
+from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING
 from tests.telegram_harness import running_channel, telegram_settings
 
 TRAINER = SECRETARY  # Văn phòng's secretary, trainer of the whole committee
@@ -85,7 +85,7 @@ async def take(
 ) -> list[Answer]:
     """The member starts the quiz and answers right or wrong as told; the questions are
     read from what the bot showed."""
-    (shown,) = await say(core, card, button=start_data(quiz_id))
+    (shown,) = await say(core, card, button=StartQuiz(quiz_id).pack())
     given = []
     for number, right in enumerate(rights):
         # A question follows the verdict on the one before, in the same message.
@@ -112,11 +112,13 @@ async def closed(
         database,
         clock,
         [units[OFFICE], units[JUSTICE]],
-        by_member=await member_id(database, TRAINER),
+        by=await trainer(database, TRAINER),
     )
     clock.set(OPENS)
     await QuizScheduler(database, settings, clock=clock).run_due()
-    core = ChatCore(database, build_router(), Shared(settings, handbook, clock))
+    core = ChatCore(
+        database, build_router(), Shared(settings, handbook, clock, render=render_notice)
+    )
     answers = await take(database, core, MEMBER, quiz_id, [True, False, True])
     answers += await take(database, core, SIBLING, quiz_id, [False, True])
     clock.set(CLOSES)
@@ -208,7 +210,7 @@ async def test_the_trainer_gets_the_results_through_the_outbox_at_closing(
         t("download", id=closed.quiz_id),
     ]
     assert message["text"].split("\n") == expected
-    assert buttons_of(message) == {"Tải báo cáo": report_data(closed.quiz_id)}
+    assert buttons_of(message) == {"Tải báo cáo": ShowReport(closed.quiz_id).pack()}
 
 
 def sheet(workbook: Any, name: str) -> list[list[object]]:
@@ -220,10 +222,14 @@ async def test_the_button_answers_with_the_workbook_and_the_chart(
 ) -> None:
     async with FakeTelegramServer() as server:
         settings = telegram_settings(server, database_url)
-        core = ChatCore(database, build_router(), Shared(settings, handbook, Clock(CLOSES)))
+        core = ChatCore(
+            database,
+            build_router(),
+            Shared(settings, handbook, Clock(CLOSES), render=render_notice),
+        )
         async with running_channel(settings, core):
             trainer = TelegramMember(server, TRAINER)
-            summary, _ = await trainer.press(report_data(closed.quiz_id), expect=2)
+            summary, _ = await trainer.press(ShowReport(closed.quiz_id).pack(), expect=2)
             documents = await trainer.turn(lambda: None, expect=2, method="sendDocument")
     lines = summary["text"].split("\n")
     assert lines[0] == t(
@@ -288,11 +294,13 @@ async def test_the_button_answers_with_the_workbook_and_the_chart(
 async def test_only_those_whose_scope_covers_the_quiz_see_it(
     database: Database, settings: Settings, handbook: HandbookIndex, closed: Closed
 ) -> None:
-    core = ChatCore(database, build_router(), Shared(settings, handbook, Clock(CLOSES)))
+    core = ChatCore(
+        database, build_router(), Shared(settings, handbook, Clock(CLOSES), render=render_notice)
+    )
     refused = t("not_allowed", id=closed.quiz_id)
     # A member, a secretary who is no trainer, and a trainer of one of the two units.
     (member,) = await say(core, MEMBER, f"/baocaoquiz {closed.quiz_id}")
-    (sibling,) = await say(core, SIBLING, button=report_data(closed.quiz_id))
+    (sibling,) = await say(core, SIBLING, button=ShowReport(closed.quiz_id).pack())
     await grant(database, SIBLING, "trainer", JUSTICE)
     (partial,) = await say(core, SIBLING, f"/baocaoquiz_{closed.quiz_id}")
     (missing,) = await say(core, TRAINER, "/baocaoquiz 999999")
@@ -301,7 +309,7 @@ async def test_only_those_whose_scope_covers_the_quiz_see_it(
     (listing,) = await say(core, TRAINER, "/baocaoquiz")
     assert listing.text == t("choose")
     assert [(b.label, b.data) for b in listing.flat_buttons] == [
-        (f"#{closed.quiz_id} {TITLE}", report_data(closed.quiz_id))
+        (f"#{closed.quiz_id} {TITLE}", ShowReport(closed.quiz_id).pack())
     ]
     (nothing,) = await say(core, SIBLING, "/baocaoquiz")
     assert nothing.text == t("none")
@@ -313,18 +321,12 @@ async def test_on_zalo_the_figures_come_without_files(
     database: Database, settings: Settings, handbook: HandbookIndex, closed: Closed
 ) -> None:
     async with database.session() as session, session.begin():
-        session.add(
-            ChannelAccount(
-                channel="zalo",
-                external_id="zalo-trainer",
-                chat_id="zalo-trainer",
-                member_id=await member_id(database, TRAINER),
-                linked_at=utcnow(),
-            )
-        )
-    core = ChatCore(database, build_router(), Shared(settings, handbook, Clock(CLOSES)))
+        session.add(linked(await member_id(database, TRAINER), "zalo-trainer", "zalo"))
+    core = ChatCore(
+        database, build_router(), Shared(settings, handbook, Clock(CLOSES), render=render_notice)
+    )
     incoming = Incoming(
-        Channel.ZALO, "zalo-trainer", "zalo-trainer", button_data=report_data(closed.quiz_id)
+        Channel.ZALO, "zalo-trainer", "zalo-trainer", button_data=ShowReport(closed.quiz_id).pack()
     )
     (reply,) = await core.handle(incoming, ZALO)
     assert reply.document is None
@@ -346,7 +348,11 @@ async def test_the_command_line_writes_the_same_workbook(
     assert await asyncio.to_thread(main, command) == 0
     async with FakeTelegramServer() as server:
         settings = telegram_settings(server, database_url)
-        core = ChatCore(database, build_router(), Shared(settings, handbook, Clock(CLOSES)))
+        core = ChatCore(
+            database,
+            build_router(),
+            Shared(settings, handbook, Clock(CLOSES), render=render_notice),
+        )
         async with running_channel(settings, core):
             trainer = TelegramMember(server, TRAINER)
             await trainer.say(f"/baocaoquiz {closed.quiz_id}", expect=2)

@@ -16,11 +16,13 @@ from bot.cli import main
 from bot.db import Database
 from bot.models import OutboxMessage, Quiz, QuizAttempt, QuizQuestionRow, RoleGrant
 from bot.services.permissions import PermissionDenied
-from bot.services.quizzes.service import Due, Event
+from bot.services.quizzes.lifecycle import Due, Event
 from bot.settings import Settings
 from jobs.quizzes import WAKE_JOB, QuizScheduler
 from tests.clock import Clock
-from tests.quiz_harness import BEFORE_OPENING, CLOSES, OPENS, member_id, schedule, service
+from tests.harness import services
+from tests.quiz_harness import BEFORE_OPENING, CLOSES, OPENS, member_id, schedule
+from tests.quiz_harness import trainer as quiz_trainer
 from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING
 
 
@@ -68,7 +70,7 @@ async def test_the_reminder_before_closing_skips_those_who_finished(
     await scheduler(database, settings, clock).run_due()
     secretary = await member_id(database, SECRETARY)
     async with database.session() as session, session.begin():
-        quizzes = service(session, clock)
+        quizzes = services(session, clock).quiz_attempts
         attempt = await quizzes.start(quiz_id, secretary, units["Chi bộ Văn phòng"])
         assert isinstance(attempt, QuizAttempt)
         assert await quizzes.current(attempt) is not None
@@ -87,7 +89,7 @@ async def test_closing_scores_unfinished_attempts_as_they_stand(
     await scheduler(database, settings, clock).run_due()
     member = await member_id(database, MEMBER)
     async with database.session() as session, session.begin():
-        quizzes = service(session, clock)
+        quizzes = services(session, clock).quiz_attempts
         attempt = await quizzes.start(quiz_id, member, units["Chi bộ Văn phòng"])
         assert isinstance(attempt, QuizAttempt)
         shown = await quizzes.current(attempt)
@@ -139,24 +141,25 @@ async def test_a_trainer_schedules_only_for_units_in_their_scope(
                 granted_by="test",
             )
         )
+    by = await quiz_trainer(database, SIBLING)
     with pytest.raises(PermissionDenied):
-        await schedule(database, clock, [units["Chi bộ Văn phòng"]], by_member=trainer)
-    assert await schedule(database, clock, [units["Chi bộ Sở Tư pháp"]], by_member=trainer)
+        await schedule(database, clock, [units["Chi bộ Văn phòng"]], by=by)
+    assert await schedule(database, clock, [units["Chi bộ Sở Tư pháp"]], by=by)
     # A secretary is not a trainer.
     with pytest.raises(PermissionDenied):
         await schedule(
             database,
             clock,
             [units["Chi bộ Văn phòng"]],
-            by_member=await member_id(database, SECRETARY),
+            by=await quiz_trainer(database, SECRETARY),
         )
 
 
 async def test_the_shipped_bank_is_synced_once(database: Database, clock: Clock) -> None:
     async with database.session() as session, session.begin():
-        assert await service(session, clock).sync_shipped() == 91
+        assert await services(session, clock).quiz_catalogue.sync_shipped() == 91
     async with database.session() as session, session.begin():
-        assert await service(session, clock).sync_shipped() == 0
+        assert await services(session, clock).quiz_catalogue.sync_shipped() == 0
         assert await session.scalar(select(func.count()).select_from(QuizQuestionRow)) == 91
 
 
@@ -224,8 +227,9 @@ async def test_the_report_lists_units_and_members_with_their_best_score(
     clock.set(OPENS)
     member = await member_id(database, MEMBER)
     async with database.session() as session, session.begin():
-        quizzes = service(session, clock)
-        await quizzes.run_due(Due(quiz_id, Event.OPEN))
+        found = services(session, clock)
+        await found.quizzes.run_due(Due(quiz_id, Event.OPEN))
+        quizzes = found.quiz_attempts
         attempt = await quizzes.start(quiz_id, member, units["Chi bộ Văn phòng"])
         assert isinstance(attempt, QuizAttempt)
         shown = await quizzes.current(attempt)

@@ -12,15 +12,17 @@ from sqlalchemy import select
 
 from bot.chat import ChatCore
 from bot.db import Database
-from bot.models import AuditEntry, ChannelAccount, Quiz, QuizTarget, utcnow
+from bot.models import AuditEntry, Quiz, QuizTarget
 from bot.services import Shared
 from bot.services.handbook import HandbookIndex
 from bot.settings import Settings
 from bot.texts import text
 from handlers import build_router
+from handlers.notices import render_notice
 from tests.clock import Clock
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.fakes.zalo_api import FakeZaloServer
+from tests.harness import grant, linked, say, unit_id
 from tests.quiz_harness import (
     COMMITTEE,
     EAST,
@@ -29,11 +31,9 @@ from tests.quiz_harness import (
     OFFICE,
     TelegramMember,
     buttons_of,
-    grant,
     member_id,
-    unit_id,
 )
-from tests.secretaries_harness import MEMBER, SECRETARY, say
+from tests.secretaries_harness import MEMBER, SECRETARY
 from tests.telegram_harness import running_channel, telegram_settings
 from tests.zalo_harness import running_zalo, zalo_settings
 
@@ -61,7 +61,9 @@ async def telegram(
     await grant(database, TRAINER, "trainer", COMMITTEE)
     async with FakeTelegramServer() as server:
         settings = telegram_settings(server, database_url)
-        core = ChatCore(database, build_router(), Shared(settings, handbook, clock))
+        core = ChatCore(
+            database, build_router(), Shared(settings, handbook, clock, render=render_notice)
+        )
         async with running_channel(settings, core):
             yield server
 
@@ -172,7 +174,7 @@ async def test_a_trainer_sets_up_a_quiz_with_taps(
     assert audit is not None and audit.actor == f"member:{trainer_id}"
 
 
-async def test_dates_are_checked_and_the_wizard_goes_on(
+async def test_dates_are_checked_and_the_flow_goes_on(
     database: Database, telegram: FakeTelegramServer
 ) -> None:
     trainer = TelegramMember(telegram, TRAINER)
@@ -186,7 +188,7 @@ async def test_dates_are_checked_and_the_wizard_goes_on(
     (impossible,) = await trainer.say("31/2 lúc 8h")
     assert impossible["text"] == "Ngày 31/2 không có thật."
     (past,) = await trainer.say("24/11 lúc 8h")
-    # 24/11 without a year is next year's: the wizard reads dates as the meetings do.
+    # 24/11 without a year is next year's: the flow reads dates as the meetings do.
     assert past["text"] == t("ask_closes", opens="8:00 thứ Tư, 24/11/2027")
     (earlier,) = await trainer.say("23/11/2027 9h")
     assert earlier["text"] == t(
@@ -243,7 +245,9 @@ async def test_a_trainer_of_one_chi_bo_has_it_chosen_already(
     clock = Clock()
     async with FakeTelegramServer() as server:
         settings = telegram_settings(server, database_url)
-        core = ChatCore(database, build_router(), Shared(settings, handbook, clock))
+        core = ChatCore(
+            database, build_router(), Shared(settings, handbook, clock, render=render_notice)
+        )
         async with running_channel(settings, core):
             trainer = TelegramMember(server, MEMBER)
             await trainer.say("/taoquiz")
@@ -264,19 +268,17 @@ async def test_a_trainer_on_zalo_answers_with_digits(
     await grant(database, TRAINER, "trainer", COMMITTEE)
     clock = Clock()
     async with database.session() as session, session.begin():
-        session.add(
-            ChannelAccount(
-                channel="zalo",
-                external_id=ZALO_TRAINER,
-                chat_id=ZALO_TRAINER,
-                member_id=await member_id(database, TRAINER),
-                linked_at=utcnow(),
-            )
-        )
+        session.add(linked(await member_id(database, TRAINER), ZALO_TRAINER, "zalo"))
     async with FakeZaloServer() as server:
         zalo = zalo_settings(server, database_url)
         wakes: list[str] = []
-        shared = Shared(zalo, handbook, clock, notify_schedule=lambda: wakes.append("quiz"))
+        shared = Shared(
+            zalo,
+            handbook,
+            clock,
+            notify_schedule=lambda: wakes.append("quiz"),
+            render=render_notice,
+        )
         core = ChatCore(database, build_router(), shared)
         async with running_zalo(zalo, core):
             sent = 0
@@ -317,7 +319,9 @@ async def test_odd_input_gets_a_clear_answer(
     database: Database, settings: Settings, handbook: HandbookIndex, units: dict[str, int]
 ) -> None:
     await grant(database, TRAINER, "trainer", COMMITTEE)
-    core = ChatCore(database, build_router(), Shared(settings, handbook, Clock()))
+    core = ChatCore(
+        database, build_router(), Shared(settings, handbook, Clock(), render=render_notice)
+    )
     assert (await say(core, TRAINER, "/taoquiz"))[0].text == t("ask_title")
     (long,) = await say(core, TRAINER, "Bài " * 60)
     assert long.text == t("title_too_long", limit=200)

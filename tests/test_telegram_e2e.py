@@ -20,6 +20,7 @@ from bot.services.handbook import HandbookIndex
 from bot.settings import Settings
 from bot.texts import text
 from handlers import build_router
+from handlers.notices import render_notice
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.telegram_harness import keyboard_labels, running_channel, telegram_settings
 
@@ -37,7 +38,7 @@ async def telegram(
     server: FakeTelegramServer, database: Database, database_url: str, handbook: HandbookIndex
 ) -> AsyncIterator[TelegramChannel]:
     settings = telegram_settings(server, database_url)
-    core = ChatCore(database, build_router(), Shared(settings, handbook))
+    core = ChatCore(database, build_router(), Shared(settings, handbook, render=render_notice))
     async with running_channel(settings, core) as channel:
         yield channel
 
@@ -136,7 +137,7 @@ async def webhook_client(
         TELEGRAM_WEBHOOK_URL="https://bot.example.vn/telegram/webhook",
         TELEGRAM_WEBHOOK_SECRET=SECRET,
     )
-    core = ChatCore(database, build_router(), Shared(settings, handbook))
+    core = ChatCore(database, build_router(), Shared(settings, handbook, render=render_notice))
     async with running_channel(settings, core) as channel:
         client = TestClient(TestServer(build_web_app(channel, SECRET), host="127.0.0.1"))
         await client.start_server()

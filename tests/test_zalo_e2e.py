@@ -27,7 +27,7 @@ from bot.chat import ChatCore
 from bot.db import Database
 from bot.demo import seed_demo
 from bot.messages import Button, Reply
-from bot.models import ChannelAccount, ConversationState, Member, utcnow
+from bot.models import ChannelAccount, ConversationState, Member
 from bot.runtime import run_messengers
 from bot.services import Shared
 from bot.services.codes import CodeService
@@ -35,8 +35,10 @@ from bot.services.handbook import HandbookIndex
 from bot.settings import Settings
 from bot.texts import text
 from handlers import build_router
+from handlers.notices import render_notice
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.fakes.zalo_api import FakeZaloServer
+from tests.harness import linked
 from tests.zalo_harness import running_zalo, zalo_settings
 
 USER = "a1b2c3d4e5f60718"
@@ -52,7 +54,7 @@ async def server() -> AsyncIterator[FakeZaloServer]:
 
 
 def _core(settings: Settings, database: Database, handbook: HandbookIndex) -> ChatCore:
-    return ChatCore(database, build_router(), Shared(settings, handbook))
+    return ChatCore(database, build_router(), Shared(settings, handbook, render=render_notice))
 
 
 @pytest.fixture
@@ -86,15 +88,7 @@ def choices(message: str) -> list[str]:
 async def _link_directly(database: Database) -> None:
     async with database.session() as session, session.begin():
         member_id = await session.scalar(select(Member.id).where(Member.card_number == CARD))
-        session.add(
-            ChannelAccount(
-                channel="zalo",
-                external_id=USER,
-                chat_id=USER,
-                member_id=member_id,
-                linked_at=utcnow(),
-            )
-        )
+        session.add(linked(member_id, USER, "zalo"))
 
 
 async def _account(database: Database) -> ChannelAccount | None:

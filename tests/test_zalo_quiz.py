@@ -8,15 +8,17 @@ from sqlalchemy import select
 from bot.channels.zalo import ZaloSender
 from bot.chat import ChatCore
 from bot.db import Database
-from bot.models import ChannelAccount, QuizAnswer, utcnow
+from bot.models import ChannelAccount, QuizAnswer
 from bot.services import Shared
 from bot.services.handbook import HandbookIndex
 from bot.texts import text
 from handlers import build_router
+from handlers.notices import render_notice
 from jobs.dispatcher import Dispatcher
 from jobs.quizzes import QuizScheduler
 from tests.clock import Clock
 from tests.fakes.zalo_api import FakeZaloServer
+from tests.harness import linked
 from tests.outbox_harness import QUICK_RETRIES
 from tests.quiz_harness import BEFORE_OPENING, OPENS, member_id, schedule
 from tests.secretaries_harness import MEMBER
@@ -37,15 +39,7 @@ async def test_a_zalo_member_takes_a_quiz_by_letters(
         )
         assert account is not None
         account.member_id = None
-        session.add(
-            ChannelAccount(
-                channel="zalo",
-                external_id=ZALO_USER,
-                chat_id=ZALO_USER,
-                member_id=member,
-                linked_at=utcnow(),
-            )
-        )
+        session.add(linked(member, ZALO_USER, "zalo"))
     await schedule(database, clock, [units["Chi bộ Văn phòng"]])
     async with FakeZaloServer() as server:
         settings = zalo_settings(server, database_url)
@@ -58,7 +52,9 @@ async def test_a_zalo_member_takes_a_quiz_by_letters(
         await sender.stop()
         (invitation,) = server.sent_texts(ZALO_USER)
         assert invitation.endswith("1. Bắt đầu")
-        core = ChatCore(database, build_router(), Shared(settings, handbook, clock))
+        core = ChatCore(
+            database, build_router(), Shared(settings, handbook, clock, render=render_notice)
+        )
         async with running_zalo(settings, core):
             server.push_text(ZALO_USER, "1")
             await server.wait_for("sendMessage", 2, chat_id=ZALO_USER)

@@ -13,16 +13,17 @@ from bot.channels.zalo import ZaloSender
 from bot.chat import ChatCore
 from bot.db import Database
 from bot.demo import seed_demo
-from bot.models import ChannelAccount, Meeting, MeetingResponse, Member, utcnow
-from bot.services import Shared
-from bot.services.audit import AuditService
+from bot.models import Meeting, MeetingResponse, Member, utcnow
+from bot.services import Services, Shared
 from bot.services.handbook import HandbookIndex
-from bot.services.meetings.calendar import MeetingService
-from bot.services.outbox import OutboxService
+from bot.services.notices import MeetingReminder
+from bot.settings import Settings
 from bot.texts import text
 from handlers import build_router
+from handlers.notices import render_notice
 from jobs.dispatcher import Dispatcher
 from tests.fakes.zalo_api import FakeZaloServer
+from tests.harness import linked
 from tests.outbox_harness import QUICK_RETRIES
 from tests.zalo_harness import running_zalo, zalo_settings
 
@@ -37,15 +38,7 @@ async def test_a_reminder_on_zalo_is_answered_by_digit(
         await seed_demo(session)
         member = await session.scalar(select(Member).where(Member.card_number == "90000004"))
         assert member is not None
-        session.add(
-            ChannelAccount(
-                channel="zalo",
-                external_id=ZALO_USER,
-                chat_id=ZALO_USER,
-                member_id=member.id,
-                linked_at=utcnow(),
-            )
-        )
+        session.add(linked(member.id, ZALO_USER, "zalo"))
         at = datetime(2026, 12, 4, 19, 30, tzinfo=HCM)
         meeting = Meeting(
             organisation_id=member.organisation_id,
@@ -58,11 +51,9 @@ async def test_a_reminder_on_zalo_is_answered_by_digit(
         )
         session.add(meeting)
         await session.flush()
-        service = MeetingService(
-            session, OutboxService(session), AuditService(session), utcnow, HCM
-        )
-        await service._outbox.enqueue_members(  # as the scheduler does when the reminder is due
-            [member.id], service.reminder_reply(meeting, at), kind="reminder", now=utcnow()
+        outbox = Services.for_session(session, Shared(Settings(), render=render_notice)).outbox
+        await outbox.enqueue_members(  # as the scheduler does when the reminder is due
+            [member.id], MeetingReminder(meeting, at), kind="reminder", now=utcnow()
         )
     async with FakeZaloServer() as server:
         settings = zalo_settings(server, database_url)
@@ -74,7 +65,7 @@ async def test_a_reminder_on_zalo_is_answered_by_digit(
         (reminder,) = server.sent_texts(ZALO_USER)
         assert reminder.startswith("🔔 Nhắc lịch: Sinh hoạt chi bộ thường kỳ")
         assert reminder.endswith("1. Tham dự\n2. Vắng")
-        core = ChatCore(database, build_router(), Shared(settings, handbook))
+        core = ChatCore(database, build_router(), Shared(settings, handbook, render=render_notice))
         async with running_zalo(settings, core):
             server.push_text(ZALO_USER, "1")
             await server.wait_for("sendMessage", 2, chat_id=ZALO_USER)

@@ -7,8 +7,8 @@ import asyncio
 from typing import TextIO
 
 from bot.channels.choices import numbered
-from bot.chat import ChannelTraits, ChatCore
-from bot.messages import Channel, Incoming, Reply
+from bot.chat import ChatCore
+from bot.messages import Channel, ChannelTraits, Incoming, Reply
 from bot.texts import text
 
 CONSOLE_TRAITS = ChannelTraits(has_buttons=False, text_limit=4096)

@@ -49,8 +49,8 @@ from bot.channels.delivery import (
 )
 from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.text_split import split_text
-from bot.chat import ChannelTraits, ChatCore
-from bot.messages import Attachment, Channel, Contact, Incoming, Media, Reply
+from bot.chat import ChatCore
+from bot.messages import Attachment, Channel, ChannelTraits, Contact, Incoming, Media, Reply
 from bot.services.files import FetchedFile, FileTooLarge, FileUnavailable
 from bot.settings import Settings
 

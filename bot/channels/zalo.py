@@ -31,8 +31,8 @@ from bot.channels.delivery import (
     TransientError,
 )
 from bot.channels.text_split import split_text
-from bot.chat import ChannelTraits, ChatCore
-from bot.messages import Attachment, Channel, Incoming, Reply
+from bot.chat import ChatCore
+from bot.messages import Attachment, Channel, ChannelTraits, Incoming, Reply
 from bot.settings import Settings
 from bot.texts import text
 

@@ -15,7 +15,6 @@ from bot.cli.errors import CliError
 from bot.cli.org import PATH_HELP, find_unit
 from bot.cli.settings import load_settings
 from bot.db import Database
-from bot.models import utcnow
 from bot.runtime import (
     SchemaOutdated,
     dispatch_settings,
@@ -23,11 +22,12 @@ from bot.runtime import (
     open_senders,
     run_dispatcher,
 )
-from bot.services.audit import AuditService
-from bot.services.broadcasts import MAX_NOTICE_CHARS, BroadcastService
+from bot.services import Services, Shared
+from bot.services.broadcasts import MAX_NOTICE_CHARS
 from bot.services.outbox import FINAL, OutboxService, Status
 from bot.settings import Settings
 from bot.texts import text
+from handlers.notices import render_notice
 from jobs.dispatcher import Dispatcher
 
 WATCH_INTERVAL = 0.5
@@ -49,9 +49,8 @@ async def _send(settings: Settings, unit_path: str, body: str, wait: bool) -> st
     async with open_database(settings) as database:
         async with database.session() as session, session.begin():
             unit = await find_unit(session, unit_path)
-            outbox = OutboxService(session)
-            broadcasts = BroadcastService(session, outbox, AuditService(session), utcnow)
-            broadcast_id, counts = await broadcasts.send(
+            services = Services.for_session(session, Shared(settings, render=render_notice))
+            broadcast_id, counts = await services.broadcasts.send(
                 actor=operator(),
                 body=body,
                 unit_ids=[unit.id],

@@ -16,19 +16,17 @@ from bot.cli.org import PATH_HELP, find_unit
 from bot.cli.role import member_by_card
 from bot.cli.settings import load_settings
 from bot.exports.quiz_results import write_quiz_chart, write_quiz_results
-from bot.models import utcnow
-from bot.services.audit import AuditService
-from bot.services.outbox import OutboxService
+from bot.services import Services, Shared
 from bot.services.quizzes import QuizFileError, read_question_rows
 from bot.services.quizzes.bank import bank_slug
 from bot.services.quizzes.report import QuizReport, QuizReports
-from bot.services.quizzes.service import QuizService
+from bot.settings import Settings
 
 DATETIME_FORMAT = "YYYY-MM-DD HH:MM"
 
 
-def _service(session: AsyncSession, timezone: ZoneInfo) -> QuizService:
-    return QuizService(session, OutboxService(session), AuditService(session), utcnow, timezone)
+def _service(session: AsyncSession, timezone: ZoneInfo) -> Services:
+    return Services.for_session(session, Shared(Settings(timezone=timezone)))
 
 
 def bank_id_for(path: Path) -> str:
@@ -51,9 +49,9 @@ def _import(args: argparse.Namespace) -> int:
     timezone = load_settings().timezone
 
     async def save(session: AsyncSession) -> int:
-        quizzes = _service(session, timezone)
+        catalogue = _service(session, timezone).quiz_catalogue
         try:
-            return await quizzes.import_bank(bank_id, result.questions, actor=operator())
+            return await catalogue.import_bank(bank_id, result.questions, actor=operator())
         except ValueError:
             raise CliError(f"{bank_id} is a shipped bank: choose another --bank") from None
 
@@ -85,7 +83,7 @@ def _schedule(args: argparse.Namespace) -> int:
     async def schedule(session: AsyncSession) -> int:
         units = [await find_unit(session, path) for path in paths]
         report_to = None if args.notify is None else (await member_by_card(session, args.notify))[0]
-        quiz = await _service(session, timezone).schedule(
+        quiz = await _service(session, timezone).quizzes.schedule(
             title=args.title,
             unit_ids=[unit.id for unit in units],
             question_count=args.questions,
@@ -117,7 +115,7 @@ def _report(args: argparse.Namespace) -> int:
     timezone = load_settings().timezone
 
     async def results(session: AsyncSession) -> QuizReport:
-        quiz = await _service(session, timezone).quiz(args.quiz)
+        quiz = await _service(session, timezone).quizzes.quiz(args.quiz)
         if quiz is None:
             raise CliError(f"no quiz #{args.quiz}")
         return await QuizReports(session).build(quiz)

@@ -14,7 +14,7 @@ from bot.models import Member
 from bot.services.organisations import UnitTree, load_tree
 from bot.services.permissions import Role
 from bot.services.roles import RoleError, RoleService
-from bot.services.roster import canonical_card
+from bot.services.roster_file import canonical_card
 
 _ROLE_NAMES = {
     Role.SECRETARY: "bí thư",

@@ -11,14 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cli.audit import operator, run_in_transaction
 from bot.cli.errors import CliError
 from bot.models import utcnow
-from bot.services.roster import (
-    Column,
-    ImportSummary,
-    RosterFileError,
-    RosterRejected,
-    RosterService,
-    read_roster,
-)
+from bot.services.roster import ImportSummary, RosterRejected, RosterService
+from bot.services.roster_file import Column, RosterFileError, read_roster
 
 
 def _import(args: argparse.Namespace) -> int:

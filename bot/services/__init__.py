@@ -1,10 +1,14 @@
-"""Domain services. Handlers reach the database only through these, one set per message."""
+"""Domain services. Every surface (the conversations, the scheduled jobs, the command line)
+gets them one way: `Services.for_session(session, shared)`, one set per transaction."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,20 +24,26 @@ from bot.services.handbook import HandbookIndex
 from bot.services.linking import LinkingService
 from bot.services.meetings.attendance import AttendanceService
 from bot.services.meetings.calendar import MeetingService
+from bot.services.meetings.nudges import NudgeService
+from bot.services.meetings.reminders import ReminderService
+from bot.services.notices import Renderer, unrendered
 from bot.services.outbox import OutboxService
 from bot.services.permissions import PermissionService
 from bot.services.questions import QuestionService
+from bot.services.quizzes.attempts import QuizAttempts
+from bot.services.quizzes.catalogue import QuizCatalogue
+from bot.services.quizzes.lifecycle import QuizSchedule
 from bot.services.quizzes.report import QuizReports
-from bot.services.quizzes.service import QuizService
 from bot.settings import Settings
 
 
 @dataclass(frozen=True)
 class Shared:
-    """What every message's services share in a process: built once at start."""
+    """What every transaction's services share in a process: built once at start."""
 
     settings: Settings
-    handbook: HandbookIndex
+    # Only the conversations search the handbook; a job or a command needs none.
+    handbook: HandbookIndex | None = None
     clock: Callable[[], datetime] = field(default=utcnow)
     # Wakes the outbox dispatcher after a transaction that queued messages commits.
     notify_outbox: Callable[[], None] = field(default=lambda: None)
@@ -42,53 +52,140 @@ class Shared:
     notify_schedule: Callable[[], None] = field(default=lambda: None)
     # Messengers that can hand over files members send register a fetcher here at start.
     files: IncomingFiles = field(default_factory=IncomingFiles)
+    # Words the notices services decide to send (handlers/notices.py: render_notice).
+    render: Renderer = field(default=unrendered)
+
+    @cached_property
+    def seal_key(self) -> bytes:
+        """Seals button data that names an account's rows (bot/button_data.py): derived from
+        the deployment's own secrets (bot tokens, webhook secrets, the database address), so
+        every worker computes the same key and buttons outlive a restart."""
+        settings = self.settings
+        secrets = (
+            settings.database_url,
+            settings.telegram_token,
+            settings.telegram_webhook_secret,
+            settings.zalo_token,
+            settings.zalo_webhook_secret,
+        )
+        material = "\0".join(["sotay button seal", *(secret or "" for secret in secrets)])
+        return hashlib.sha256(material.encode()).digest()
 
 
-@dataclass(frozen=True)
 class Services:
-    settings: Settings
-    clock: Callable[[], datetime]
-    handbook: HandbookIndex
-    accounts: AccountService
-    conversations: ConversationService
-    audit: AuditService
-    linking: LinkingService
-    permissions: PermissionService
-    questions: QuestionService
-    codes: CodeService
-    adoption: AdoptionService
-    outbox: OutboxService
-    broadcasts: BroadcastService
-    meetings: MeetingService
-    quizzes: QuizService
-    quiz_reports: QuizReports
-    attendance: AttendanceService
-    files: IncomingFiles
+    """The services of one session, each made when first used and then kept, so the
+    services of one transaction share one outbox, one audit log and one permission cache."""
+
+    def __init__(self, session: AsyncSession, shared: Shared) -> None:
+        self._session = session
+        self._shared = shared
 
     @classmethod
     def for_session(cls, session: AsyncSession, shared: Shared) -> Services:
-        audit = AuditService(session)
-        outbox = OutboxService(session)
-        meetings = MeetingService(session, outbox, audit, shared.clock, shared.settings.timezone)
-        return cls(
-            settings=shared.settings,
-            clock=shared.clock,
-            handbook=shared.handbook,
-            accounts=AccountService(session, audit),
-            conversations=ConversationService(session),
-            audit=audit,
-            linking=LinkingService(session, audit, shared.clock),
-            permissions=PermissionService(session),
-            questions=QuestionService(session, shared.clock),
-            codes=CodeService(session),
-            adoption=AdoptionService(session),
-            outbox=outbox,
-            broadcasts=BroadcastService(session, outbox, audit, shared.clock),
-            meetings=meetings,
-            quizzes=QuizService(session, outbox, audit, shared.clock, shared.settings.timezone),
-            quiz_reports=QuizReports(session),
-            attendance=AttendanceService(
-                session, meetings, audit, shared.clock, shared.settings.timezone
-            ),
-            files=shared.files,
+        return cls(session, shared)
+
+    @property
+    def settings(self) -> Settings:
+        return self._shared.settings
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self._shared.clock
+
+    @property
+    def files(self) -> IncomingFiles:
+        return self._shared.files
+
+    @property
+    def _tz(self) -> ZoneInfo:
+        return self._shared.settings.timezone
+
+    @property
+    def handbook(self) -> HandbookIndex:
+        if self._shared.handbook is None:
+            raise LookupError("this process loaded no handbook: Shared(settings, load_index())")
+        return self._shared.handbook
+
+    @cached_property
+    def audit(self) -> AuditService:
+        return AuditService(self._session)
+
+    @cached_property
+    def outbox(self) -> OutboxService:
+        return OutboxService(self._session, self._shared.render, self._tz)
+
+    @cached_property
+    def accounts(self) -> AccountService:
+        return AccountService(self._session, self.audit)
+
+    @cached_property
+    def conversations(self) -> ConversationService:
+        return ConversationService(self._session)
+
+    @cached_property
+    def linking(self) -> LinkingService:
+        return LinkingService(self._session, self.audit, self.clock)
+
+    @cached_property
+    def permissions(self) -> PermissionService:
+        return PermissionService(self._session)
+
+    @cached_property
+    def questions(self) -> QuestionService:
+        return QuestionService(self._session, self.clock)
+
+    @cached_property
+    def codes(self) -> CodeService:
+        return CodeService(self._session)
+
+    @cached_property
+    def adoption(self) -> AdoptionService:
+        return AdoptionService(self._session)
+
+    @cached_property
+    def broadcasts(self) -> BroadcastService:
+        return BroadcastService(self._session, self.outbox, self.audit, self.clock)
+
+    @cached_property
+    def meetings(self) -> MeetingService:
+        return MeetingService(self._session, self.outbox, self.audit, self.clock, self._tz)
+
+    @property
+    def reminders(self) -> ReminderService:
+        return self.meetings.reminders
+
+    @cached_property
+    def attendance(self) -> AttendanceService:
+        return AttendanceService(self._session, self.meetings, self.audit, self.clock, self._tz)
+
+    @cached_property
+    def nudges(self) -> NudgeService:
+        """The nudges due at the clock's time."""
+        clock = self.clock
+        return NudgeService(
+            self._session, self.outbox, self.audit, self.meetings, clock(), self._tz
         )
+
+    @cached_property
+    def quiz_catalogue(self) -> QuizCatalogue:
+        return QuizCatalogue(self._session, self.audit)
+
+    @cached_property
+    def quiz_attempts(self) -> QuizAttempts:
+        return QuizAttempts(self._session, self.clock)
+
+    @cached_property
+    def quizzes(self) -> QuizSchedule:
+        """Scheduling quizzes and running their windows."""
+        return QuizSchedule(
+            self._session,
+            self.outbox,
+            self.audit,
+            self.clock,
+            self.quiz_catalogue,
+            self.quiz_attempts,
+        )
+
+    @cached_property
+    def quiz_reports(self) -> QuizReports:
+        return QuizReports(self._session)

@@ -3,6 +3,7 @@ member's messengers receives the bot's notices and reminders."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -79,19 +80,16 @@ class AccountService:
             raise LookupError(f"no unit {unit_id}")
         return unit.name
 
-    async def units_with_children(self, unit_ids: list[int]) -> list[int]:
-        """The units, each followed by the active units right under it, named in order."""
-        ordered: list[int] = []
-        for unit_id in unit_ids:
-            children = await self._session.scalars(
-                select(Organisation.id)
-                .where(Organisation.parent_id == unit_id, Organisation.active.is_(True))
-                .order_by(Organisation.name)
-            )
-            for unit in (unit_id, *children):
-                if unit not in ordered:
-                    ordered.append(unit)
-        return ordered
+    async def unit_names(self, unit_ids: Sequence[int]) -> list[str]:
+        """The units' names in the order given, in one query: a menu names its units at once."""
+        rows = await self._session.execute(
+            select(Organisation.id, Organisation.name).where(Organisation.id.in_(set(unit_ids)))
+        )
+        names: dict[int, str] = dict(rows.all())
+        missing = [unit for unit in unit_ids if unit not in names]
+        if missing:
+            raise LookupError(f"no units {missing}")
+        return [names[unit] for unit in unit_ids]
 
     async def touch(self, channel: Channel, external_id: str, chat_id: str) -> AccountView:
         """The account for this sender, created on first contact; records when it was seen."""

@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.messages import Media, Reply
 from bot.models import Broadcast, Member, Organisation, OutboxMessage
 from bot.services.audit import AuditService
+from bot.services.notices import BroadcastNotice, BroadcastProgress, BroadcastReport
 from bot.services.outbox import OutboxService, Status, recipients
-from bot.texts import text
+from bot.services.permissions import PermissionService, Scope
 
 # A notice with its header and signature fits in one Zalo message (2,000 characters), so a
 # retry after a failure never repeats half of it.
@@ -71,9 +72,6 @@ class BroadcastService:
         reachable = [r for r in await recipients(self._session, members) if r.account_id]
         return Audience(members, len(reachable))
 
-    def notice(self, body: str, signature: str, media: Media | None = None) -> Reply:
-        return Reply(text("broadcast.notice", text=body, signature=signature), media=media)
-
     async def send(
         self,
         *,
@@ -84,8 +82,12 @@ class BroadcastService:
         sender_member_id: int | None = None,
         sender_account_id: int | None = None,
         media: Media | None = None,
+        scope: Scope | None = None,
     ) -> tuple[int, dict[Status, int]]:
-        """Creates the broadcast and its outbox rows in the caller's transaction."""
+        """Creates the broadcast and its outbox rows in the caller's transaction. A member
+        sends within their `scope` (PermissionDenied otherwise); an operator has none."""
+        if scope is not None:
+            await PermissionService(self._session).require(scope, unit_ids)
         now = self._clock()
         broadcast = Broadcast(
             actor=actor,
@@ -103,7 +105,7 @@ class BroadcastService:
             )
         counts = await self._outbox.enqueue_members(
             await self.members_under(unit_ids),
-            self.notice(body, signature, media),
+            BroadcastNotice(body, signature, media),
             kind="broadcast",
             now=now,
             broadcast_id=broadcast.id,
@@ -111,7 +113,8 @@ class BroadcastService:
         if broadcast.progress_row_id is not None:
             progress = await self._outbox.row(broadcast.progress_row_id)
             assert progress is not None
-            progress.payload = {**progress.payload, "text": await self.progress_text(broadcast.id)}
+            shown = self._outbox.render(await self.progress(broadcast.id))
+            progress.payload = {**progress.payload, "text": shown.text}
         await self._audit.record(
             actor,
             "broadcast.send",
@@ -135,18 +138,8 @@ class BroadcastService:
     async def get(self, broadcast_id: int) -> Broadcast | None:
         return await self._session.get(Broadcast, broadcast_id)
 
-    async def progress_text(self, broadcast_id: int) -> str:
-        counts = await self._outbox.counts(broadcast_id)
-        reachable = sum(counts[s] for s in Status if s not in (Status.SKIPPED, Status.CANCELLED))
-        return text(
-            "broadcast.progress",
-            id=broadcast_id,
-            sent=counts[Status.SENT],
-            reachable=reachable,
-            failed=counts[Status.FAILED],
-            blocked=counts[Status.BLOCKED],
-            pending=counts[Status.PENDING] + counts[Status.SENDING],
-        )
+    async def progress(self, broadcast_id: int) -> BroadcastProgress:
+        return BroadcastProgress(broadcast_id, await self._outbox.counts(broadcast_id))
 
     async def finish_if_done(self, broadcast_id: int) -> bool:
         """When no row is left to send: record the end and queue the report to the sender."""
@@ -163,17 +156,11 @@ class BroadcastService:
             else await self._outbox.row(broadcast.progress_row_id)
         )
         if progress is not None and progress.account_id is not None:
-            report = text(
-                "broadcast.report",
-                id=broadcast_id,
-                sent=counts[Status.SENT],
-                failed=counts[Status.FAILED],
-                blocked=counts[Status.BLOCKED],
-                skipped=counts[Status.SKIPPED],
-                cancelled=counts[Status.CANCELLED],
-            )
             await self._outbox.enqueue_account(
-                progress.account_id, Reply(report), kind="report", now=self._clock()
+                progress.account_id,
+                BroadcastReport(broadcast_id, counts),
+                kind="report",
+                now=self._clock(),
             )
         return True
 

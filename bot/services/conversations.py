@@ -22,18 +22,27 @@ class FlowState:
 class ConversationService:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        # Each account's row as read once in this transaction, None when it has none yet:
+        # a message reads its state, may change it and stores choices, with one query.
+        self._rows: dict[int, ConversationState | None] = {}
+
+    async def _read(self, account_id: int) -> ConversationState | None:
+        if account_id not in self._rows:
+            self._rows[account_id] = await self._session.get(ConversationState, account_id)
+        return self._rows[account_id]
 
     async def get(self, account_id: int) -> FlowState | None:
-        row = await self._session.get(ConversationState, account_id)
+        row = await self._read(account_id)
         if row is None:
             return None
         return FlowState(row.flow, row.step, dict(row.data or {}), tuple(row.choices or ()))
 
     async def _row(self, account_id: int) -> ConversationState:
-        row = await self._session.get(ConversationState, account_id)
+        row = await self._read(account_id)
         if row is None:
             row = ConversationState(account_id=account_id, data={}, choices=[])
             self._session.add(row)
+            self._rows[account_id] = row
         return row
 
     async def start(
@@ -44,7 +53,7 @@ class ConversationService:
 
     async def clear(self, account_id: int) -> bool:
         """Leave any flow; True if there was one."""
-        row = await self._session.get(ConversationState, account_id)
+        row = await self._read(account_id)
         if row is None or row.flow is None:
             return False
         row.flow, row.step, row.data = None, None, {}

@@ -18,7 +18,7 @@ from bot.models import ChannelAccount, ConversationState, Member, Organisation, 
 from bot.services.audit import AuditService
 from bot.services.codes import CodeService
 from bot.services.phones import normalise_phone
-from bot.services.roster import canonical_card
+from bot.services.roster_file import canonical_card
 
 # Bump when the consent text changes, so that what each member agreed to is known.
 CONSENT_VERSION = "2026-11"

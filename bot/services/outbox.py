@@ -3,17 +3,20 @@ decides to send it, then claimed and settled by the dispatcher (jobs/dispatcher.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import Attachment, Button, Channel, Media, Reply
+from bot.messages import Attachment, Button, Channel, Document, Media, Reply
 from bot.models import ChannelAccount, Member, OutboxMessage
+from bot.services.notices import Notice, Renderer, unrendered
 
 CHUNK = 1000
 # Messengers the bot can write to first; the console only answers.
@@ -35,25 +38,44 @@ FINAL = (Status.SENT, Status.FAILED, Status.BLOCKED, Status.SKIPPED, Status.CANC
 
 
 def to_payload(reply: Reply) -> dict[str, Any]:
+    """The reply as the renderer made it, whole: what the dispatcher sends is what a
+    handler would have answered (button keys, a file, a contact request included)."""
     payload: dict[str, Any] = {
         "text": reply.text,
-        "buttons": [[[b.label, b.data] for b in row] for row in reply.buttons],
+        "buttons": [
+            [[b.label, b.data] if b.key is None else [b.label, b.data, b.key] for b in row]
+            for row in reply.buttons
+        ],
     }
     if reply.media is not None:
         media = reply.media
         payload["media"] = {"kind": media.kind, "file_id": media.file_id, "channel": media.channel}
+    if reply.document is not None:
+        payload["document"] = {
+            "filename": reply.document.filename,
+            "content": base64.b64encode(reply.document.content).decode(),
+        }
+    if reply.contact_request is not None:
+        payload["contact_request"] = reply.contact_request
+    if reply.clear_keyboard:
+        payload["clear_keyboard"] = True
     return payload
 
 
 def from_payload(payload: dict[str, Any]) -> Reply:
-    rows = tuple(tuple(Button(label, data) for label, data in row) for row in payload["buttons"])
-    media = payload.get("media")
+    rows = tuple(tuple(Button(*button) for button in row) for row in payload["buttons"])
+    media, document = payload.get("media"), payload.get("document")
     return Reply(
         payload["text"],
         buttons=rows,
         media=None
         if media is None
         else Media(Attachment(media["kind"]), media["file_id"], Channel(media["channel"])),
+        document=None
+        if document is None
+        else Document(document["filename"], base64.b64decode(document["content"])),
+        contact_request=payload.get("contact_request"),
+        clear_keyboard=payload.get("clear_keyboard", False),
     )
 
 
@@ -119,14 +141,22 @@ async def recipients(session: AsyncSession, member_ids: Sequence[int]) -> list[R
 
 
 class OutboxService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(
+        self, session: AsyncSession, render: Renderer = unrendered, timezone: ZoneInfo = UTC
+    ) -> None:
         self._session = session
+        self._render = render
+        self._tz = timezone
         self.enqueued = False
+
+    def render(self, message: Reply | Notice) -> Reply:
+        """A notice worded by the conversations' renderer; a reply as it is."""
+        return message if isinstance(message, Reply) else self._render(message, self._tz)
 
     async def enqueue_members(
         self,
         member_ids: Iterable[int],
-        reply: Reply,
+        message: Reply | Notice,
         *,
         kind: str,
         now: datetime,
@@ -134,7 +164,7 @@ class OutboxService:
     ) -> dict[Status, int]:
         """One row per member (deduplicated); members with no reachable account get a
         skipped row, so reports can name them. Returns the count per status."""
-        payload = to_payload(reply)
+        payload = to_payload(self.render(message))
         rows = [
             {
                 "kind": kind,
@@ -161,7 +191,7 @@ class OutboxService:
         return counts
 
     async def enqueue_account(
-        self, account_id: int, reply: Reply, *, kind: str, now: datetime
+        self, account_id: int, message: Reply | Notice, *, kind: str, now: datetime
     ) -> int:
         """A message to one account (a progress report to a sender, an answer)."""
         account = await self._session.get(ChannelAccount, account_id)
@@ -173,7 +203,7 @@ class OutboxService:
             account_id=account.id,
             channel=account.channel,
             chat_id=account.chat_id,
-            payload=to_payload(reply),
+            payload=to_payload(self.render(message)),
             status=Status.PENDING,
             created_at=now,
             next_attempt_at=now,

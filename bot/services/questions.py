@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import CommitteeQuestion, HandbookQuery, Organisation
 from bot.services.handbook import SearchResult
-from bot.services.permissions import Grant, Role
+from bot.services.permissions import Actor, PermissionDenied, Scope
 
 
 class QuestionService:
@@ -73,32 +73,36 @@ class QuestionService:
         )
         return list(rows)
 
-    async def inbox(
-        self, grants: list[Grant], limit: int = 10
-    ) -> list[tuple[CommitteeQuestion, str]]:
-        """Unanswered questions from the units the grants cover, oldest first, with the
-        asker's unit name."""
+    async def inbox(self, scope: Scope, limit: int = 10) -> list[tuple[CommitteeQuestion, str]]:
+        """Unanswered questions from the units in the scope, oldest first, with the asker's
+        unit name."""
         query = (
             select(CommitteeQuestion, Organisation.name)
             .join(Organisation, Organisation.id == CommitteeQuestion.organisation_id)
-            .where(CommitteeQuestion.answer.is_(None))
+            .where(CommitteeQuestion.answer.is_(None), scope.where(Organisation.path))
             .order_by(CommitteeQuestion.asked_at, CommitteeQuestion.id)
             .limit(limit)
         )
-        if not any(g.role is Role.ADMIN for g in grants):
-            paths = [g.path for g in grants if g.path]
-            if not paths:
-                return []
-            query = query.where(or_(*(Organisation.path.startswith(p) for p in paths)))
         return [(question, unit) for question, unit in await self._session.execute(query)]
 
-    async def question(self, question_id: int) -> CommitteeQuestion | None:
-        return await self._session.get(CommitteeQuestion, question_id)
+    async def question(self, question_id: int, scope: Scope) -> CommitteeQuestion | None:
+        """The question, if it was asked in a unit in the scope."""
+        found = (
+            await self._session.execute(
+                select(CommitteeQuestion, Organisation.path)
+                .join(Organisation, Organisation.id == CommitteeQuestion.organisation_id)
+                .where(CommitteeQuestion.id == question_id)
+            )
+        ).first()
+        if found is None or not scope.contains(found[1]):
+            return None
+        return found[0]
 
-    async def answer(self, question_id: int, answer: str, member_id: int) -> CommitteeQuestion:
-        question = await self._session.get(CommitteeQuestion, question_id)
+    async def answer(self, question_id: int, answer: str, by: Actor) -> CommitteeQuestion:
+        """Records the answer; PermissionDenied when the question is outside the scope."""
+        question = await self.question(question_id, by.scope)
         if question is None:
-            raise LookupError(f"no question {question_id}")
-        question.answer, question.answered_by = answer, member_id
+            raise PermissionDenied(f"question {question_id} is outside the scope")
+        question.answer, question.answered_by = answer, by.member.id
         question.answered_at = self._clock()
         return question

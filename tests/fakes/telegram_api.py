@@ -4,6 +4,8 @@ The server speaks the Bot API wire protocol (``/bot<token>/<method>``, form, JSO
 bodies, ``{"ok": ..., "result": ...}`` answers) closely enough for python-telegram-bot to run
 against it unmodified. Tests inject updates (``push_*``), inspect what the bot did (``calls``,
 ``sent_messages``, ``wait_for``) and inject faults (``fail_next``, ``block_chat``, rate limits).
+It answers the methods the bot calls (python-telegram-bot's start-up, polling and webhook
+set-up included) and getWebhookInfo for webhook tests; any other is refused as unknown.
 
 Everything runs on the test's event loop and binds 127.0.0.1 only.
 """
@@ -62,8 +64,6 @@ _JSON_FIELDS = frozenset(
         "entities",
         "caption_entities",
         "allowed_updates",
-        "commands",
-        "scope",
         "link_preview_options",
         "reply_parameters",
     }
@@ -283,7 +283,6 @@ class FakeTelegramServer:
         self._chat_send_times: dict[ChatId, float] = {}
 
         self.webhook: dict[str, Any] = {}
-        self.commands: dict[str, list[dict[str, Any]]] = {}
 
         handlers: dict[str, Handler] = {
             "getMe": self._get_me,
@@ -291,18 +290,11 @@ class FakeTelegramServer:
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
             "sendDocument": self._send_document,
-            "sendChatAction": self._true,
             "answerCallbackQuery": self._answer_callback_query,
             "editMessageText": self._edit_message_text,
-            "editMessageCaption": self._edit_message_caption,
-            "editMessageReplyMarkup": self._edit_message_reply_markup,
-            "deleteMessage": self._delete_message,
             "setWebhook": self._set_webhook,
             "deleteWebhook": self._delete_webhook,
             "getWebhookInfo": self._get_webhook_info,
-            "setMyCommands": self._set_my_commands,
-            "getMyCommands": self._get_my_commands,
-            "deleteMyCommands": self._delete_my_commands,
             "getFile": self._get_file,
         }
         # Telegram method names are case-insensitive.
@@ -709,10 +701,6 @@ class FakeTelegramServer:
 
     # ----------------------------------------------------------------------------- methods
 
-    async def _true(self, params: Params) -> bool:
-        self._require_chat(params)
-        return True
-
     async def _get_me(self, params: Params) -> dict[str, Any]:
         return dict(self.bot_user)
 
@@ -792,12 +780,6 @@ class FakeTelegramServer:
             raise ApiError(400, "Bad Request: message text is empty")
         return self._edit(params, {"text": text})
 
-    async def _edit_message_caption(self, params: Params) -> dict[str, Any] | bool:
-        return self._edit(params, {"caption": params.get("caption")})
-
-    async def _edit_message_reply_markup(self, params: Params) -> dict[str, Any] | bool:
-        return self._edit(params, {})
-
     def _edit(self, params: Params, changes: dict[str, Any]) -> dict[str, Any] | bool:
         if "inline_message_id" in params:
             return True
@@ -823,13 +805,6 @@ class FakeTelegramServer:
             message["reply_markup"] = new_markup
         message["edit_date"] = int(time.time())
         return copy.deepcopy(message)
-
-    async def _delete_message(self, params: Params) -> bool:
-        chat_id = self._require_chat(params)
-        message_id = _int(params.get("message_id"))
-        if self._messages.get(chat_id, {}).pop(message_id, None) is None:
-            raise ApiError(400, "Bad Request: message to delete not found")
-        return True
 
     async def _set_webhook(self, params: Params) -> bool:
         url = params.get("url") or ""
@@ -862,23 +837,6 @@ class FakeTelegramServer:
             if key in self.webhook:
                 info[key] = self.webhook[key]
         return info
-
-    async def _set_my_commands(self, params: Params) -> bool:
-        commands = params.get("commands")
-        if not isinstance(commands, list):
-            raise ApiError(400, "Bad Request: commands must be an array")
-        for command in commands:
-            if not isinstance(command, dict) or not command.get("command"):
-                raise ApiError(400, "Bad Request: invalid bot command")
-        self.commands[_commands_key(params)] = commands
-        return True
-
-    async def _get_my_commands(self, params: Params) -> list[dict[str, Any]]:
-        return copy.deepcopy(self.commands.get(_commands_key(params), []))
-
-    async def _delete_my_commands(self, params: Params) -> bool:
-        self.commands.pop(_commands_key(params), None)
-        return True
 
     async def _get_file(self, params: Params) -> dict[str, Any]:
         file_id = str(params.get("file_id", ""))
@@ -1035,9 +993,3 @@ def _validate_markup(markup: Any) -> None:
             data = button.get("callback_data")
             if data is not None and not 1 <= len(str(data).encode()) <= 64:
                 raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
-
-
-def _commands_key(params: Params) -> str:
-    scope = params.get("scope") or {"type": "default"}
-    language = params.get("language_code") or ""
-    return json.dumps([scope, language], sort_keys=True)

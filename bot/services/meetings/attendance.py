@@ -18,6 +18,7 @@ from bot.models import Meeting, MeetingResponse, Member
 from bot.services.audit import AuditService
 from bot.services.meetings.calendar import MeetingService, Occurrence
 from bot.services.meetings.recurrence import Recurrence, occurrences
+from bot.services.permissions import Actor, PermissionService
 
 RECENT_DAYS = 14
 # Months with an absence without a reason that put a member up for removal.
@@ -164,10 +165,12 @@ class AttendanceService:
         return present
 
     async def save(
-        self, meeting: Meeting, at: datetime, present: Collection[int], *, actor: str
+        self, meeting: Meeting, at: datetime, present: Collection[int], *, by: Actor
     ) -> tuple[int, int]:
         """Marks every active member of the unit present or absent for this occurrence,
-        creating the rows of members who never answered. Returns (present, total)."""
+        creating the rows of members who never answered. Returns (present, total);
+        PermissionDenied when the meeting's unit is outside the actor's scope."""
+        await PermissionService(self._session).require(by.scope, [meeting.organisation_id])
         responses = (await self._responses([meeting.id])).get(_key(meeting.id, at), {})
         members = await self.members(meeting.organisation_id)
         for member_id, _ in members:
@@ -180,7 +183,7 @@ class AttendanceService:
             response.attended = member_id in present
         attended = sum(member_id in present for member_id, _ in members)
         await self._audit.record(
-            actor,
+            by.ref,
             "attendance.save",
             f"meeting:{meeting.id}",
             occurrence=at.astimezone(UTC).isoformat(),

@@ -1,31 +1,36 @@
-"""Meetings as data: each occurrence's reminders are rows, planned ahead and sent once by
-the scheduler (jobs/reminders.py) through the outbox; members answer attend or absent."""
+"""Meetings as data: a unit's one-off or monthly meetings, when they are held, who answered
+and how, and the changes a secretary makes (members already reminded are told). Their
+reminders are bot/services/meetings/reminders.py."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import Button, Reply
-from bot.models import Meeting, MeetingReminder, MeetingResponse, Member, Organisation
+from bot.models import Meeting, MeetingResponse, Member, Organisation
 from bot.services.audit import AuditService
 from bot.services.meetings.recurrence import Recurrence, occurrences
-from bot.services.meetings.when import format_when
+from bot.services.meetings.reminders import ReminderService
+from bot.services.notices import MeetingCancelled, MeetingChanged, Notice
 from bot.services.outbox import OutboxService
-from bot.texts import text
-
-log = logging.getLogger(__name__)
+from bot.services.permissions import PermissionService, Scope
 
 DEFAULT_OFFSETS = (3 * 24 * 60, 120)  # three days and two hours before
-# Reminders are planned this far ahead; the scheduler extends recurring meetings as it runs.
-HORIZON = timedelta(days=45)
-KINDS = ("regular", "themed", "training", "other")
+
+
+class MeetingKind(StrEnum):
+    """Each has the text meetings.kind_<value>, its title when it has none of its own."""
+
+    REGULAR = "regular"
+    THEMED = "themed"
+    TRAINING = "training"
+    OTHER = "other"
 
 
 @dataclass(frozen=True)
@@ -39,11 +44,6 @@ class Answer:
     name: str
     answer: str | None  # attend, absent, or None: not answered
     reason: str | None
-
-
-def rsvp_data(meeting_id: int, occurrence: datetime, answer: str) -> str:
-    """Button data for an answer; the occurrence as epoch seconds keeps it under 64 bytes."""
-    return f"rsvp:{meeting_id}:{int(occurrence.timestamp())}:{answer}"
 
 
 class MeetingService:
@@ -60,6 +60,7 @@ class MeetingService:
         self._audit = audit
         self._clock = clock
         self._tz = timezone
+        self.reminders = ReminderService(session, outbox, self, clock)
 
     def occurrences(self, meeting: Meeting, start: datetime, end: datetime) -> list[datetime]:
         if meeting.cancelled_at is not None:
@@ -83,10 +84,14 @@ class MeetingService:
         starts_at: datetime | None = None,
         recurrence: Recurrence | None = None,
         offsets: Sequence[int] = DEFAULT_OFFSETS,
+        scope: Scope | None = None,
     ) -> Meeting:
+        """A new meeting of the unit; a member sets it up within their `scope`
+        (PermissionDenied otherwise), an operator has none."""
+        await self._require(scope, unit_id)
         if (starts_at is None) == (recurrence is None):
             raise ValueError("a meeting is either one-off or recurring")
-        if kind not in KINDS:
+        if kind not in set(MeetingKind):
             raise ValueError(f"unknown kind {kind!r}")
         meeting = Meeting(
             organisation_id=unit_id,
@@ -103,121 +108,9 @@ class MeetingService:
         )
         self._session.add(meeting)
         await self._session.flush()
-        await self.plan(meeting)
+        await self.reminders.plan(meeting)
         await self._audit.record(actor, "meeting.create", f"meeting:{meeting.id}", unit=unit_id)
         return meeting
-
-    async def plan(self, meeting: Meeting) -> int:
-        """Adds the reminder rows of the coming occurrences that are not planned yet; a
-        reminder already due when it is planned is not created (the meeting is new)."""
-        now = self._clock()
-        existing = set(
-            (
-                await self._session.execute(
-                    select(MeetingReminder.occurrence_at, MeetingReminder.offset_minutes).where(
-                        MeetingReminder.meeting_id == meeting.id
-                    )
-                )
-            ).all()
-        )
-        added = 0
-        for occurrence in self.occurrences(meeting, now, now + HORIZON):
-            for offset in meeting.reminder_offsets:
-                due = occurrence - timedelta(minutes=offset)
-                if due <= now or (occurrence, offset) in existing:
-                    continue
-                self._session.add(
-                    MeetingReminder(
-                        meeting_id=meeting.id,
-                        occurrence_at=occurrence,
-                        offset_minutes=offset,
-                        due_at=due,
-                        status="pending",
-                    )
-                )
-                added += 1
-        return added
-
-    async def plan_all(self) -> int:
-        """Plans reminders as the horizon reaches them: every recurring meeting, and one-off
-        meetings still ahead (an imported year is mostly beyond the horizon at first)."""
-        now = self._clock()
-        meetings = await self._session.scalars(
-            select(Meeting).where(
-                Meeting.cancelled_at.is_(None),
-                or_(
-                    Meeting.recurrence.is_not(None),
-                    and_(Meeting.starts_at > now, Meeting.starts_at <= now + HORIZON),
-                ),
-            )
-        )
-        return sum([await self.plan(meeting) for meeting in meetings])
-
-    async def next_due(self) -> datetime | None:
-        return await self._session.scalar(
-            select(func.min(MeetingReminder.due_at)).where(MeetingReminder.status == "pending")
-        )
-
-    async def due(self, now: datetime) -> list[int]:
-        rows = await self._session.scalars(
-            select(MeetingReminder.id)
-            .where(MeetingReminder.status == "pending", MeetingReminder.due_at <= now)
-            .order_by(MeetingReminder.due_at)
-        )
-        return list(rows)
-
-    async def send_reminder(self, reminder_id: int, grace: timedelta) -> bool:
-        """Sends one due reminder to the unit's members, or skips it when it is later than
-        the grace period allows; either way it is marked, in the same transaction, so it is
-        never sent twice. True if it was sent."""
-        now = self._clock()
-        reminder = await self._session.get(MeetingReminder, reminder_id, with_for_update=True)
-        if reminder is None or reminder.status != "pending":
-            return False
-        meeting = await self._session.get(Meeting, reminder.meeting_id)
-        assert meeting is not None
-        reminder.handled_at = now
-        late = now - reminder.due_at
-        if meeting.cancelled_at is not None or late > grace:
-            reminder.status = "skipped"
-            if meeting.cancelled_at is None:
-                log.warning(
-                    "reminder %d of meeting %d skipped: %s late, beyond the grace period",
-                    reminder.id,
-                    meeting.id,
-                    late,
-                )
-            return False
-        reminder.status = "sent"
-        await self._outbox.enqueue_members(
-            await self.unit_members(meeting.organisation_id),
-            self.reminder_reply(meeting, reminder.occurrence_at),
-            kind="reminder",
-            now=now,
-        )
-        return True
-
-    def title(self, meeting: Meeting) -> str:
-        return meeting.title or text(f"meetings.kind_{meeting.kind}")
-
-    def reminder_reply(self, meeting: Meeting, occurrence: datetime) -> Reply:
-        agenda = text("meetings.agenda_line", agenda=meeting.agenda) if meeting.agenda else ""
-        document = meeting.document
-        body = text(
-            "meetings.reminder",
-            title=self.title(meeting),
-            when=format_when(occurrence, self._tz),
-            place=meeting.place,
-            agenda=agenda,
-            document=text("meetings.document_line", document=document) if document else "",
-        )
-        buttons = (
-            (
-                Button(text("meetings.button_attend"), rsvp_data(meeting.id, occurrence, "a")),
-                Button(text("meetings.button_absent"), rsvp_data(meeting.id, occurrence, "v")),
-            ),
-        )
-        return Reply(body, buttons=buttons)
 
     async def unit_members(self, unit_id: int) -> list[int]:
         rows = await self._session.scalars(
@@ -281,83 +174,106 @@ class MeetingService:
         )
         return [Answer(name, answer, reason) for name, answer, reason in rows]
 
-    async def cancel(self, meeting_id: int, *, actor: str, reason: str | None = None) -> int:
-        """Cancels the meeting; members already reminded of a coming occurrence are told.
-        Returns how many cancellation notices were queued."""
+    async def _require(self, scope: Scope | None, unit_id: int) -> None:
+        if scope is not None:
+            await PermissionService(self._session).require(scope, [unit_id])
+
+    async def _in_force(self, meeting_id: int, scope: Scope | None) -> Meeting | None:
+        """The meeting unless cancelled, checked against the scope of who changes it."""
         meeting = await self._session.get(Meeting, meeting_id)
         if meeting is None or meeting.cancelled_at is not None:
+            return None
+        await self._require(scope, meeting.organisation_id)
+        return meeting
+
+    async def cancel(
+        self,
+        meeting_id: int,
+        *,
+        actor: str,
+        reason: str | None = None,
+        scope: Scope | None = None,
+    ) -> int:
+        """Cancels the meeting; members already reminded of a coming occurrence are told.
+        Returns how many cancellation notices were queued."""
+        meeting = await self._in_force(meeting_id, scope)
+        if meeting is None:
             return 0
         now = self._clock()
         meeting.cancelled_at = now
-        reminded = await self._reminded(meeting, now)
-        await self._skip_pending(meeting_id, now)
+        reminded = await self.reminders.reminded(meeting, now)
+        await self.reminders.skip_pending(meeting_id, now)
         notices = await self._tell_cancelled(meeting, reminded, reason, now)
         await self._audit.record(actor, "meeting.cancel", f"meeting:{meeting_id}")
         return notices
 
     async def skip_occurrence(
-        self, meeting_id: int, occurrence: datetime, *, actor: str, reason: str | None = None
+        self,
+        meeting_id: int,
+        occurrence: datetime,
+        *,
+        actor: str,
+        reason: str | None = None,
+        scope: Scope | None = None,
     ) -> int:
         """Leaves one occurrence of a recurring meeting out of its schedule; members already
         reminded of it are told. ValueError (Vietnamese) when the schedule has no meeting on
         that date. Returns how many cancellation notices were queued."""
-        meeting = await self._session.get(Meeting, meeting_id)
-        if meeting is None or meeting.recurrence is None or meeting.cancelled_at is not None:
+        meeting = await self._in_force(meeting_id, scope)
+        if meeting is None or meeting.recurrence is None:
             raise ValueError(f"meeting {meeting_id} is not a recurring meeting in force")
         rule = Recurrence.from_dict(meeting.recurrence)
         meeting.recurrence = rule.skip(occurrence.astimezone(self._tz).date()).to_dict()
         now = self._clock()
-        reminded = [at for at in await self._reminded(meeting, now) if at == occurrence]
-        await self._skip_pending(meeting_id, now, occurrence)
+        reminded = [at for at in await self.reminders.reminded(meeting, now) if at == occurrence]
+        await self.reminders.skip_pending(meeting_id, now, occurrence)
         notices = await self._tell_cancelled(meeting, reminded, reason, now)
         await self._audit.record(
             actor, "meeting.skip", f"meeting:{meeting_id}", occurrence=occurrence.isoformat()
         )
         return notices
 
-    async def reschedule(self, meeting_id: int, starts_at: datetime, *, actor: str) -> int:
+    async def reschedule(
+        self, meeting_id: int, starts_at: datetime, *, actor: str, scope: Scope | None = None
+    ) -> int:
         """Moves a one-off meeting: its reminders are planned again for the new time and
         members already reminded are told. Returns how many change notices were queued."""
-        meeting = await self._session.get(Meeting, meeting_id)
-        if meeting is None or meeting.starts_at is None or meeting.cancelled_at is not None:
+        meeting = await self._in_force(meeting_id, scope)
+        if meeting is None or meeting.starts_at is None:
             raise ValueError(f"meeting {meeting_id} is not a one-off meeting in force")
         now = self._clock()
-        # Deleted rather than skipped: moving back to an earlier time plans them again.
-        await self._session.execute(
-            delete(MeetingReminder).where(
-                MeetingReminder.meeting_id == meeting_id, MeetingReminder.status == "pending"
-            )
-        )
+        await self.reminders.drop_pending(meeting_id)
         meeting.starts_at = starts_at
-        await self.plan(meeting)
-        notices = await self._tell_changed(meeting, await self._reminded(meeting, now), now)
+        await self.reminders.plan(meeting)
+        reminded = await self.reminders.reminded(meeting, now)
+        notices = await self._tell_changed(meeting, reminded, now)
         await self._audit.record(
             actor, "meeting.reschedule", f"meeting:{meeting_id}", starts_at=starts_at.isoformat()
         )
         return notices
 
     async def move_occurrence(
-        self, meeting_id: int, occurrence: datetime, to: datetime, *, actor: str
+        self,
+        meeting_id: int,
+        occurrence: datetime,
+        to: datetime,
+        *,
+        actor: str,
+        scope: Scope | None = None,
     ) -> int:
         """Moves one occurrence of a recurring meeting (the schedule keeps an exception): its
         reminders are planned for the new time, and members already reminded are told.
         ValueError (Vietnamese) when the schedule has no meeting on that date. Returns how
         many change notices were queued."""
-        meeting = await self._session.get(Meeting, meeting_id)
-        if meeting is None or meeting.recurrence is None or meeting.cancelled_at is not None:
+        meeting = await self._in_force(meeting_id, scope)
+        if meeting is None or meeting.recurrence is None:
             raise ValueError(f"meeting {meeting_id} is not a recurring meeting in force")
         rule = Recurrence.from_dict(meeting.recurrence)
         meeting.recurrence = rule.move(occurrence.astimezone(self._tz).date(), to).to_dict()
         now = self._clock()
-        reminded = occurrence in await self._reminded(meeting, now)
-        await self._session.execute(
-            delete(MeetingReminder).where(
-                MeetingReminder.meeting_id == meeting_id,
-                MeetingReminder.occurrence_at == occurrence,
-                MeetingReminder.status == "pending",
-            )
-        )
-        await self.plan(meeting)
+        reminded = occurrence in await self.reminders.reminded(meeting, now)
+        await self.reminders.drop_pending(meeting_id, occurrence)
+        await self.reminders.plan(meeting)
         notices = await self._tell_changed(meeting, [to], now) if reminded else 0
         await self._audit.record(
             actor,
@@ -369,12 +285,18 @@ class MeetingService:
         return notices
 
     async def change_details(
-        self, meeting_id: int, *, actor: str, place: str | None = None, agenda: str | None = None
+        self,
+        meeting_id: int,
+        *,
+        actor: str,
+        place: str | None = None,
+        agenda: str | None = None,
+        scope: Scope | None = None,
     ) -> int:
         """A new place or agenda; members already reminded of a coming occurrence are told of
         a new place. Returns how many change notices were queued."""
-        meeting = await self._session.get(Meeting, meeting_id)
-        if meeting is None or meeting.cancelled_at is not None:
+        meeting = await self._in_force(meeting_id, scope)
+        if meeting is None:
             raise ValueError(f"meeting {meeting_id} is not in force")
         now = self._clock()
         notices = 0
@@ -382,83 +304,31 @@ class MeetingService:
             meeting.agenda = agenda
         if place is not None:
             meeting.place = place
-            notices = await self._tell_changed(meeting, await self._reminded(meeting, now), now)
+            reminded = await self.reminders.reminded(meeting, now)
+            notices = await self._tell_changed(meeting, reminded, now)
         changed = [name for name, value in (("place", place), ("agenda", agenda)) if value]
         await self._audit.record(actor, "meeting.change", f"meeting:{meeting_id}", fields=changed)
         return notices
 
-    async def pending_reminders(self, meeting_id: int) -> list[datetime]:
-        """When the meeting's planned reminders go out, earliest first."""
-        rows = await self._session.scalars(
-            select(MeetingReminder.due_at)
-            .where(MeetingReminder.meeting_id == meeting_id, MeetingReminder.status == "pending")
-            .order_by(MeetingReminder.due_at)
-        )
-        return list(rows)
-
-    async def _reminded(self, meeting: Meeting, now: datetime) -> list[datetime]:
-        """The coming occurrences members were already reminded of; a one-off meeting's
-        at its current time, even when they were reminded of one it had before."""
-        rows = await self._session.scalars(
-            select(MeetingReminder.occurrence_at)
-            .where(
-                MeetingReminder.meeting_id == meeting.id,
-                MeetingReminder.status == "sent",
-                MeetingReminder.occurrence_at > now,
-            )
-            .distinct()
-        )
-        reminded = list(rows)
-        if meeting.starts_at is not None:
-            return [meeting.starts_at] if reminded else []
-        return reminded
-
-    async def _skip_pending(
-        self, meeting_id: int, now: datetime, occurrence: datetime | None = None
-    ) -> None:
-        """Marks the meeting's pending reminders (of one occurrence, if given) skipped."""
-        query = update(MeetingReminder).where(
-            MeetingReminder.meeting_id == meeting_id, MeetingReminder.status == "pending"
-        )
-        if occurrence is not None:
-            query = query.where(MeetingReminder.occurrence_at == occurrence)
-        await self._session.execute(query.values(status="skipped", handled_at=now))
-
     async def _tell_cancelled(
         self, meeting: Meeting, reminded: list[datetime], reason: str | None, now: datetime
     ) -> int:
-        notices = [
-            text(
-                "meetings.cancelled_notice",
-                title=self.title(meeting),
-                when=format_when(occurrence, self._tz),
-                reason=f" Lý do: {reason}" if reason else "",
-            )
-            for occurrence in reminded
-        ]
+        notices = [MeetingCancelled(meeting, occurrence, reason) for occurrence in reminded]
         return await self._tell(meeting, notices, now)
 
     async def _tell_changed(
         self, meeting: Meeting, occurrences: list[datetime], now: datetime
     ) -> int:
-        notices = [
-            text(
-                "meetings.changed_notice",
-                title=self.title(meeting),
-                when=format_when(occurrence, self._tz),
-                place=meeting.place,
-            )
-            for occurrence in occurrences
-        ]
+        notices = [MeetingChanged(meeting, occurrence) for occurrence in occurrences]
         return await self._tell(meeting, notices, now)
 
-    async def _tell(self, meeting: Meeting, notices: list[str], now: datetime) -> int:
+    async def _tell(self, meeting: Meeting, notices: Sequence[Notice], now: datetime) -> int:
         """Queues each notice to the unit's members; how many rows were queued."""
         members = await self.unit_members(meeting.organisation_id)
         queued = 0
         for notice in notices:
             counts = await self._outbox.enqueue_members(
-                members, Reply(notice), kind="meeting_change", now=now
+                members, notice, kind="meeting_change", now=now
             )
             queued += sum(counts.values())
         return queued

@@ -1,6 +1,6 @@
 """A quiz's results, computed once for everyone who reads them: the message the trainer gets
-when the quiz closes, /baocaoquiz in chat, the workbook and the chart (bot/exports) and
-`sotay quiz report`.
+when the quiz closes and /baocaoquiz in chat (handlers/quiz_report.py), the workbook and the
+chart (bot/exports) and `sotay quiz report`.
 
 Who counts: the active members of the target units (and the units under them), each in the
 unit they belong to. "Invited" are those with an account linked to the bot when the report
@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,19 +27,7 @@ from bot.models import (
     QuizQuestionRow,
     QuizTarget,
 )
-from bot.services.meetings.when import format_when
-from bot.services.permissions import Action, PermissionService
-from bot.texts import text
-
-MOST_MISSED = 5
-# Longer messages list the first units and leave the rest to the workbook.
-MAX_UNIT_LINES = 30
-SHORT_QUESTION_CHARS = 70
-
-
-def report_data(quiz_id: int) -> str:
-    """The data of the «Tải báo cáo» button (handlers/quiz_report.py)."""
-    return f"qzr:{quiz_id}"
+from bot.services.permissions import Actor, PermissionService
 
 
 def rate(part: int, whole: int) -> int | None:
@@ -167,16 +154,13 @@ class QuizReports:
         )
         return sorted(rows)
 
-    async def may_see(self, member_id: int, quiz: Quiz) -> bool:
-        """The member the quiz reports to, or a trainer (or admin) whose grants cover every
-        unit the quiz is for."""
-        if quiz.report_to_member_id == member_id:
+    async def may_see(self, actor: Actor, quiz: Quiz) -> bool:
+        """The member the quiz reports to, or a trainer (or admin) whose scope (to schedule
+        quizzes) covers every unit the quiz is for."""
+        if quiz.report_to_member_id == actor.member.id:
             return True
         units = await self.target_units(quiz.id)
-        permissions = PermissionService(self._session)
-        return bool(units) and all(
-            [await permissions.can(member_id, Action.SCHEDULE_QUIZ, unit) for unit in units]
-        )
+        return await PermissionService(self._session).within(actor.scope, units)
 
     async def build(self, quiz: Quiz) -> QuizReport:
         members = await self._members(quiz.id)
@@ -322,78 +306,3 @@ class QuizReports:
                 answer,
             ) in rows
         )
-
-
-# --- The message -----------------------------------------------------------------------------
-
-
-def _t(key: str, **values: object) -> str:
-    return text(f"quiz_report.{key}", **values)
-
-
-def _figures(totals: Participation) -> str:
-    scores = (
-        _t(
-            "scores",
-            average=totals.average,
-            passed=totals.passed,
-            scored=totals.scored,
-            rate=totals.pass_rate,
-        )
-        if totals.scored
-        else _t("no_scores")
-    )
-    return _t(
-        "figures",
-        invited=totals.invited,
-        started=totals.started,
-        finished=totals.finished,
-        scores=scores,
-    )
-
-
-def _short(question: str) -> str:
-    flat = " ".join(question.split())
-    if len(flat) <= SHORT_QUESTION_CHARS:
-        return flat
-    return flat[: SHORT_QUESTION_CHARS - 1].rstrip() + "…"
-
-
-def summary_text(report: QuizReport, timezone: ZoneInfo) -> str:
-    """What the trainer reads: participation per unit and overall, then the questions most
-    often missed."""
-    state = "closed" if report.closed else "open"
-    lines = [
-        _t(
-            f"title_{state}",
-            title=report.title,
-            id=report.quiz_id,
-            closes=format_when(report.closes_at, timezone),
-        ),
-        _t("legend", pass_mark=report.pass_mark),
-        "",
-    ]
-    lines += [
-        _t("unit_line", unit=unit.unit_name, figures=_figures(unit.totals))
-        for unit in report.units[:MAX_UNIT_LINES]
-    ]
-    if len(report.units) > MAX_UNIT_LINES:
-        lines.append(_t("more_units", count=len(report.units) - MAX_UNIT_LINES))
-    if not report.units:
-        lines.append(_t("no_members"))
-    lines.append(_t("overall_line", figures=_figures(report.overall)))
-    missed = [question for question in report.missed if question.wrong][:MOST_MISSED]
-    if missed:
-        lines += ["", _t("missed_title")]
-        lines += [
-            _t(
-                "missed_line",
-                number=number,
-                question=_short(question.text),
-                percent=question.percent_wrong,
-                wrong=question.wrong,
-                answered=question.answered,
-            )
-            for number, question in enumerate(missed, start=1)
-        ]
-    return "\n".join(lines)

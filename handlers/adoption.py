@@ -1,5 +1,5 @@
-"""What secretaries (and admins) do for their own unit in chat: activation codes for members
-who cannot link by phone, and the adoption figures. Every act passes the permission check."""
+"""Bringing a unit's members onto the bot, for its secretaries (and admins): /macode, the
+activation codes for members who cannot link by phone, and /baocao, who has linked so far."""
 
 from __future__ import annotations
 
@@ -9,38 +9,23 @@ from pathlib import Path
 from bot.exports.spreadsheets import write_codes
 from bot.messages import Document, Reply
 from bot.router import Context, Router
-from bot.services.permissions import Action, Grant, Role
+from bot.services.permissions import Action, Actor
 from bot.texts import text
-from handlers.guards import members_only
+from handlers.guards import requires
 
 MAX_REPORT_LINES = 30
 
 
-async def _units(ctx: Context, action: Action) -> list[int | None]:
-    """The units the member may act on; [None] means every unit (an admin)."""
-    assert ctx.account.member is not None
-    grants: list[Grant] = await ctx.services.permissions.scope(ctx.account.member.id, action)
-    if any(g.role is Role.ADMIN for g in grants):
-        return [None]
-    return sorted({g.organisation_id for g in grants if g.organisation_id is not None})
-
-
-@members_only
-async def activation_codes(ctx: Context) -> list[Reply]:
-    member = ctx.account.member
-    assert member is not None
-    units = await _units(ctx, Action.ISSUE_CODES)
-    if not units:
-        return [Reply(text("secretary.not_allowed"))]
+@requires(Action.ISSUE_CODES)
+async def activation_codes(ctx: Context, actor: Actor) -> list[Reply]:
     replies = []
-    for unit in units:
-        # An admin in chat issues for the unit they belong to; the command line covers the rest.
-        unit_id = member.organisation_id if unit is None else unit
+    # An admin in chat issues for the unit they belong to; the command line covers the rest.
+    for unit_id in actor.scope.roots(actor.member.organisation_id):
         issued = await ctx.services.codes.issue_for_unit(
-            unit_id, issued_by=f"member:{member.id}", now=ctx.services.clock()
+            unit_id, issued_by=actor.ref, now=ctx.services.clock()
         )
         await ctx.services.audit.record(
-            f"member:{member.id}", "codes.issue", f"unit:{unit_id}", count=len(issued)
+            actor.ref, "codes.issue", f"unit:{unit_id}", count=len(issued)
         )
         name = await ctx.services.accounts.unit_name(unit_id)
         if not issued:
@@ -56,11 +41,13 @@ async def activation_codes(ctx: Context) -> list[Reply]:
     return replies
 
 
-@members_only
-async def adoption_report(ctx: Context) -> list[Reply]:
-    units = await _units(ctx, Action.VIEW_REPORTS)
-    if not units:
-        return [Reply(text("secretary.not_allowed"))]
+@requires(Action.VIEW_REPORTS)
+async def adoption_report(ctx: Context, actor: Actor) -> list[Reply]:
+    # The whole tree for an admin.
+    scope = actor.scope
+    units: list[int | None] = (
+        [None] if scope.everywhere else scope.roots(actor.member.organisation_id)
+    )
     rows = [row for unit in units for row in await ctx.services.adoption.report(unit)]
     lines = [text("secretary.report_title")]
     for row in rows[:MAX_REPORT_LINES]:

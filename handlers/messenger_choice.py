@@ -3,11 +3,16 @@ notices and reminders (only one ever does)."""
 
 from __future__ import annotations
 
-from bot.messages import Button, Reply
+from bot.button_data import ButtonData
+from bot.messages import Button, Channel, Reply
 from bot.router import Context, Router
-from bot.services.accounts import MESSENGERS
+from bot.services.accounts import MESSENGERS, MemberView
 from bot.texts import text
 from handlers.guards import members_only
+
+
+class Prefer(ButtonData, prefix="kenh"):
+    channel: Channel
 
 
 def _name(channel: str) -> str:
@@ -15,10 +20,9 @@ def _name(channel: str) -> str:
 
 
 @members_only
-async def show(ctx: Context) -> list[Reply]:
-    assert ctx.account.member is not None
+async def show(ctx: Context, member: MemberView) -> list[Reply]:
     accounts = ctx.services.accounts
-    member_id = ctx.account.member.id
+    member_id = member.id
     linked = await accounts.linked_channels(member_id)
     current = await accounts.notice_channel(member_id)
     if current is None:
@@ -27,19 +31,18 @@ async def show(ctx: Context) -> list[Reply]:
         missing = next(channel for channel in MESSENGERS if channel not in linked)
         how = text(f"channel.how_{missing}")
         return [Reply(text("channel.only_one", channel=_name(current), how=how))]
-    buttons = tuple(Button(_name(c), f"kenh:{c}") for c in MESSENGERS if c in linked)
+    buttons = tuple(Button(_name(c), Prefer(c).pack()) for c in MESSENGERS if c in linked)
     return [Reply(text("channel.current", channel=_name(current)), buttons=(buttons,))]
 
 
 @members_only
-async def choose(ctx: Context) -> list[Reply]:
-    assert ctx.account.member is not None
-    channel = ctx.button_payload
-    if not await ctx.services.accounts.set_preferred_channel(ctx.account.member.id, channel):
+async def choose(ctx: Context, member: MemberView) -> list[Reply]:
+    channel = ctx.pressed(Prefer).channel
+    if not await ctx.services.accounts.set_preferred_channel(member.id, channel):
         return [Reply(text("fallback.stale_button"))]
     return [Reply(text("channel.chosen", channel=_name(channel)))]
 
 
 def register(router: Router) -> None:
     router.command("kenh")(show)
-    router.button("kenh")(choose)
+    router.button(Prefer)(choose)
