@@ -23,7 +23,8 @@ Use:
 
 Each `on_elected` is followed by exactly one `on_lost`: when leadership is lost, and also
 when `stop` is set while leading (the lock is released only after `on_lost` returns, so the
-next leader never overlaps this one).
+next leader never overlaps this one). An exception from a callback ends `run` (the lock goes
+with the connection). A process that lost leadership stands again after `try_every`.
 """
 
 from __future__ import annotations
