@@ -21,7 +21,9 @@ warm-up round is answered and not counted.
                                               [--database-url URL] [--only sotay|echo]
 
 Prints one `name: value` line per figure; with several rounds, medians, and each round's
-figures in `*_rounds` lines. The machine is shared: compare figures of one run."""
+figures in `*_rounds` lines. `ratio` is sotay's updates per second over the echo bot's;
+`cpu_ratio` the same from CPU time per update (what `ratio` would be with a core each), less
+skewed when other work shares the machine. Compare figures of one run."""
 
 from __future__ import annotations
 
@@ -282,6 +284,12 @@ async def main(args: argparse.Namespace, directory: Path) -> None:
         print(f"ratio: {statistics.median(ratios):.2f}")
         if len(ratios) > 1:
             print(f"ratio_rounds: {', '.join(f'{r:.2f}' for r in ratios)}")
+        # What the ratio would be if both bots had a core to themselves: CPU-bound, each
+        # answers 1 / (CPU per update). Less skewed by other work on the machine.
+        cpu_ratios = [
+            e.cpu_ms_per_update / s.cpu_ms_per_update for s, e in zip(sotay, echo, strict=True)
+        ]
+        print(f"cpu_ratio: {statistics.median(cpu_ratios):.2f}")
         # The figures issue #16 names, for one sotay worker.
         print(f"cpu_ms_per_update: {statistics.median(s.cpu_ms_per_update for s in sotay):.2f}")
         p99 = statistics.median(s.paced_p99_ms for s in sotay)
