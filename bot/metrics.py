@@ -38,6 +38,7 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
+from bot.channels.delivery import DeliveryError, RecipientBlocked, RetryLater
 from bot.db import Database
 from bot.leadership import Leadership
 from bot.models import OutboxMessage, utcnow
@@ -69,6 +70,18 @@ class SendResult(StrEnum):
     BLOCKED = "blocked"  # the member blocked the bot: the account gets no more
     RETRY = "retry"  # a transient error: tried again with backoff
     FAILED = "failed"  # refused for good, or out of attempts
+
+
+def send_result(error: DeliveryError | None, *, will_retry: bool) -> SendResult:
+    """What to count for a send the dispatcher settled: `error` is what the sender raised
+    (None: sent), `will_retry` whether the row goes back to the queue."""
+    if error is None:
+        return SendResult.SENT
+    if isinstance(error, RetryLater):
+        return SendResult.RATE_LIMITED
+    if isinstance(error, RecipientBlocked):
+        return SendResult.BLOCKED
+    return SendResult.RETRY if will_retry else SendResult.FAILED
 
 
 class Metrics:
@@ -156,7 +169,7 @@ class Metrics:
 
 class OutboxDepth(Collector):
     """Rows waiting in the outbox by messenger and status, and how long the oldest due one
-    has waited; counted by one query on an index, at most every `cache_seconds`."""
+    has waited; two queries on the outbox's status index, at most every `cache_seconds`."""
 
     def __init__(
         self,

@@ -11,8 +11,15 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.channels.delivery import (
+    ChatNotFound,
+    RecipientBlocked,
+    RetryLater,
+    SenderUnauthorized,
+    TransientError,
+)
 from bot.db import Database
-from bot.metrics import Metrics, Outcome, SendResult, metrics_handler
+from bot.metrics import Metrics, Outcome, SendResult, metrics_handler, send_result
 from bot.models import OutboxMessage, utcnow
 
 
@@ -197,3 +204,16 @@ async def test_a_scrape_while_the_database_is_away_still_answers(
         await away.dispose()
     said = [r.getMessage() for r in caplog.records if r.name == "bot.metrics"]
     assert len(said) == 1 and said[0].startswith("metrics: outbox depth not counted")
+
+
+def test_each_dispatcher_outcome_is_counted_as_its_result() -> None:
+    assert send_result(None, will_retry=False) is SendResult.SENT
+    assert (
+        send_result(RetryLater("429 flood control", 3), will_retry=True) is SendResult.RATE_LIMITED
+    )
+    assert send_result(RecipientBlocked("403"), will_retry=False) is SendResult.BLOCKED
+    assert send_result(TransientError("network"), will_retry=True) is SendResult.RETRY
+    assert send_result(TransientError("network"), will_retry=False) is SendResult.FAILED
+    assert send_result(ChatNotFound("400 chat not found"), will_retry=False) is SendResult.FAILED
+    # A refused token keeps the rows for later: retried, not failed.
+    assert send_result(SenderUnauthorized("401"), will_retry=True) is SendResult.RETRY
