@@ -15,9 +15,9 @@ What a restore refuses (each with one line saying why):
 - a backup whose schema this version of sotay does not know (made by a newer version: use
   that version, whose `sotay db upgrade` knows where it stands);
 - without --force, a database that already holds a sotay schema, since a restore replaces
-  all of it; the line names what would be lost, and says when the database's schema is
-  newer than the backup's (its newer tables are dropped too). After restoring an older
-  backup, `sotay db upgrade` brings it to this version.
+  all of it; the line says when the database's schema is newer than the backup's (with
+  --force, the tables of this version that the backup lacks are dropped too). After
+  restoring an older backup, `sotay db upgrade` brings it to this version.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import Database
 from bot.migrate import alembic_config
+from bot.models import Base
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"
@@ -304,8 +305,9 @@ async def _pg_dump_tables(path: Path, environment: dict[str, str]) -> set[str]:
     for line in listing.decode().splitlines():
         # "215; 1259 16390 TABLE public members sotay"
         parts = line.split()
-        if len(parts) >= 6 and not line.startswith(";") and parts[3] == "TABLE":
-            tables.add(parts[5])
+        if not line.startswith(";") and len(parts) >= 6 and parts[3:5] != ["TABLE", "DATA"]:
+            if parts[3] == "TABLE":
+                tables.add(parts[5])
     return tables
 
 
@@ -339,12 +341,15 @@ async def _pg_restore(url: URL, path: Path, *, force: bool) -> str:
         async with database.engine.begin() as connection:
             target = await _pg_revision(connection)
             check_restore(url.render_as_string(False), revision, target, force=force)
-            # Tables of a newer schema that the backup lacks would be left behind, holding
-            # foreign keys to the restored ones: they go first (only ever with --force).
+            # Tables of this version's newer schema that the backup lacks would be left
+            # behind, holding foreign keys to the restored ones: they go first (only ever
+            # with --force). Tables sotay does not know are left alone: if they stand in
+            # the way, pg_restore fails and its transaction changes nothing.
             present = await connection.scalars(
                 text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
             )
-            for table in sorted(set(present) - in_backup):
+            ours = set(Base.metadata.tables)
+            for table in sorted((set(present) & ours) - in_backup):
                 await connection.execute(text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
     except (OSError, SQLAlchemyError) as error:
         raise _unreachable(error) from None

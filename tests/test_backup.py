@@ -99,35 +99,65 @@ async def test_a_backup_restored_gives_back_exactly_what_was_backed_up(
     assert await _schema_differences(database) == []
 
 
-async def test_restoring_over_a_newer_schema_needs_force_and_drops_its_newer_tables(
+async def _migrate(url: str, revision: str) -> None:
+    method = command.upgrade if revision == "head" else command.downgrade
+    await asyncio.to_thread(method, alembic_config(url), revision)
+
+
+async def test_an_older_backup_restored_over_a_newer_schema_needs_force(
     database: Database, tools: None, tmp_path: Path
 ) -> None:
+    """Undoing an upgrade: a backup taken at 0006, restored over the database at head."""
     before = await _seeded(database)
-    await backup(database.url, tmp_path / "b")
+    head = head_revision(database.url)
+    await database.engine.dispose()
     try:
-        # What a later migration would leave: a new table pointing at an old one.
+        await _migrate(database.url, "0006")
+        written = await backup(database.url, tmp_path / "before-upgrade")
+        assert written.revision == "0006" and written.behind_head
+        await _migrate(database.url, "head")
+        with pytest.raises(BackupError, match=rf"newer schema \({head}\) than the backup \(0006\)"):
+            await restore(database.url, tmp_path / "before-upgrade")
+        restored = await restore(database.url, tmp_path / "before-upgrade", force=True)
+        assert restored.behind_head  # the command then says: run `sotay db upgrade`
+        assert await current_revision(database.engine) == "0006"
+        await database.engine.dispose()
+        await _migrate(database.url, "head")  # the quiz tables of 0007 are made anew
+        assert await _schema_differences(database) == []
+        assert await _roster(database) == before
+    finally:
+        await database.engine.dispose()
+        await _migrate(database.url, "head")
+
+
+async def test_a_table_sotay_does_not_know_is_never_dropped_on_postgresql(
+    database: Database, tools: None, tmp_path: Path
+) -> None:
+    """On PostgreSQL a table of someone else's that holds a key to a sotay table stops the
+    restore, which then changes nothing; a SQLite restore replaces the whole file."""
+    await _seeded(database)
+    await backup(database.url, tmp_path / "b")
+    await _change_roster(database)
+    try:
         async with database.engine.begin() as connection:
             await connection.execute(
                 text(
-                    "CREATE TABLE later_table"
+                    "CREATE TABLE someone_elses"
                     " (id INTEGER PRIMARY KEY, ref INTEGER REFERENCES members (id))"
                 )
             )
-            await connection.execute(text("UPDATE alembic_version SET version_num = '0999'"))
         await database.engine.dispose()
-        with pytest.raises(BackupError, match=r"newer schema \(0999\) than the backup"):
-            await restore(database.url, tmp_path / "b")
-        await restore(database.url, tmp_path / "b", force=True)
-        assert await _roster(database) == before
-        assert await _schema_differences(database) == []  # later_table is gone
-        assert await current_revision(database.engine) == head_revision(database.url)
+        if _is_postgresql(database.url):
+            with pytest.raises(BackupError, match="pg_restore failed: "):
+                await restore(database.url, tmp_path / "b", force=True)
+            assert len(await _roster(database)) == 13  # the changed roster, untouched
+        else:
+            await restore(database.url, tmp_path / "b", force=True)
+            assert len(await _roster(database)) == 12
     finally:
         async with database.engine.begin() as connection:
-            await connection.execute(text("DROP TABLE IF EXISTS later_table"))
-            await connection.execute(
-                text("UPDATE alembic_version SET version_num = :head"),
-                {"head": head_revision(database.url)},
-            )
+            await connection.execute(text("DROP TABLE IF EXISTS someone_elses"))
+    assert await _schema_differences(database) == []
 
 
 async def test_a_backup_from_a_newer_version_is_refused_even_with_force(
