@@ -15,10 +15,10 @@ from sqlalchemy import func, select, text
 
 from bot.db import Database
 from bot.messages import Button, Reply
-from bot.models import ChannelAccount, Member, OutboxMessage, utcnow
-from bot.services.organisations import OrganisationService
+from bot.models import ChannelAccount, OutboxMessage, utcnow
 from bot.services.outbox import Status
 from bot.services.outbox_once import enqueue_account_once, enqueue_members_once
+from tests.outbox_harness import FIRST_CHAT, add_unit
 
 NUDGE = Reply("Chi bộ chưa có lịch sinh hoạt tháng 12/2026.", buttons=((Button("Tạo", "m:new"),),))
 
@@ -44,28 +44,7 @@ async def keyed(database: Database) -> AsyncIterator[Database]:
 
 
 async def _members(database: Database, linked: int, unlinked: int = 0) -> list[int]:
-    async with database.session() as session, session.begin():
-        unit = await OrganisationService(session).ensure_path(["Tỉnh", "Chi bộ 1"])
-        ids = []
-        for index in range(linked + unlinked):
-            member = Member(
-                card_number=f"5{index:07d}", full_name=f"Bí thư {index}", organisation_id=unit.id
-            )
-            session.add(member)
-            await session.flush()
-            if index < linked:
-                chat = str(600_000 + index)
-                session.add(
-                    ChannelAccount(
-                        channel="telegram",
-                        external_id=chat,
-                        chat_id=chat,
-                        member_id=member.id,
-                        linked_at=utcnow(),
-                    )
-                )
-            ids.append(member.id)
-        return ids
+    return (await add_unit(database, ["Tỉnh", "Chi bộ 1"], linked, unlinked)).member_ids
 
 
 async def _outbox(database: Database) -> list[tuple[str, int, str, str | None]]:
@@ -166,5 +145,5 @@ async def test_an_account_message_is_keyed_too(keyed: Database) -> None:
         assert queued is expected
     rows = await _outbox(keyed)
     assert [(k, s, c) for k, _, s, c in rows] == [
-        (f"broadcast:3:report/a{account}", Status.PENDING, "600000")
+        (f"broadcast:3:report/a{account}", Status.PENDING, str(FIRST_CHAT))
     ]
