@@ -39,7 +39,9 @@ def _restore(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    db = subparsers.add_parser("db", help="database schema", description="Database schema.")
+    db = subparsers.add_parser(
+        "db", help="database schema and backups", description="Database schema and backups."
+    )
     actions = db.add_subparsers(dest="action", metavar="ACTION", required=True)
     actions.add_parser(
         "upgrade",
@@ -53,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "SQLite's online backup, or pg_dump's custom format on PostgreSQL. FILE is replaced "
         "only once the copy is complete and checked.",
     )
-    backup_parser.add_argument("file", type=Path, metavar="FILE")
+    backup_parser.add_argument("file", type=Path, metavar="FILE", help="the backup to write")
     backup_parser.set_defaults(func=_backup)
     restore_parser = actions.add_parser(
         "restore",
@@ -62,7 +64,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "a database that already holds data unless --force is given; run `sotay db upgrade` "
         "after restoring an older backup.",
     )
-    restore_parser.add_argument("file", type=Path, metavar="FILE")
+    restore_parser.add_argument(
+        "file", type=Path, metavar="FILE", help="a backup of sotay db backup"
+    )
     restore_parser.add_argument(
         "--force",
         action="store_true",
