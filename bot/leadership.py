@@ -7,7 +7,9 @@ with it the lock, at once (the kernel closes the socket; PostgreSQL frees the lo
 backend exits), so another process takes over within one try. A leader checks its
 connection and its lock every second and, the moment either is gone (the connection
 dropped, the server restarted, the lock released by someone else), tells its owner to stop
-scheduling and sending before anything else is done.
+scheduling and sending before anything else is done. (Behind a proxy that pools by
+transaction, which a session lock cannot survive, that check finds another backend without
+the lock and drops leadership at once, rather than leading without one.)
 
 A leader cut off by the network cannot be told anything by PostgreSQL; its own check times
 out first (after `check_every` + `check_timeout`, about 3 s), while the server only drops the
@@ -130,7 +132,6 @@ class AdvisoryLockElection:
             while not stop.is_set():
                 try:
                     if await self._try_lock():
-                        unreachable = False
                         # Lost: stand again after one wait, so that a process whose
                         # connection is flaky does not win the lock straight back.
                         await self._lead(on_elected, on_lost, stop)
