@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import signal
 import statistics
@@ -34,9 +33,10 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from benchmarks.harness import bot_process, cpu_seconds, empty_tables, percentile  # noqa: E402
 from bot.db import Database  # noqa: E402
 from bot.migrate import upgrade  # noqa: E402
-from bot.models import Base, ChannelAccount, Member, QuizAnswer, QuizAttempt, utcnow  # noqa: E402
+from bot.models import ChannelAccount, Member, QuizAnswer, QuizAttempt, utcnow  # noqa: E402
 from bot.services import Services, Shared  # noqa: E402
 from bot.services.organisations import OrganisationService  # noqa: E402
 from bot.services.quizzes.lifecycle import Due, Event  # noqa: E402
@@ -80,12 +80,6 @@ class Figures:
     last_reply: float = 0.0
     error_replies: int = 0
     finished: int = 0
-
-
-async def _reset(database: Database) -> None:
-    async with database.engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            await connection.execute(table.delete())
 
 
 async def _open_quiz(database: Database, settings: Settings, members: int, questions: int) -> None:
@@ -170,39 +164,10 @@ async def _member(
         await asyncio.sleep(rng.uniform(0.3, 1.7) * think)
 
 
-def _bot_process(url: str, server: MembersServer, log: Path) -> asyncio.Future[Any]:
-    env = {
-        **os.environ,
-        "SOTAY_DATABASE_URL": url,
-        "TELEGRAM_TOKEN": server.token,
-        "TELEGRAM_BASE_URL": server.base_url,
-    }
-    return asyncio.create_subprocess_exec(  # type: ignore[return-value]
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        env=env,
-        cwd=ROOT,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=log.open("wb"),
-    )
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User and system CPU time a process has used so far (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _percentile(values: list[float], share: float) -> float:
-    return values[min(len(values) - 1, int(len(values) * share))]
-
-
 async def main(members: int, questions: int, minutes: float, url: str, log: Path) -> None:
     database = Database(url)
     settings = Settings.from_mapping({"SOTAY_DATABASE_URL": url})
-    await _reset(database)
+    await empty_tables(database)
     await _open_quiz(database, settings, members, questions)
     # The invitations take about members / 30 seconds to go out; the rest of the window is
     # spread over the questions.
@@ -212,7 +177,7 @@ async def main(members: int, questions: int, minutes: float, url: str, log: Path
     async with MembersServer() as server:
         users = [FIRST_USER + index for index in range(members)]
         server.inboxes = {user: asyncio.Queue() for user in users}
-        bot = await _bot_process(url, server, log)
+        bot = await bot_process(url, server.base_url, server.token, log)
         started = time.monotonic()
         try:
             takers = [_member(server, user, think, rng, figures) for user in users]
@@ -225,7 +190,7 @@ async def main(members: int, questions: int, minutes: float, url: str, log: Path
             )
             sys.exit("the members did not finish in time; the bot's log ends:\n" + "\n".join(tail))
         finally:
-            bot_cpu = _cpu_seconds(bot.pid)
+            bot_cpu = cpu_seconds(bot.pid)
             bot.send_signal(signal.SIGTERM)
             await bot.wait()
         wall = time.monotonic() - started
@@ -234,7 +199,7 @@ async def main(members: int, questions: int, minutes: float, url: str, log: Path
         finished = await session.scalar(
             select(func.count()).where(QuizAttempt.finished_at.is_not(None))
         )
-    await _reset(database)
+    await empty_tables(database)
     await database.dispose()
     replies = sorted(figures.reply_seconds)
     answering = figures.last_reply - figures.first_answer
@@ -244,8 +209,8 @@ async def main(members: int, questions: int, minutes: float, url: str, log: Path
     print(f"answers: {figures.answers}")
     print(f"answers_per_s: {figures.answers / answering:.1f}")
     print(f"reply_p50_ms: {statistics.median(replies) * 1000:.1f}")
-    print(f"reply_p95_ms: {_percentile(replies, 0.95) * 1000:.1f}")
-    print(f"reply_p99_ms: {_percentile(replies, 0.99) * 1000:.1f}")
+    print(f"reply_p95_ms: {percentile(replies, 0.95) * 1000:.1f}")
+    print(f"reply_p99_ms: {percentile(replies, 0.99) * 1000:.1f}")
     print(f"reply_max_ms: {replies[-1] * 1000:.1f}")
     print(f"error_replies: {figures.error_replies}")
     print(f"bot_cpu_s: {bot_cpu:.1f}")

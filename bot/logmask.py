@@ -4,8 +4,10 @@ digits ("***5678"), in messages and tracebacks alike."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
+from collections.abc import Mapping
 from typing import TextIO
 
 # Seven or more digits, grouped by spaces or dots (not dashes: dates), with an optional "+".
@@ -33,14 +35,20 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
-def configure_logging(level: int) -> None:
-    """One masked stderr handler on the root logger; calling it again replaces it."""
+def configure_logging(level: int, environ: Mapping[str, str] = os.environ) -> None:
+    """One masked stderr handler on the root logger, as text or, with SOTAY_LOG_FORMAT=json,
+    JSON lines; calling it again replaces it."""
+    from bot.logjson import formatter_from  # bot.logjson builds on this module
+
+    formatter, warning = formatter_from(environ)
     root = logging.getLogger()
     for handler in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
         root.removeHandler(handler)
     handler = _StderrHandler()
-    handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(formatter)
     root.addHandler(handler)
     root.setLevel(level)
     for noisy in ("alembic.runtime.plugins", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if warning is not None:
+        logging.getLogger(__name__).warning(warning)

@@ -1,9 +1,13 @@
-"""`sotay db upgrade`."""
+"""`sotay db upgrade`, `sotay db backup FILE` and `sotay db restore FILE`."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+from pathlib import Path
 
+from bot.backup import BackupError, backup, restore
+from bot.cli.errors import CliError
 from bot.cli.settings import load_settings
 from bot.migrate import upgrade
 
@@ -14,11 +18,58 @@ def _upgrade(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _backup(args: argparse.Namespace) -> int:
+    try:
+        written = asyncio.run(backup(load_settings().database_url, args.file))
+    except BackupError as exc:
+        raise CliError(f"backup failed: {exc}") from None
+    print(f"backup written to {written.path} (schema {written.revision}, {written.size:,} bytes)")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    try:
+        restored = asyncio.run(restore(load_settings().database_url, args.file, force=args.force))
+    except BackupError as exc:
+        raise CliError(f"restore refused: {exc}") from None
+    print(f"database restored from {restored.path} (schema {restored.revision})")
+    if restored.behind_head:
+        print("the backup's schema is older than this version's: run `sotay db upgrade`")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    db = subparsers.add_parser("db", help="database schema", description="Database schema.")
+    db = subparsers.add_parser(
+        "db", help="database schema and backups", description="Database schema and backups."
+    )
     actions = db.add_subparsers(dest="action", metavar="ACTION", required=True)
     actions.add_parser(
         "upgrade",
         help="create or migrate the tables to this version",
         description="Create or migrate the database tables (SOTAY_DATABASE_URL) to this version.",
     ).set_defaults(func=_upgrade)
+    backup_parser = actions.add_parser(
+        "backup",
+        help="copy the whole database to a file, while the bot runs",
+        description="Copy the whole database (SOTAY_DATABASE_URL) to FILE while the bot runs: "
+        "SQLite's online backup, or pg_dump's custom format on PostgreSQL. FILE is replaced "
+        "only once the copy is complete and checked.",
+    )
+    backup_parser.add_argument("file", type=Path, metavar="FILE", help="the backup to write")
+    backup_parser.set_defaults(func=_backup)
+    restore_parser = actions.add_parser(
+        "restore",
+        help="put a backup back into the database (stop the bot first)",
+        description="Replace the database's contents with the backup in FILE. Refused over "
+        "a database that already holds data unless --force is given; run `sotay db upgrade` "
+        "after restoring an older backup.",
+    )
+    restore_parser.add_argument(
+        "file", type=Path, metavar="FILE", help="a backup of sotay db backup"
+    )
+    restore_parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a database that already holds data (all of it is lost)",
+    )
+    restore_parser.set_defaults(func=_restore)
