@@ -15,9 +15,11 @@ import unicodedata
 from bot.services.handbook.normalize import fold
 
 # Names of documents and of their parts are references, not figures: "Quy định 294-QĐ/TW",
-# "08-QĐi/TW", "Hướng dẫn 33-HD/BTCTW", "Quy định 24", "Điều 15", "điểm 6.3.1", "khoản 2".
+# "08-QĐi/TW", "Hướng dẫn 33-HD/BTCTW", "Quy định 24", "Điều 15", "điểm 6.3.1", "khoản 2";
+# so are the names of plenums and congresses: "Hội nghị Trung ương 4", "Đại hội lần thứ 14".
 _REFERENCES = re.compile(
     r"\b\d+-[A-ZĐ]+[a-zđ]*/[A-ZĐ]+\b"
+    r"|\bTrung ương\s+\d+\b|\blần thứ\s+\d+\b"
     r"|\b(?:Quy định|Quyết định|Hướng dẫn|Nghị quyết|Chỉ thị|Kết luận|Luật)\s+(?:số\s+)?\d+\b"
     r"|\b(?:[Đđ]iều|[Đđ]iểm|[Kk]hoản|[Mm]ục|[Cc]hương|[Tt]iểu mục)\s+[\dIVXLC]+(?:\.\d+)*[a-zđ]?"
 )
