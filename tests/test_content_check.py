@@ -504,6 +504,24 @@ def test_review_list_puts_deadlines_first_then_quiz_questions_then_unconfirmed_f
     assert items[3].reasons == ("chưa xác nhận: ngày có hiệu lực chưa đọc được",)
 
 
+def test_review_list_does_not_call_the_bots_own_guide_a_deadline(
+    handbook_dir: Path, register: Path
+) -> None:
+    write_entry(
+        handbook_dir,
+        "a-bot",
+        title="Mã kích hoạt",
+        sources="  - huong-dan-bot",
+        body="Mã kích hoạt dùng được trong 14 ngày.",
+    )
+    write_entry(handbook_dir, "b-phi", body="Chậm nhất ngày 10 hằng tháng, đóng 1% tiền lương.")
+    items = review_list(load_entries(handbook_dir, register), [], load_sources(register))
+    assert [(item.id, item.reasons) for item in items if item.kind is ItemKind.ENTRY] == [
+        ("b-phi", ("chưa được rà soát", "có thời hạn, biểu quyết hoặc kỷ luật")),
+        ("a-bot", ("chưa được rà soát",)),
+    ]
+
+
 def test_review_list_for_a_source_lists_every_entry_citing_it_reviewed_or_not(
     tmp_path: Path,
     handbook_dir: Path,

@@ -83,9 +83,15 @@ def _entry_reasons(entry: Entry, register: Register) -> list[str]:
         if source.superseded_by is not None:
             current = register.current(source)
             reasons.append(f"trích {source.name}, đã được thay bằng {current.name}")
-    if reasons and claims.is_sensitive(entry.body):
+    if reasons and _sensitive(entry):
         reasons.append("có thời hạn, biểu quyết hoặc kỷ luật")
     return reasons
+
+
+def _sensitive(entry: Entry) -> bool:
+    """An answer about the Party's deadlines, votes or discipline: the bot's own guide may
+    say "14 ngày" without being one."""
+    return entry.about_the_party and claims.is_sensitive(entry.body)
 
 
 def _entry_item(entry: Entry, reasons: Sequence[str]) -> ReviewItem:
@@ -105,7 +111,10 @@ def _source_item(source: Source) -> ReviewItem:
     return ReviewItem(
         kind=ItemKind.SOURCE,
         id=source.id,
-        title=f"{source.name} {source.title}",
+        # "Điều lệ Đảng" is titled "Điều lệ Đảng Cộng sản Việt Nam": say it once.
+        title=source.title
+        if source.title.startswith(source.name)
+        else f"{source.name} {source.title}",
         reasons=tuple(f"chưa xác nhận: {note}" for note in source.unconfirmed),
         updated=source.signed,
     )
@@ -128,7 +137,7 @@ def review_list(
         chosen = [(e, _entry_reasons(e, register)) for e in entries]
         chosen = [(e, r) for e, r in chosen if r]
         # Stable sort: sensitive entries first, each group in file-name order.
-        chosen.sort(key=lambda pair: not claims.is_sensitive(pair[0].body))
+        chosen.sort(key=lambda pair: not _sensitive(pair[0]))
     else:
         chosen = []
         for entry in entries:
