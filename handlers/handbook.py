@@ -9,7 +9,7 @@ from enum import StrEnum
 from bot.button_data import ButtonData
 from bot.messages import Button, Reply
 from bot.router import Context, Handler, Router
-from bot.services.handbook import Entry, SearchResult
+from bot.services.handbook import Confirmation, Entry, SearchResult
 from bot.texts import text
 
 MAX_TOPIC_BUTTONS = 4
@@ -65,14 +65,22 @@ def _topic_rows(entries: list[Entry]) -> tuple[tuple[Button, ...], ...]:
     return tuple((Button(_label(e), ShowEntry(e.id).pack()),) for e in entries[:MAX_TOPIC_BUTTONS])
 
 
+_CONFIRMATION_TEXTS = {
+    Confirmation.UNREVIEWED: "handbook.confirm_unreviewed",
+    Confirmation.SENSITIVE: "handbook.confirm_sensitive",
+}
+
+
 def _answer_text(entry: Entry) -> str:
-    return text(
-        "handbook.answer",
-        title=entry.title,
-        body=entry.body.strip(),
-        source=entry.source,
-        effective=entry.effective.strftime("%d/%m/%Y"),
+    """The entry, its source line (each document with its own dates) and, when it is not
+    reviewed or is about votes, deadlines or discipline, a last line asking the member to
+    confirm with the chi ủy."""
+    answer = text(
+        "handbook.answer", title=entry.title, body=entry.body.strip(), source=entry.source
     )
+    if entry.confirmation is not None:
+        answer += "\n" + text(_CONFIRMATION_TEXTS[entry.confirmation])
+    return answer
 
 
 def _topics(ctx: Context, result: SearchResult) -> list[Entry]:

@@ -18,6 +18,7 @@ FIXTURES = [
     "--abbreviations",
     str(DATA / "abbreviations.tsv"),
 ]
+CHECK_FIXTURES = [*FIXTURES, "--quizzes", str(DATA / "quizzes")]
 
 
 def test_ask_prints_title_body_and_source(capsys: pytest.CaptureFixture[str]) -> None:
@@ -26,7 +27,7 @@ def test_ask_prints_title_body_and_source(capsys: pytest.CaptureFixture[str]) ->
     lines = out.splitlines()
     assert lines[0] == "Mức đóng đảng phí hằng tháng"
     assert "**1% tiền lương**" in out
-    assert "Nguồn: Quy định 01-QĐ/TW (3/2/2026) về chế độ đảng phí" in lines
+    assert "Nguồn: Quy định 01-QĐ/TW (ngày 03/02/2026), Điều 3" in lines
 
 
 def test_ask_joins_unquoted_words(capsys: pytest.CaptureFixture[str]) -> None:
@@ -121,8 +122,8 @@ def test_content_check_summarises_valid_content(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     extra = synonyms(tmp_path, "# everyday words\nđánh rơi, bị trộm\tmất thẻ\n")
-    assert main(["content", "check", *FIXTURES, *extra]) == 0
-    assert capsys.readouterr().out == "10 entries in 7 categories: no problems\n"
+    assert main(["content", "check", *CHECK_FIXTURES, *extra]) == 0
+    assert capsys.readouterr().out == "10 entries in 7 categories (0 reviewed): no problems\n"
 
 
 def test_content_check_prints_each_problem(
@@ -144,7 +145,7 @@ def test_content_check_reports_synonyms_the_handbook_lacks(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     extra = synonyms(tmp_path, "đánh rơi\tmất thẻ\nmở quán\tkinh doanh\nthì\tmức đóng\n")
-    assert main(["content", "check", *FIXTURES, *extra]) == 1
+    assert main(["content", "check", *CHECK_FIXTURES, *extra]) == 1
     assert capsys.readouterr().out.splitlines() == [
         "synonyms.tsv:2: 'kinh doanh' occurs in no handbook entry",
         "synonyms.tsv:3: 'thì' is a function word and would match anything",
@@ -155,5 +156,5 @@ def test_content_check_needs_the_synonyms_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     missing = tmp_path / "missing.tsv"
-    assert main(["content", "check", *FIXTURES, "--synonyms", str(missing)]) == 1
+    assert main(["content", "check", *CHECK_FIXTURES, "--synonyms", str(missing)]) == 1
     assert capsys.readouterr().out == f"{missing}: synonyms file not found\n"

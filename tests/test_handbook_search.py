@@ -30,9 +30,11 @@ category: Đảng phí
 questions:
   - Đóng đảng phí bao nhiêu?
 keywords: [đảng phí]
-source: "Quy định 01-QĐ/TW"
-effective: 2026-02-03
+sources:
+  - qd-01-2026: Điều 3
 updated: 2026-11-25
+reviewed:
+reviewed_by:
 ---
 Đảng viên đóng 1% tiền lương.
 """
@@ -168,7 +170,7 @@ def test_fixture_content_is_valid() -> None:
     fee = next(e for e in entries if e.id == "dang-phi-muc-dong")
     assert fee.questions[0] == "Đảng viên đóng đảng phí bao nhiêu?"
     assert fee.keywords == ("đảng phí", "mức đóng", "1%", "tiền lương")
-    assert str(fee.effective) == "2026-02-03"
+    assert fee.source == "Quy định 01-QĐ/TW (ngày 03/02/2026), Điều 3"
     assert fee.body.startswith("Đảng viên hưởng lương")
 
 
@@ -183,11 +185,11 @@ def write(directory: Path, name: str, text: str) -> None:
         ("---\nid: [unclosed\n---\nBody\n", "not valid YAML"),
         ("---\n- a list\n---\nBody\n", "mapping of fields"),
         (VALID.replace("title: Mức đóng đảng phí\n", ""), "missing field 'title'"),
-        (VALID.replace('source: "Quy định 01-QĐ/TW"\n', ""), "missing field 'source'"),
-        (VALID.replace('source: "Quy định 01-QĐ/TW"', 'source: ""'), "missing field 'source'"),
+        (VALID.replace("sources:\n  - qd-01-2026: Điều 3\n", ""), "missing field 'sources'"),
+        (VALID.replace("  - qd-01-2026: Điều 3", "  - qd-khong-co"), "not in the register"),
         (VALID.replace("keywords: [đảng phí]", "keywords: []"), "missing field 'keywords'"),
         (VALID.replace("questions:\n  - Đóng", "questions: Đóng"), "must be a list"),
-        (VALID.replace("2026-02-03", "03/02/2026"), "must be a date"),
+        (VALID.replace("2026-11-25", "25/11/2026"), "must be a date"),
         (VALID.replace("Đảng viên đóng 1% tiền lương.\n", "\n  \n"), "empty body"),
         (VALID.replace("id: {id}", "id: khac-ten-file"), "differs from the file name"),
         (VALID.replace("id: {id}", "id: Dang_Phi"), "lowercase ASCII"),

@@ -21,8 +21,7 @@ from content import SYNONYMS_FILE
 
 
 def entry(entry_id: str, title: str, question: str, body: str) -> Entry:
-    day = date(2026, 1, 1)
-    return Entry(entry_id, title, "Chủ đề", (question,), (title,), "Nguồn", day, day, body)
+    return Entry(entry_id, title, "Chủ đề", (question,), (title,), body, updated=date(2026, 1, 1))
 
 
 ENTRIES = [

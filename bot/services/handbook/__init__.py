@@ -4,25 +4,48 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.services.handbook.entries import ContentError, Entry, check_entries, load_entries
+from bot.services.handbook.entries import (
+    Confirmation,
+    ContentError,
+    Entry,
+    check_entries,
+    load_entries,
+    scan_entries,
+)
 from bot.services.handbook.normalize import check_abbreviations, load_abbreviations
 from bot.services.handbook.search import Decision, HandbookIndex, SearchResult
+from bot.services.handbook.sources import (
+    Citation,
+    Register,
+    Source,
+    SourcesError,
+    check_sources,
+    load_sources,
+)
 from bot.services.handbook.synonyms import check_synonyms, load_synonyms
 from content import ABBREVIATIONS_FILE, HANDBOOK_DIR, SYNONYMS_FILE
 
 __all__ = [
+    "Citation",
+    "Confirmation",
     "ContentError",
     "Decision",
     "Entry",
     "HandbookIndex",
+    "Register",
     "SearchResult",
+    "Source",
+    "SourcesError",
     "check_abbreviations",
     "check_entries",
+    "check_sources",
     "check_synonyms",
     "load_abbreviations",
     "load_entries",
     "load_index",
+    "load_sources",
     "load_synonyms",
+    "scan_entries",
 ]
 
 

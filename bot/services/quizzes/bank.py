@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Sequence, Set
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
@@ -49,6 +50,9 @@ class QuizQuestion:
     difficulty: Difficulty
     # The handbook entry the question is based on; imported spreadsheets do not name one.
     entry: str | None = None
+    # When the question was last checked against its entry: once the entry changes after
+    # that day, `sotay content check` asks for the question to be checked again.
+    reviewed: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +163,16 @@ def _difficulty(raw: dict[object, object], where: str) -> tuple[Difficulty | Non
         return None, [f"{where}: unknown difficulty '{value}' (easy, medium or hard)"]
 
 
+def _reviewed(raw: dict[object, object], where: str) -> tuple[date | None, list[str]]:
+    value = raw.get("reviewed")
+    if value is None or isinstance(value, date):
+        return value, []
+    try:
+        return date.fromisoformat(str(value).strip()), []
+    except ValueError:
+        return None, [f"{where}: field 'reviewed' must be a date (YYYY-MM-DD)"]
+
+
 def _parse_question(raw: object, where: str) -> tuple[QuizQuestion | None, list[str]]:
     if not isinstance(raw, dict):
         return None, [f"{where}: must be a mapping of fields"]
@@ -169,6 +183,8 @@ def _parse_question(raw: object, where: str) -> tuple[QuizQuestion | None, list[
     problems += found
     difficulty, found = _difficulty(raw, where)
     problems += found
+    reviewed, found = _reviewed(raw, where)
+    problems += found
     if (
         len(texts) < len(_QUESTION_TEXT_FIELDS)
         or choices is None
@@ -177,7 +193,9 @@ def _parse_question(raw: object, where: str) -> tuple[QuizQuestion | None, list[
     ):
         return None, problems
     # Built even with problems (such as repeated choices), so that duplicate ids are found.
-    question = QuizQuestion(choices=choices, answer=answer, difficulty=difficulty, **texts)
+    question = QuizQuestion(
+        choices=choices, answer=answer, difficulty=difficulty, reviewed=reviewed, **texts
+    )
     return question, problems
 
 
