@@ -42,7 +42,9 @@ from rapidfuzz.distance import DamerauLevenshtein
 
 from bot.services.handbook.entries import Entry
 from bot.services.handbook.function_words import is_function_word
+from bot.services.handbook.headings import Headings, heading_key, heading_pairs
 from bot.services.handbook.normalize import Abbreviations, fold, is_syllable, normalize
+from bot.services.handbook.scope import Scope, ScopeSignal
 from bot.services.handbook.synonyms import Synonyms
 
 # Field: (BM25F weight, length normalisation b). Titles and sample questions are written to
@@ -94,6 +96,10 @@ _SPECIFICITY = 0.4
 AMBIGUITY_GAP = 0.15
 _SUGGEST_FLOOR = 0.2
 _MAX_SUGGESTIONS = 3
+# A candidate within this share of the best BM25F score is answered instead when its title
+# holds at least this much more of the question's information (headings.py).
+_TITLE_WINDOW = 0.15
+_TITLE_MARGIN = 0.3
 
 
 class Decision(StrEnum):
@@ -110,6 +116,8 @@ class SearchResult:
     entry: Entry | None  # the best match; None when not found
     score: float  # confidence in the best candidate, 0..1
     suggestions: tuple[Entry, ...]  # runners-up when answering, closest topics when not
+    # Not found because the question is about this State or mass-organisation domain.
+    outside: str | None = None
 
     @property
     def answered(self) -> bool:
@@ -151,6 +159,9 @@ class _Query:
     words: dict[str, _Word] = field(default_factory=dict)  # key, or unknown typed word
     # Word key: the index terms of each handbook phrase a synonym phrase holding it means.
     concepts: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
+    scope: Scope = field(default_factory=Scope)
+    key: frozenset[str] = frozenset()  # its content syllables, as headings.py compares them
+    pairs: frozenset[str] = frozenset()  # its content words (syllable pairs), likewise
 
 
 def _accented(word: str) -> str:
@@ -180,6 +191,7 @@ class HandbookIndex:
         postings: dict[str, _Posting],
         keyword_pairs: frozenset[str],
         synonyms: Synonyms,
+        scope: ScopeSignal,
     ) -> None:
         self._entries = list(entries)
         self._by_id = {entry.id: i for i, entry in enumerate(self._entries)}
@@ -189,6 +201,13 @@ class HandbookIndex:
         self._vocabulary = sorted(t for t in postings if " " not in t and t[0] != "=")
         self._unknown_idf = math.log(1 + (len(self._entries) + 0.5) / 0.5)
         self._synonyms = synonyms
+        self._scope = scope
+        titles = [normalize(e.title, abbreviations) for e in entries]
+        asked = [
+            [[t for s in normalize(q, abbreviations) for t in s] for q in e.questions]
+            for e in entries
+        ]
+        self._headings = Headings(titles, asked, self._term_idf)
         # Handbook phrase → its index terms; phrases no entry has are left out.
         self._concepts = {
             phrase: terms
@@ -246,8 +265,14 @@ class HandbookIndex:
                 array("f", (idf * tf * (_K1 + 1) / (tf + _K1) for _, tf, _ in rows)),
                 array("B", (mask for _, _, mask in rows)),
             )
+        segments = (segment for doc in fields for value in doc.values() for segment in value)
         return cls(
-            entries, expand, postings, frozenset(keyword_pairs), Synonyms.from_pairs(synonyms)
+            entries,
+            expand,
+            postings,
+            frozenset(keyword_pairs),
+            Synonyms.from_pairs(synonyms),
+            ScopeSignal.from_segments(segments),
         )
 
     @property
@@ -272,12 +297,20 @@ class HandbookIndex:
         if len(query) > MAX_QUERY_CHARS:
             return SearchResult(query, Decision.NOT_FOUND, None, 0.0, ())
         parsed = self._parse(query)
+        if parsed.scope.refused:
+            return SearchResult(query, Decision.NOT_FOUND, None, 0.0, (), parsed.scope.outside)
         scores = self._score(parsed.boosts)
         if not scores:
             return SearchResult(query, Decision.NOT_FOUND, None, 0.0, ())
         top = heapq.nlargest(1 + _MAX_SUGGESTIONS, scores, key=scores.__getitem__)
-        best = top[0]
-        confidence = self._confidence(parsed, best)
+        named = self._headings.named(parsed.key)
+        if named:
+            # The question says what an entry's own title (or sample question) says.
+            best = max(named, key=lambda doc: scores.get(doc, 0.0))
+            confidence = 1.0
+        else:
+            best = self._titled(parsed, scores, top)
+            confidence = self._confidence(parsed, best)
         if confidence < ANSWER_THRESHOLD:
             closest = tuple(
                 self._entries[doc]
@@ -287,12 +320,36 @@ class HandbookIndex:
             return SearchResult(query, Decision.NOT_FOUND, None, confidence, closest)
         runners_up = tuple(
             self._entries[doc]
-            for doc in top[1 : 1 + _MAX_SUGGESTIONS]
-            if scores[doc] >= (1 - AMBIGUITY_GAP) * scores[best]
-            and self._confidence(parsed, doc) >= ANSWER_THRESHOLD
-        )
+            for doc in top
+            if doc != best and self._close(parsed, scores, top[0], doc)
+        )[:_MAX_SUGGESTIONS]
         decision = Decision.ANSWER_WITH_SUGGESTIONS if runners_up else Decision.ANSWER
         return SearchResult(query, decision, self._entries[best], confidence, runners_up)
+
+    def _titled(self, parsed: _Query, scores: Mapping[int, float], top: list[int]) -> int:
+        """The best entry: the highest BM25F score, unless the question names a close
+        candidate by the words that set its title apart (headings.py)."""
+        best = top[0]
+        for doc in top[1:]:
+            if scores[doc] < (1 - _TITLE_WINDOW) * scores[top[0]]:
+                break
+            lead = self._headings.title_lead(parsed.pairs, doc, best)
+            if lead >= _TITLE_MARGIN * self._unknown_idf and (
+                self._confidence(parsed, doc) >= ANSWER_THRESHOLD
+            ):
+                best = doc
+        return best
+
+    def _close(self, parsed: _Query, scores: Mapping[int, float], top: int, doc: int) -> bool:
+        """Whether a runner-up is worth a "did you mean": nearly as relevant and confident,
+        or an entry whose title says all the question says and more ("Quyền của đảng viên
+        dự bị" for "quyền của đảng viên")."""
+        if parsed.key and self._headings.title_extends(parsed.key, doc):
+            return True
+        return (
+            scores[doc] >= (1 - AMBIGUITY_GAP) * scores[top]
+            and self._confidence(parsed, doc) >= ANSWER_THRESHOLD
+        )
 
     def related(self, entry: Entry, n: int = 3) -> list[Entry]:
         """Up to n other entries on nearby topics, those in the same category first."""
@@ -306,6 +363,9 @@ class HandbookIndex:
             reverse=True,
         )
         return [self._entries[doc] for doc in ranked[:n]]
+
+    def _term_idf(self, term: str) -> float:
+        return self._idf(term) if term in self._postings else self._unknown_idf
 
     def _idf(self, term: str) -> float:
         n = len(self._entries)
@@ -426,11 +486,13 @@ class HandbookIndex:
     def _parse(self, query: str) -> _Query:
         parsed = _Query()
         budget = _MAX_QUERY_TOKENS
+        said: list[list[str]] = []
         for segment in normalize(query, self._abbreviations):
             if budget <= 0:
                 break
             tokens = self._resolve(segment[:budget])
             budget -= len(tokens)
+            said.append([token.word for token in tokens])
             for i, token in enumerate(tokens):
                 if token.key is None:
                     # An unknown function word or number says nothing about the topic; a
@@ -466,6 +528,9 @@ class HandbookIndex:
                         parsed.boosts.get(pair, 0.0), 1.0 if content else _FUNCTION_BOOST
                     )
             self._add_concepts(parsed, tokens)
+        parsed.scope = self._scope.assess(said)
+        parsed.key = heading_key(word for words in said for word in words)
+        parsed.pairs = heading_pairs(said)
         return parsed
 
     def _add_concepts(self, parsed: _Query, tokens: list[_Token]) -> None:
