@@ -2,7 +2,10 @@
 
 The synthetic entries are made in memory from the shipped ones: each takes its title,
 questions, keywords and body sentences from a few shipped entries at random, so the
-vocabulary is the real one and common syllables have long postings (the slow case).
+vocabulary is the real one and common syllables have long postings (the slow case). They
+come in categories of a dozen, as a handbook that size would have: /chude lists a
+category's entries as buttons (the index works out each entry's related topics within its
+category when it is built).
 Questions are the labelled and held-out ones in benchmarks/data, else the entries' own
 sample questions; the index uses the shipped abbreviations and synonyms, as the bot does.
 Prints `name: value` lines (milliseconds, build times in seconds). Run from the repo root:
@@ -33,6 +36,7 @@ from bot.services.handbook import (  # noqa: E402
 from content import ABBREVIATIONS_FILE, HANDBOOK_DIR, SYNONYMS_FILE  # noqa: E402
 
 SYNTHETIC = 10_000
+CATEGORY_SIZE = 12
 REPEATS = 3
 
 
@@ -53,6 +57,7 @@ def _synthetic(entries: list[Entry], count: int) -> list[Entry]:
     made = []
     for i in range(count):
         a, b, c = rng.sample(entries, 3)
+        block = i // CATEGORY_SIZE
         made.append(
             replace(
                 a,
@@ -60,7 +65,7 @@ def _synthetic(entries: list[Entry], count: int) -> list[Entry]:
                 title=f"{a.title} {rng.choice(b.title.split())} {rng.choice(c.keywords)}",
                 questions=(*a.questions[:1], *b.questions[:1], *c.questions[:1]),
                 keywords=(*a.keywords[:2], *b.keywords[:2]),
-                category=rng.choice(entries).category,
+                category=f"{entries[block % len(entries)].category} {block}",
                 body=" ".join(rng.sample(sentences, min(len(sentences), rng.randint(4, 12)))),
             )
         )

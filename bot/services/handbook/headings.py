@@ -86,6 +86,10 @@ class Headings:
             map(self._idf, pairs & (theirs - mine))
         )
 
+    def title_overlap(self, pairs: frozenset[str], doc: int) -> float:
+        """The idf of the question's words (syllable pairs) the entry's title has."""
+        return sum(map(self._idf, pairs & self._title_pairs[doc]))
+
     def title_extends(self, key: frozenset[str], doc: int) -> bool:
         """Whether the entry's title says everything the question says, and more."""
         return any(key < title for title in self._titles[doc])

@@ -85,6 +85,7 @@ OUTSIDE_DOMAINS: Mapping[str, tuple[str, ...]] = {
     "công đoàn": (
         "công đoàn",
         "công đoàn viên",
+        "đoàn phí công đoàn",
         "kinh phí công đoàn",
         "liên đoàn lao động",
     ),
