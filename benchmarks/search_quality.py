@@ -9,6 +9,9 @@ Four sets of questions in benchmarks/data, each reported apart with its own pref
                        Party questions that use the same everyday words
   neartopic_heldout_   search_near_topic_heldout.jsonl: the same, written at the same time,
                        never used to tune
+  neartopic_probe_     search_near_topic_probe.jsonl: more of the same, written after the
+                       scope vocabulary (bot/services/handbook/scope.py) was settled and
+                       never used to tune it: the fairest guess at questions unseen
 Each row is {"q", "expected", "kind"}: `expected` an entry id, a list of ids that all
 answer it, or null for a question the handbook must refuse; kind "near_topic" marks a
 near-topic one. Printed as `name: value` lines:
@@ -187,6 +190,7 @@ def main() -> int:
         ("heldout_", "search_heldout.jsonl", args.heldout_failures),
         ("neartopic_", "search_near_topic.jsonl", args.failures),
         ("neartopic_heldout_", "search_near_topic_heldout.jsonl", args.heldout_failures),
+        ("neartopic_probe_", "search_near_topic_probe.jsonl", args.heldout_failures),
     ]
     for prefix, name, failures in sets:
         if (DATA / name).is_file():
