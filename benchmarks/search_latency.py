@@ -8,7 +8,8 @@ category's entries as buttons (the index works out each entry's related topics w
 category when it is built).
 Questions are the labelled and held-out ones in benchmarks/data, else the entries' own
 sample questions; the index uses the shipped abbreviations and synonyms, as the bot does.
-Prints `name: value` lines (milliseconds, build times in seconds). Run from the repo root:
+Prints `name: value` lines (milliseconds, build times in seconds), and the time to get an
+entry's related topics, which every answer shows. Run from the repo root:
   .venv/bin/python benchmarks/search_latency.py
 """
 
@@ -37,6 +38,7 @@ from content import ABBREVIATIONS_FILE, HANDBOOK_DIR, SYNONYMS_FILE  # noqa: E40
 
 SYNTHETIC = 10_000
 CATEGORY_SIZE = 12
+RELATED_SAMPLE = 200
 REPEATS = 3
 
 
@@ -96,6 +98,13 @@ def _measure(
     print(f"{name}_p50_ms: {statistics.median(timings):.3f}")
     print(f"{name}_p99_ms: {percentiles[98]:.3f}")
     print(f"{name}_max_ms: {max(timings):.3f}")
+    # The related topics offered under each answer: worked out when the index is built.
+    related = []
+    for entry in entries[:RELATED_SAMPLE]:
+        started = time.perf_counter()
+        index.related(entry)
+        related.append((time.perf_counter() - started) * 1000)
+    print(f"{name}_related_p50_ms: {statistics.median(related):.3f}")
 
 
 def main() -> int:
