@@ -6,9 +6,12 @@ words ("đảng viên" is in every entry, "quyền" in many), scored too vague t
 "Quyền của đảng viên dự bị" holds the same words. Editors write titles and sample questions
 the way members ask, so a question that says exactly what a heading says (the same content
 syllables, whatever the diacritics, word order or little words around them) is about that
-entry. Among close candidates, the one whose title the question covers most is the one the
-member named: "Chi bộ sinh hoạt thường kỳ bao lâu một lần?" names "Sinh hoạt chi bộ thường
-kỳ hằng tháng", not "Sinh hoạt chuyên đề của chi bộ", whose sample questions it also echoes.
+entry. Between close candidates, the question names the one whose title it echoes where
+the two titles differ: "Chi bộ sinh hoạt thường kỳ bao lâu một lần?" says "thường kỳ", from
+"Sinh hoạt chi bộ thường kỳ hằng tháng", and nothing of "chuyên đề", from "Sinh hoạt chuyên
+đề của chi bộ", whose sample questions it echoes otherwise. Titles are compared by words
+(adjacent syllable pairs), not syllables: a stray shared syllable ("lương" in "không có
+lương") misled more questions than it helped.
 """
 
 from __future__ import annotations
@@ -93,10 +96,6 @@ class Headings:
     def title_extends(self, key: frozenset[str], doc: int) -> bool:
         """Whether the entry's title says everything the question says, and more."""
         return any(key < title for title in self._titles[doc])
-
-    def _share(self, title: frozenset[str], key: frozenset[str]) -> float:
-        total = sum(map(self._idf, title))
-        return sum(map(self._idf, title & key)) / total if total else 0.0
 
 
 def _add(table: dict[frozenset[str], list[int]], key: frozenset[str], doc: int) -> None:

@@ -23,6 +23,12 @@ content/synonyms.tsv, looked up in the question only: the index stays the entrie
 words, and editors change the file without touching the entries. Its phrases are a
 dictionary lookup over the question's words, so no thesaurus library: the mappings are
 this handbook's ("bỏ họp" means "bỏ sinh hoạt" here), and editors own them.
+
+Before any ranking, scope.py refuses a question about the State or another organisation
+("kỷ luật công chức", "đoàn phí công đoàn") that names nothing of the Party; after it,
+headings.py lets an entry's own title or sample question, said back, find that entry, and
+settles close candidates by the title the question names. Related topics are worked out
+once, when the index is built.
 """
 
 from __future__ import annotations
@@ -373,8 +379,10 @@ class HandbookIndex:
         confidence = self._confidence(parsed, doc)
         if confidence < ANSWER_THRESHOLD:
             return False
-        named = self._headings.title_overlap(parsed.pairs, doc) >= _TITLE_WORD * self._unknown_idf
-        return named or confidence > self._confidence(parsed, best)
+        shared = self._headings.title_overlap(parsed.pairs, doc)
+        return shared >= _TITLE_WORD * self._unknown_idf or confidence > self._confidence(
+            parsed, best
+        )
 
     def related(self, entry: Entry, n: int = RELATED) -> list[Entry]:
         """Up to n (at most RELATED) other entries on nearby topics, those in the same
@@ -398,16 +406,13 @@ class HandbookIndex:
         ranked = sorted(near, key=near.__getitem__, reverse=True)[:RELATED]
         if len(ranked) < RELATED:
             scores = self._score(dict.fromkeys(terms, 1.0))
-            others = (d for d in sorted(scores, key=scores.__getitem__, reverse=True))
+            others = sorted(scores, key=scores.__getitem__, reverse=True)
             ranked += [d for d in others if d != doc and d not in near][: RELATED - len(ranked)]
         return tuple(ranked)
 
     def _weight(self, term: str, doc: int) -> float:
-        posting = self._postings[term]
-        at = bisect_left(posting.docs, doc)
-        if at < len(posting.docs) and posting.docs[at] == doc:
-            return posting.weights[at]
-        return 0.0
+        at = self._at(term, doc)
+        return 0.0 if at is None else self._postings[term].weights[at]
 
     def _term_idf(self, term: str) -> float:
         return self._idf(term) if term in self._postings else self._unknown_idf
@@ -436,13 +441,16 @@ class HandbookIndex:
         return _HEADING if all(mask & _HEADING for mask in masks) else _BODY
 
     def _mask(self, term: str, doc: int) -> int:
+        at = self._at(term, doc)
+        return 0 if at is None else self._postings[term].masks[at]
+
+    def _at(self, term: str, doc: int) -> int | None:
+        """Where the entry is in the term's posting; None if it lacks the term."""
         posting = self._postings.get(term)
         if posting is None:
-            return 0
+            return None
         at = bisect_left(posting.docs, doc)
-        if at < len(posting.docs) and posting.docs[at] == doc:
-            return posting.masks[at]
-        return 0
+        return at if at < len(posting.docs) and posting.docs[at] == doc else None
 
     def _score(self, terms: Mapping[str, float]) -> dict[int, float]:
         """BM25F score of every entry matching any of the terms (term: query weight)."""
