@@ -117,7 +117,9 @@ class Dispatcher:
         else:
             choices = [data for line in row.payload["buttons"] for _, data in line]
             await self._settle(row, Status.SENT, message_id=message_id)
-            if sender.numbered_choices and choices and row.account_id is not None:
+            # Stored even when empty: numbers typed after a message without choices must
+            # not pick from an older message's (a handbook answer's related topics).
+            if sender.numbered_choices and row.account_id is not None:
                 async with self._database.session() as session, session.begin():
                     await ConversationService(session).set_choices(row.account_id, choices)
 
