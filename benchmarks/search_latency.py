@@ -2,10 +2,14 @@
 
 The synthetic entries are made in memory from the shipped ones: each takes its title,
 questions, keywords and body sentences from a few shipped entries at random, so the
-vocabulary is the real one and common syllables have long postings (the slow case).
+vocabulary is the real one and common syllables have long postings (the slow case). They
+come in categories of a dozen, as a handbook that size would have: /chude lists a
+category's entries as buttons (the index works out each entry's related topics within its
+category when it is built).
 Questions are the labelled and held-out ones in benchmarks/data, else the entries' own
 sample questions; the index uses the shipped abbreviations and synonyms, as the bot does.
-Prints `name: value` lines (milliseconds, build times in seconds). Run from the repo root:
+Prints `name: value` lines (milliseconds, build times in seconds), and the time to get an
+entry's related topics, which every answer shows. Run from the repo root:
   .venv/bin/python benchmarks/search_latency.py
 """
 
@@ -33,6 +37,8 @@ from bot.services.handbook import (  # noqa: E402
 from content import ABBREVIATIONS_FILE, HANDBOOK_DIR, SYNONYMS_FILE  # noqa: E402
 
 SYNTHETIC = 10_000
+CATEGORY_SIZE = 12
+RELATED_SAMPLE = 200
 REPEATS = 3
 
 
@@ -53,6 +59,7 @@ def _synthetic(entries: list[Entry], count: int) -> list[Entry]:
     made = []
     for i in range(count):
         a, b, c = rng.sample(entries, 3)
+        block = i // CATEGORY_SIZE
         made.append(
             replace(
                 a,
@@ -60,7 +67,7 @@ def _synthetic(entries: list[Entry], count: int) -> list[Entry]:
                 title=f"{a.title} {rng.choice(b.title.split())} {rng.choice(c.keywords)}",
                 questions=(*a.questions[:1], *b.questions[:1], *c.questions[:1]),
                 keywords=(*a.keywords[:2], *b.keywords[:2]),
-                category=rng.choice(entries).category,
+                category=f"{entries[block % len(entries)].category} {block}",
                 body=" ".join(rng.sample(sentences, min(len(sentences), rng.randint(4, 12)))),
             )
         )
@@ -91,6 +98,13 @@ def _measure(
     print(f"{name}_p50_ms: {statistics.median(timings):.3f}")
     print(f"{name}_p99_ms: {percentiles[98]:.3f}")
     print(f"{name}_max_ms: {max(timings):.3f}")
+    # The related topics offered under each answer: worked out when the index is built.
+    related = []
+    for entry in entries[:RELATED_SAMPLE]:
+        started = time.perf_counter()
+        index.related(entry)
+        related.append((time.perf_counter() - started) * 1000)
+    print(f"{name}_related_p50_ms: {statistics.median(related):.3f}")
 
 
 def main() -> int:

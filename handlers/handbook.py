@@ -1,9 +1,11 @@
 """Handbook questions: any text that is not a command is a question; answers cite their
-source, take a thumbs up or down, and offer related topics; /chude browses by category."""
+source, take a thumbs up or down, and offer "did you mean" and related topics; /chude
+browses by category."""
 
 from __future__ import annotations
 
 import functools
+import unicodedata
 from enum import StrEnum
 
 from bot.button_data import ButtonData
@@ -84,32 +86,67 @@ def _answer_text(entry: Entry) -> str:
 
 
 def _topics(ctx: Context, result: SearchResult) -> list[Entry]:
+    """The "did you mean" runners-up first, then the answer's related topics."""
     assert result.entry is not None
     topics = list(result.suggestions)
-    for entry in ctx.services.handbook.related(result.entry, 3):
+    for entry in ctx.services.handbook.related(result.entry):
         if entry not in topics:
             topics.append(entry)
     return topics
 
 
+def _did_you_mean(result: SearchResult) -> str:
+    titles = ", ".join(f"«{entry.title}»" for entry in result.suggestions)
+    return text("handbook.did_you_mean", titles=titles)
+
+
+def _no_words(typed: str) -> bool:
+    """No letter or digit: emoji, stickers typed as symbols, punctuation."""
+    return not any(unicodedata.category(ch)[0] in "LN" for ch in typed)
+
+
+def _emoji(typed: str) -> bool:
+    """Some pictograph (👍, 🙏, ❤️), whatever else there is besides letterless marks."""
+    return any(unicodedata.category(ch) == "So" for ch in typed)
+
+
+def _not_found(ctx: Context, result: SearchResult, query_id: int) -> Reply:
+    """The honest "not found": the closest topics, or for a question about the State or
+    another organisation none (no Party rule answers it); the committee for a member."""
+    linked = ctx.account.linked
+    if result.outside is not None:
+        reply = text("handbook.outside", domain=result.outside)
+        if linked:
+            reply = f"{reply} {text('handbook.offer_committee')}"
+        buttons: tuple[tuple[Button, ...], ...] = ()
+    else:
+        reply = text("handbook.not_found" if linked else "handbook.not_found_public")
+        buttons = _topic_rows(list(result.suggestions))
+    if linked:
+        send = SendToCommittee(query_id).pack(ctx.seal)
+        buttons += ((Button(text("handbook.button_send"), send),),)
+    return Reply(reply, buttons=buttons)
+
+
 @handbook_access
 async def question(ctx: Context) -> list[Reply]:
-    result = ctx.services.handbook.search(ctx.incoming.text or "")
+    """A message with words is a handbook question; one without (👍🙏, ❤️, "???") is no
+    question: it gets a kind word and is not logged for the editors."""
+    typed = ctx.incoming.text or ""
+    if _no_words(typed):
+        return [Reply(text("handbook.emoji" if _emoji(typed) else "handbook.no_words"))]
+    result = ctx.services.handbook.search(typed)
     query_id = await ctx.services.questions.log(result)
     if result.entry is None or not result.answered:
-        buttons = _topic_rows(list(result.suggestions))
-        if ctx.account.linked:
-            send = SendToCommittee(query_id).pack(ctx.seal)
-            buttons += ((Button(text("handbook.button_send"), send),),)
-            return [Reply(text("handbook.not_found"), buttons=buttons)]
-        return [Reply(text("handbook.not_found_public"), buttons=buttons)]
+        return [_not_found(ctx, result, query_id)]
     feedback = (
         Button(text("handbook.button_up"), Feedback(Verdict.UP, query_id).pack(ctx.seal)),
         Button(text("handbook.button_down"), Feedback(Verdict.DOWN, query_id).pack(ctx.seal)),
     )
-    return [
-        Reply(_answer_text(result.entry), buttons=(feedback, *_topic_rows(_topics(ctx, result))))
-    ]
+    answer = _answer_text(result.entry)
+    if result.suggestions:
+        answer = f"{answer}\n\n{_did_you_mean(result)}"
+    return [Reply(answer, buttons=(feedback, *_topic_rows(_topics(ctx, result))))]
 
 
 @handbook_access
@@ -118,7 +155,7 @@ async def show_entry(ctx: Context) -> list[Reply]:
     entry = handbook.get(ctx.pressed(ShowEntry).entry)
     if entry is None:
         return [Reply(text("fallback.stale_button"))]
-    return [Reply(_answer_text(entry), buttons=_topic_rows(handbook.related(entry, 3)))]
+    return [Reply(_answer_text(entry), buttons=_topic_rows(handbook.related(entry)))]
 
 
 @handbook_access

@@ -126,7 +126,9 @@ class Dispatcher:
         else:
             choices = stored([reply])
             await self._settle(row, Status.SENT, message_id=message_id)
-            if sender.numbered_choices and choices and row.account_id is not None:
+            # Stored even when empty: numbers typed after a message without choices must
+            # not pick from an older message's (a handbook answer's related topics).
+            if sender.numbered_choices and row.account_id is not None:
                 async with self._database.session() as session, session.begin():
                     conversations = self._services(session).conversations
                     await conversations.set_choices(row.account_id, choices)

@@ -186,3 +186,40 @@ async def test_cancel(member: Driver) -> None:
     # After /cancel, text is a question again, not linking input.
     (answer,) = await member.say("dang phi bao nhieu")
     assert "Nguồn: " in answer.text
+
+
+async def test_a_state_affair_gets_the_honest_not_found(member: Driver) -> None:
+    # Civil-servant discipline shares every word but one with the Party's forms of
+    # discipline; the bot must not answer it with a Party rule.
+    assert await member.say("ky luat cong chuc co may hinh thuc") == [
+        Shown(text("handbook.outside", domain="công chức, viên chức"))
+    ]
+    assert await member.say("cach tinh luong huu") == [
+        Shown(text("handbook.outside", domain="lương hưu, chế độ hưu trí"))
+    ]
+
+
+async def test_a_title_answers_its_entry_and_offers_the_close_one(member: Driver) -> None:
+    (answer,) = await member.say("quyen cua dang vien")
+    assert answer.text.startswith("Quyền của đảng viên\n\n")
+    assert answer.text.endswith(text("handbook.did_you_mean", titles="«Quyền của đảng viên dự bị»"))
+    assert answer.choices[:3] == ("👍 Hữu ích", "👎 Chưa đúng", "Quyền của đảng viên dự bị")
+    (other,) = await member.choose("Quyền của đảng viên dự bị")
+    assert other.text.startswith("Quyền của đảng viên dự bị\n\n")
+
+
+async def test_topics_shown_depend_on_the_question_not_on_the_one_before(
+    member: Driver, handbook: HandbookIndex
+) -> None:
+    (first,) = await member.say("đảng viên dự bị mấy tháng")
+    await member.say("dang phi bao nhieu")
+    (again,) = await member.say("đảng viên dự bị mấy tháng")
+    assert again == first
+    assert again.text.startswith("Thời kỳ dự bị của đảng viên mới\n\n")
+    fees = {entry.title for entry in handbook.entries if entry.category == "Đảng phí"}
+    assert not fees & set(again.choices)
+
+
+@pytest.mark.parametrize("body", ["👍🙏", "❤️", "🙂🙂🙂"])
+async def test_an_emoji_gets_a_kind_word(member: Driver, body: str) -> None:
+    assert await member.say(body) == [Shown(text("handbook.emoji"))]

@@ -168,3 +168,82 @@ async def test_a_public_handbook_answers_anyone(
         assert not_found["text"] == text("handbook.not_found_public")
     finally:
         await channel.stop()
+
+
+async def test_a_state_affair_is_refused_and_can_go_to_the_committee(
+    server: FakeTelegramServer, telegram: TelegramChannel, database: Database
+) -> None:
+    reply = await ask(server, "doan phi cong doan dong bao nhieu")
+    assert reply["text"] == (
+        f"{text('handbook.outside', domain='công đoàn')} {text('handbook.offer_committee')}"
+    )
+    # No Party topic is offered for a trade-union question: only the committee.
+    assert keyboard_labels(reply) == [text("handbook.button_send")]
+    sent = await press(server, _button_data(reply, text("handbook.button_send")))
+    assert sent["text"] == text("handbook.sent")
+    async with database.session() as session:
+        logged = (await session.scalars(select(HandbookQuery))).all()
+        inbox = (await session.scalars(select(CommitteeQuestion))).all()
+    assert [(q.question, q.answered, q.entry_id) for q in logged] == [
+        ("doan phi cong doan dong bao nhieu", False, None)
+    ]
+    assert [q.question for q in inbox] == ["doan phi cong doan dong bao nhieu"]
+
+
+async def test_party_questions_with_everyday_words_are_answered(
+    server: FakeTelegramServer, telegram: TelegramChannel, handbook: HandbookIndex
+) -> None:
+    retired = handbook.get("dang-vien-nghi-huu")
+    assert retired is not None
+    reply = await ask(server, "đảng viên hưu trí sinh hoạt ở đâu")
+    assert reply["text"].startswith(f"{retired.title}\n\n")
+    assert keyboard_labels(reply)[:2] == ["👍 Hữu ích", "👎 Chưa đúng"]
+
+
+@pytest.mark.parametrize(
+    ("body", "title"),
+    [
+        ("Chi bộ sinh hoạt thường kỳ bao lâu một lần?", "Sinh hoạt chi bộ thường kỳ hằng tháng"),
+        (
+            "Quy trình phát triển đảng viên gồm các bước nào?",
+            "Chi bộ xét và cấp ủy quyết định kết nạp",
+        ),
+        (
+            "thông tin cá nhân của tôi có được bảo mật không",
+            "Dữ liệu cá nhân và quyền riêng tư khi dùng bot",
+        ),
+        ("đảng viên có những quyền gì", "Quyền của đảng viên"),
+    ],
+)
+async def test_core_questions_get_their_entry(
+    server: FakeTelegramServer, telegram: TelegramChannel, body: str, title: str
+) -> None:
+    reply = await ask(server, body)
+    assert reply["text"].startswith(f"{title}\n\n")
+    assert "Nguồn: " in reply["text"]
+
+
+async def test_did_you_mean_opens_the_other_entry(
+    server: FakeTelegramServer, telegram: TelegramChannel
+) -> None:
+    reply = await ask(server, "Chi bộ sinh hoạt thường kỳ bao lâu một lần?")
+    assert reply["text"].endswith(
+        text("handbook.did_you_mean", titles="«Sinh hoạt chuyên đề của chi bộ»")
+    )
+    assert keyboard_labels(reply)[2] == "Sinh hoạt chuyên đề của chi bộ"
+    opened = await press(server, _button_data(reply, "Sinh hoạt chuyên đề của chi bộ"))
+    assert opened["text"].startswith("Sinh hoạt chuyên đề của chi bộ\n\n")
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [("👍🙏", "handbook.emoji"), ("❤️", "handbook.emoji"), ("???", "handbook.no_words")],
+)
+async def test_a_message_without_words_is_answered_kindly_and_not_logged(
+    server: FakeTelegramServer, telegram: TelegramChannel, database: Database, body: str, key: str
+) -> None:
+    reply = await ask(server, body)
+    assert reply["text"] == text(key)
+    assert "reply_markup" not in reply
+    async with database.session() as session:
+        assert (await session.scalars(select(HandbookQuery))).all() == []
