@@ -2,27 +2,46 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# pip runs again only when pyproject.toml changes, so a second `make run` starts at once.
+INSTALLED := $(VENV)/.installed
+INSTALLED_TEST := $(VENV)/.installed-test
+# The demo member `make console` chats as: member, secretary, trainer or admin.
+AS ?= member
 
-.PHONY: run test lint install install-test
+.PHONY: run console test lint install install-test demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-install: $(BIN)/python
+$(INSTALLED): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
+	touch $@
 
-install-test: $(BIN)/python
+# The test extras include everything `make run` needs.
+$(INSTALLED_TEST): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(INSTALLED)
 
-# Upgrades the database, adds demo data to an empty roster, then runs every messenger that
-# has a token, or the console chat when none has.
-run: install
-	$(BIN)/sotay db upgrade
-	$(BIN)/sotay demo seed --if-empty
-	$(BIN)/sotay run
+install: $(INSTALLED)
 
-lint: install-test
+install-test: $(INSTALLED_TEST)
+
+# The database migrated, and demo data in an empty roster.
+demo: $(INSTALLED)
+	@$(BIN)/sotay db upgrade
+	@$(BIN)/sotay demo seed --if-empty
+
+# Runs every messenger that has a token, or the console chat as the demo member when none
+# has.
+run: demo
+	@$(BIN)/sotay run
+
+# The console chat as the demo member holding a role: make console AS=secretary
+console: demo
+	@$(BIN)/sotay console --as $(AS)
+
+lint: $(INSTALLED_TEST)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 

@@ -110,6 +110,8 @@ def _temporary_beside(target: Path) -> Iterator[Path]:
     """A temporary file in FILE's directory, renamed over FILE if the block succeeds and
     removed if it fails."""
     directory = target.parent
+    if target.is_dir():
+        raise BackupError(f"{target} is a directory, not a file to write the backup in")
     if not directory.is_dir():
         raise BackupError(f"no directory {directory} to write the backup in")
     handle, name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".partial")

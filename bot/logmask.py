@@ -48,7 +48,8 @@ def configure_logging(level: int, environ: Mapping[str, str] = os.environ) -> No
     handler.setFormatter(formatter)
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("alembic.runtime.plugins", "httpx"):
+    # `sotay db upgrade` says in one line what it did; Alembic's own lines would come first.
+    for noisy in ("alembic", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if warning is not None:
         logging.getLogger(__name__).warning(warning)

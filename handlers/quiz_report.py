@@ -139,9 +139,9 @@ async def _report(ctx: Context, member: MemberView, quiz_id: int) -> list[Reply]
     report = await reports.build(quiz)
     await ctx.services.audit.record(actor.ref, "quiz.report", f"quiz:{quiz.id}")
     summary = summary_text(report, ctx.services.settings.timezone)
-    # Only Telegram's Bot API takes files from the bot; elsewhere the text says where to
-    # get them, once.
-    if ctx.incoming.channel is not Channel.TELEGRAM:
+    # Zalo's Bot API takes no files from the bot: there the text says where to get them.
+    # (Telegram sends them; the console saves them.)
+    if ctx.incoming.channel is Channel.ZALO:
         return [Reply(f"{summary}\n\n{_t('files_elsewhere', id=quiz.id)}")]
     # Drawing takes a moment: off the event loop, so other chats are answered meanwhile.
     timezone = ctx.services.settings.timezone

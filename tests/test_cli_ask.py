@@ -97,12 +97,18 @@ def test_ask_jsonl_keeps_vietnamese_unescaped(
     assert '"question": "đảng phí"' in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv", [["ask"], ["ask", "--jsonl", "đảng phí"]])
+@pytest.mark.parametrize(
+    ("argv", "error"),
+    [
+        (["ask"], 'sotay: ask: give a question (sotay ask "đảng phí bao nhiêu"), or --jsonl'),
+        (["ask", "--jsonl", "đảng phí"], "sotay: ask: give either a question or --jsonl"),
+    ],
+)
 def test_ask_needs_exactly_one_source_of_questions(
-    argv: list[str], capsys: pytest.CaptureFixture[str]
+    argv: list[str], error: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main([*argv, *FIXTURES]) == 1
-    assert capsys.readouterr().err.startswith("sotay: give either a question or --jsonl")
+    assert main([*argv, *FIXTURES]) == 2
+    assert capsys.readouterr().err.startswith(error)
 
 
 def test_ask_refuses_a_broken_handbook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

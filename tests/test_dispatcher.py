@@ -16,7 +16,7 @@ from bot.messages import Channel, ChannelTraits, Incoming
 from bot.models import ChannelAccount, OutboxMessage, utcnow
 from bot.services.outbox import OutboxService, Status
 from tests.fakes.telegram_api import FakeTelegramServer
-from tests.harness import linked, services
+from tests.harness import services
 from tests.outbox_harness import add_unit, dispatcher, statuses, telegram_sender
 
 SENDER_CHAT = 999
@@ -218,14 +218,33 @@ async def test_a_member_who_unblocks_the_bot_gets_messages_again(
     assert per_chat(server, [blocked]) == {blocked: 1}
 
 
-async def test_console_accounts_get_no_proactive_messages(database: Database) -> None:
+async def test_console_accounts_get_messages_only_without_another_messenger(
+    database: Database,
+) -> None:
+    """The console is a messenger for demo members; a member who also has Telegram gets
+    their messages there."""
     unit = await add_unit(database, ["Tỉnh", "Chi bộ G"], linked=1, unlinked=1)
     async with database.session() as session, session.begin():
-        session.add(linked(unit.member_ids[1], "demo", "console"))
+        for index, member_id in enumerate(unit.member_ids):
+            session.add(
+                ChannelAccount(
+                    channel="console",
+                    external_id=f"demo-{index}",
+                    chat_id=f"demo-{index}",
+                    member_id=member_id,
+                    linked_at=utcnow() - timedelta(days=1),  # before the Telegram account
+                )
+            )
     broadcast_id = await broadcast_to(database, unit.id)
     async with database.session() as session:
-        counts = await OutboxService(session).counts(broadcast_id)
-    assert (counts[Status.PENDING], counts[Status.SKIPPED]) == (1, 1)
+        rows = await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.broadcast_id == broadcast_id)
+        )
+        sent_to = sorted((row.channel, row.chat_id, row.status) for row in rows)
+    assert sent_to == [
+        ("console", "demo-1", "pending"),
+        ("telegram", str(unit.chats[0]), "pending"),
+    ]
 
 
 async def test_a_broadcast_left_unfinished_by_a_stopped_process_gets_its_report(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -74,7 +75,10 @@ def test_run_without_a_token_opens_the_console_over_demo_data(cli_env: dict[str,
     assert text("fallback.unknown_command", command="khongco") in out
 
 
-def test_console_refuses_an_old_schema_with_one_line(cli_env: dict[str, str]) -> None:
+def test_console_refuses_an_old_schema_with_one_line(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    sqlite3.connect(tmp_path / "console.db").close()  # a database without the tables
     result = _sotay(["console"], cli_env, stdin="")
     assert result.returncode == 1
     assert result.stderr.strip() == (

@@ -1,15 +1,23 @@
-"""The `sotay` command line: one subcommand module per feature, each with a `register` function."""
+"""The `sotay` command line: one subcommand module per feature, each with a `register` function.
+
+Whatever goes wrong reaches the operator as one line `sotay: …` on stderr and a non-zero exit
+code, never a traceback: usage errors (exit 2), refusals and files or databases that cannot be
+used (exit 1), Ctrl+C (exit 130). A reader that stops early (`sotay ask … | head -1`) is not
+an error: the command exits 0."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
-from bot.cli import errors
-from bot.cli.errors import CliError
+from bot.cli.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, CliError, UsageError
 from bot.logmask import configure_logging
+from bot.migrate import DatabaseNotReady
 
 # Each module exposes `register(subparsers)`; it adds its parsers and sets `func(args) -> int`.
 _COMMAND_MODULES = (
@@ -31,10 +39,21 @@ _COMMAND_MODULES = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    import importlib
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage error said in one line like every other error (subcommand
+    parsers are made of the same class)."""
 
-    parser = argparse.ArgumentParser(
+    def error(self, message: str) -> NoReturn:
+        where = self.prog.removeprefix("sotay").strip()
+        print(
+            f"sotay: {where + ': ' if where else ''}{message} (see `{self.prog} --help`)",
+            file=sys.stderr,
+        )
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> Parser:
+    parser = Parser(
         prog="sotay", description="Sổ tay đảng viên điện tử: chatbot for Telegram and Zalo."
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -43,16 +62,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _say(message: str) -> None:
+    print(f"sotay: {message}", file=sys.stderr)
+
+
+def _os_error(exc: OSError) -> str:
+    what = f" {exc.filename}" if exc.filename else ""
+    return f"cannot use{what}: {exc.strerror or exc}"
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
-    # The console chat shares the terminal with the member: only problems are logged there.
-    quiet = args.command == "console"
-    configure_logging(logging.WARNING if quiet else logging.INFO)
+    configure_logging(logging.INFO)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
-        return func(args)
-    except CliError as exc:
-        print(f"sotay: {exc}", file=sys.stderr)
-        return errors.EXIT_FAILURE
+        code = func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit
+        return code
+    except UsageError as exc:
+        _say(str(exc))
+        return EXIT_USAGE
+    except (CliError, DatabaseNotReady) as exc:
+        _say(str(exc))
     except KeyboardInterrupt:
-        return errors.EXIT_INTERRUPTED
+        _say("interrupted")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        _say(_os_error(exc))
+    except Exception as exc:
+        # A defect rather than the operator's doing; still one line, naming what failed.
+        _say(f"unexpected error ({type(exc).__name__}): {exc}")
+    return EXIT_FAILURE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _run(argv)
+    except BrokenPipeError:
+        # The reader went away (`| head -1`) after what it wanted. Point stdout at
+        # /dev/null so that the interpreter's last flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0

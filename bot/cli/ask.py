@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from bot.cli.errors import CliError
+from bot.cli.errors import CliError, UsageError
 from bot.services.handbook import (
     ContentError,
     HandbookIndex,
@@ -68,9 +68,14 @@ def _as_json(result: SearchResult) -> str:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    question = " ".join(args.question)
-    if args.jsonl == bool(question):
-        raise CliError("give either a question or --jsonl (questions on stdin), not both")
+    question = " ".join(args.question).strip()
+    if not question and not args.jsonl:
+        raise UsageError(
+            'ask: give a question (sotay ask "đảng phí bao nhiêu"), or --jsonl to read '
+            "questions from stdin"
+        )
+    if question and args.jsonl:
+        raise UsageError("ask: give either a question or --jsonl (questions on stdin), not both")
     index = _load(args.handbook, args.abbreviations, args.synonyms)
     if not args.jsonl:
         print(_as_text(index.search(question)))

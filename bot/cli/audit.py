@@ -1,53 +1,19 @@
-"""`sotay audit show`; and what every administrative command shares: who is acting, as the
-audit log names them, and the one transaction a command's work runs in."""
+"""`sotay audit show`: the append-only log of administrative acts."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import getpass
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from datetime import date, datetime, time
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cli.session import run_in_transaction
 from bot.cli.settings import load_settings
-from bot.db import Database
 from bot.models import AuditEntry
 
 DEFAULT_LIMIT = 50
-T = TypeVar("T")
-
-
-def operator() -> str:
-    """The operating-system user running the command: the actor the audit log records."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no user name in a bare container
-        return "cli"
-
-
-@asynccontextmanager
-async def transaction() -> AsyncIterator[AsyncSession]:
-    """A session on SOTAY_DATABASE_URL in one transaction: committed when the block ends,
-    rolled back (nothing written) if it raises."""
-    database = Database(load_settings().database_url)
-    try:
-        async with database.session() as session, session.begin():
-            yield session
-    finally:
-        await database.dispose()
-
-
-def run_in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    async def main() -> T:
-        async with transaction() as session:
-            return await work(session)
-
-    return asyncio.run(main())
 
 
 def _since(text: str) -> date:

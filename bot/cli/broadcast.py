@@ -10,25 +10,16 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from bot.cli.audit import operator
 from bot.cli.errors import CliError
 from bot.cli.org import PATH_HELP, find_unit
+from bot.cli.session import operator, services_for
 from bot.cli.settings import load_settings
 from bot.db import Database
-from bot.runtime import (
-    SchemaOutdated,
-    dispatch_settings,
-    open_database,
-    open_senders,
-    run_dispatcher,
-)
-from bot.services import Services, Shared
+from bot.migrate import open_database
 from bot.services.broadcasts import MAX_NOTICE_CHARS
-from bot.services.outbox import FINAL, OutboxService, Status
+from bot.services.outbox import FINAL, Status
 from bot.settings import Settings
 from bot.texts import text
-from handlers.notices import render_notice
-from jobs.dispatcher import Dispatcher
 
 WATCH_INTERVAL = 0.5
 
@@ -46,62 +37,68 @@ def _notice(path: Path) -> str:
 
 
 async def _send(settings: Settings, unit_path: str, body: str, wait: bool) -> str:
+    # The messengers' wiring is imported only when a notice is sent from here.
+    from bot.runtime import dispatch_settings, open_senders
+    from jobs.dispatcher import Dispatcher
+
     async with open_database(settings) as database:
         async with database.session() as session, session.begin():
             unit = await find_unit(session, unit_path)
-            services = Services.for_session(session, Shared(settings, render=render_notice))
-            broadcast_id, counts = await services.broadcasts.send(
+            broadcast_id, counts = await services_for(session).broadcasts.send(
                 actor=operator(),
                 body=body,
                 unit_ids=[unit.id],
                 signature=text("broadcast.signature_committee"),
             )
-        queued = counts[Status.PENDING]
-        summary = f"broadcast #{broadcast_id}: {queued} queued, {counts[Status.SKIPPED]} not linked"
-        if not wait or not queued:
+        summary = (
+            f"broadcast #{broadcast_id}: {counts[Status.PENDING]} queued, "
+            f"{counts[Status.SKIPPED]} not linked"
+        )
+        if not wait or not counts[Status.PENDING]:
             return summary
         async with open_senders(settings) as senders:
             if not senders:
                 raise CliError(f"{summary}; no messenger token is set, so nothing was sent")
+            async with database.session() as session:
+                mine = await services_for(session).outbox.counts(broadcast_id, list(senders))
             stop = asyncio.Event()
             worker = Dispatcher(database, senders, settings=dispatch_settings(settings))
             dispatching = asyncio.create_task(worker.run(stop))
             try:
-                final = await _watch(database, broadcast_id, queued)
+                await _watch(database, broadcast_id, list(senders), mine[Status.PENDING])
             finally:
                 stop.set()
                 await dispatching
+        async with database.session() as session:
+            final = await services_for(session).outbox.counts(broadcast_id)
         parts = ", ".join(f"{status}: {final[status]}" for status in FINAL if final[status])
         return f"broadcast #{broadcast_id} done: {parts}"
 
 
-async def _watch(database: Database, broadcast_id: int, queued: int) -> dict[Status, int]:
-    """A progress bar until no row of the broadcast is left to send."""
+async def _watch(database: Database, broadcast_id: int, channels: list[str], queued: int) -> None:
+    """A progress bar until no row of the broadcast is left to send on these messengers
+    (rows for console accounts wait for `sotay console`)."""
     with tqdm(total=queued, unit="msg", file=sys.stderr, disable=None) as bar:
         while True:
             async with database.session() as session:
-                counts = await OutboxService(session).counts(broadcast_id)
+                counts = await services_for(session).outbox.counts(broadcast_id, channels)
             done = queued - counts[Status.PENDING] - counts[Status.SENDING]
             bar.update(done - bar.n)
             if done >= queued:
-                return counts
+                return
             await asyncio.sleep(WATCH_INTERVAL)
 
 
 def _run_send(args: argparse.Namespace) -> int:
     body = _notice(args.text_file)
-    try:
-        print(asyncio.run(_send(load_settings(), args.unit, body, not args.no_wait)))
-    except SchemaOutdated as exc:
-        raise CliError(str(exc)) from None
+    print(asyncio.run(_send(load_settings(), args.unit, body, not args.no_wait)))
     return 0
 
 
 def _run_dispatcher(_args: argparse.Namespace) -> int:
-    try:
-        asyncio.run(run_dispatcher(load_settings()))
-    except SchemaOutdated as exc:
-        raise CliError(str(exc)) from None
+    from bot.runtime import run_dispatcher
+
+    asyncio.run(run_dispatcher(load_settings()))
     return 0
 
 

@@ -7,40 +7,35 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cli.audit import operator, run_in_transaction
 from bot.cli.errors import CliError
 from bot.cli.org import PATH_HELP, find_unit
-from bot.cli.settings import load_settings
+from bot.cli.output import output_file
+from bot.cli.session import operator, run_in_transaction, services_for
 from bot.exports.spreadsheets import write_codes
-from bot.models import utcnow
-from bot.services.audit import AuditService
-from bot.services.codes import VALID_FOR, CodeService
+from bot.services.codes import VALID_FOR
 
 
 def _issue(args: argparse.Namespace) -> int:
     out: Path = args.out
     if out.suffix.lower() != ".xlsx":
         raise CliError("--out must name a .xlsx file")
-    timezone = load_settings().timezone
 
-    async def issue(session: AsyncSession) -> int:
+    async def issue(session: AsyncSession, sheet: Path) -> int:
+        services = services_for(session)
         unit = await find_unit(session, args.unit)
         actor = operator()
-        codes = await CodeService(session).issue_for_unit(
-            unit.id, issued_by=actor, now=utcnow(), include_linked=args.include_linked
+        codes = await services.codes.issue_for_unit(
+            unit.id, issued_by=actor, now=services.clock(), include_linked=args.include_linked
         )
-        await AuditService(session).record(
-            actor, "codes.issue", f"unit:{unit.id}", count=len(codes)
-        )
+        await services.audit.record(actor, "codes.issue", f"unit:{unit.id}", count=len(codes))
         if codes:
             # Written before the commit: if the file cannot be written, the old codes stay.
-            try:
-                write_codes(out, codes, timezone)
-            except OSError as exc:
-                raise CliError(f"cannot write {out}: {exc.strerror}") from None
+            # (It is renamed to --out once the transaction commits.)
+            write_codes(sheet, codes, services.settings.timezone)
         return len(codes)
 
-    count = run_in_transaction(issue)
+    with output_file(out) as sheet:
+        count = run_in_transaction(lambda session: issue(session, sheet))
     if not count:
         print("no codes issued: every active member there has a linked account")
         return 0

@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 
 from bot.cli.errors import CliError
+from bot.cli.output import output_file
 from bot.exports.review_list import write_review_list
 from bot.services.content_review import quiz_problems, review_list
 from bot.services.handbook import (
@@ -85,10 +86,8 @@ def _review_list(args: argparse.Namespace) -> int:
         raise CliError("the quiz banks have problems; run `sotay content check`") from None
     items = review_list(entries, banks, register, args.source)
     if args.out is not None:
-        try:
-            write_review_list(args.out, items)
-        except OSError as exc:
-            raise CliError(f"cannot write {args.out}: {exc.strerror}") from None
+        with output_file(args.out) as temporary:
+            write_review_list(temporary, items)
         print(f"{len(items)} items to review written to {args.out}")
         return 0
     for item in items:

@@ -6,15 +6,37 @@ import argparse
 import asyncio
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.backup import BackupError, backup, restore
 from bot.cli.errors import CliError
 from bot.cli.settings import load_settings
-from bot.migrate import upgrade
+from bot.db import Database
+from bot.migrate import current_revision, first_line, head_revision, upgrade
+
+
+async def _revision(url: str) -> str | None:
+    database = Database(url)
+    try:
+        return await current_revision(database.engine)
+    finally:
+        await database.dispose()
 
 
 def _upgrade(_args: argparse.Namespace) -> int:
-    upgrade(load_settings().database_url)
-    print("database is up to date")
+    url = load_settings().database_url
+    shown = make_url(url).render_as_string(hide_password=True)
+    try:
+        before = asyncio.run(_revision(url))
+        upgrade(url)
+    except (OSError, SQLAlchemyError) as exc:
+        raise CliError(f"cannot upgrade the database {shown}: {first_line(exc)}") from None
+    head = head_revision(url)
+    if before == head:
+        print(f"database is up to date (revision {head})")
+    else:
+        print(f"database upgraded from revision {before or 'none'} to {head}")
     return 0
 
 

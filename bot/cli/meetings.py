@@ -10,25 +10,23 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
+from zipfile import BadZipFile
 from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cli.audit import operator, run_in_transaction
 from bot.cli.errors import CliError
 from bot.cli.org import PATH_HELP, find_unit
+from bot.cli.output import output_file
+from bot.cli.session import operator, run_in_transaction, services_for
 from bot.cli.settings import load_settings
 from bot.exports.attendance import UnitSheet, write_attendance
-from bot.models import Meeting, utcnow
-from bot.services.audit import AuditService
+from bot.models import Meeting
 from bot.services.handbook.normalize import fold
-from bot.services.meetings.attendance import AttendanceService
-from bot.services.meetings.calendar import MeetingService
 from bot.services.meetings.when import DateTimeInputError, parse_time
 from bot.services.organisations import UnitTree, load_tree, member_counts, split_unit_path
-from bot.services.outbox import OutboxService
 
 COLUMNS = {
     "don vi": "unit",
@@ -131,7 +129,7 @@ def _read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """(line number, {column: value}) for each row with anything in it."""
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, BadZipFile) as exc:
         raise CliError(f"cannot read {path} as .xlsx: {exc}") from None
     rows = workbook.worksheets[0].iter_rows(values_only=True)
     header = next(rows, ())
@@ -213,10 +211,9 @@ def _import(args: argparse.Namespace) -> int:
         planned, problems = await _check(session, rows, settings.timezone)
         if problems:
             return 0, problems
-        audit = AuditService(session)
-        service = MeetingService(session, OutboxService(session), audit, utcnow, settings.timezone)
+        services = services_for(session)
         for meeting in planned:
-            await service.create(
+            await services.meetings.create(
                 meeting.unit_id,
                 kind=meeting.kind,
                 title="",
@@ -225,7 +222,7 @@ def _import(args: argparse.Namespace) -> int:
                 starts_at=meeting.starts_at,
                 actor=actor,
             )
-        await audit.record(actor, "meetings.import", path.name, count=len(planned))
+        await services.audit.record(actor, "meetings.import", path.name, count=len(planned))
         return len(planned), []
 
     created, problems = run_in_transaction(work)
@@ -253,22 +250,18 @@ def _attendance(args: argparse.Namespace) -> int:
         top = await find_unit(session, args.unit)
         tree = await load_tree(session)
         counts = await member_counts(session)
-        audit = AuditService(session)
-        meetings = MeetingService(session, OutboxService(session), audit, utcnow, tz)
-        attendance = AttendanceService(session, meetings, audit, utcnow, tz)
+        attendance = services_for(session).attendance
         return [
             UnitSheet(unit.name, await attendance.year(unit.id, args.year))
             for unit in tree.subtree(top.id)
             if counts.get(unit.id)
         ]
 
-    units = run_in_transaction(report)
-    if not units:
-        raise CliError("no active members there: nothing to report")
-    try:
-        write_attendance(out, units, tz)
-    except OSError as exc:
-        raise CliError(f"cannot write {exc.filename}: {exc.strerror}") from None
+    with output_file(out) as sheet:
+        units = run_in_transaction(report)
+        if not units:
+            raise CliError("no active members there: nothing to report")
+        write_attendance(sheet, units, tz)
     flagged = sum(m.flagged for u in units for m in u.record.members)
     print(f"{len(units)} unit sheet(s) written to {out}; {flagged} member(s) flagged")
     return 0

@@ -10,8 +10,8 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cli.audit import operator, run_in_transaction
 from bot.cli.errors import CliError
+from bot.cli.session import operator, run_in_transaction
 from bot.services.organisations import (
     PATH_SEPARATOR,
     Unit,

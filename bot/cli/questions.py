@@ -6,11 +6,11 @@ import argparse
 from datetime import date, datetime, time
 from pathlib import Path
 
-from bot.cli.audit import run_in_transaction
+from bot.cli.errors import CliError
+from bot.cli.output import output_file
+from bot.cli.session import run_in_transaction, services_for
 from bot.cli.settings import load_settings
 from bot.exports.spreadsheets import write_editor_questions
-from bot.models import utcnow
-from bot.services.questions import QuestionService
 
 
 def _date(text: str) -> date:
@@ -21,11 +21,17 @@ def _date(text: str) -> date:
 
 
 def _unanswered(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    if out.suffix.lower() != ".xlsx":
+        raise CliError("--out must name a .xlsx file")
     timezone = load_settings().timezone
     since = datetime.combine(args.since, time.min, timezone)
-    rows = run_in_transaction(lambda session: QuestionService(session, utcnow).for_editors(since))
-    write_editor_questions(args.out, rows, timezone)
-    print(f"{len(rows)} questions written to {args.out}")
+    with output_file(out) as temporary:
+        rows = run_in_transaction(
+            lambda session: services_for(session).questions.for_editors(since)
+        )
+        write_editor_questions(temporary, rows, timezone)
+    print(f"{len(rows)} questions written to {out}")
     return 0
 
 

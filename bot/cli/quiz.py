@@ -4,29 +4,25 @@ for some units during a window of time, and write its results."""
 from __future__ import annotations
 
 import argparse
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cli.audit import operator, run_in_transaction
-from bot.cli.errors import CliError
+from bot.cli.errors import CliError, UsageError
 from bot.cli.org import PATH_HELP, find_unit
+from bot.cli.output import output_file
 from bot.cli.role import member_by_card
+from bot.cli.session import operator, run_in_transaction, services_for
 from bot.cli.settings import load_settings
 from bot.exports.quiz_results import write_quiz_chart, write_quiz_results
-from bot.services import Services, Shared
 from bot.services.quizzes import QuizFileError, read_question_rows
 from bot.services.quizzes.bank import bank_slug
-from bot.services.quizzes.report import QuizReport, QuizReports
-from bot.settings import Settings
+from bot.services.quizzes.report import QuizReport
 
 DATETIME_FORMAT = "YYYY-MM-DD HH:MM"
-
-
-def _service(session: AsyncSession, timezone: ZoneInfo) -> Services:
-    return Services.for_session(session, Shared(Settings(timezone=timezone)))
 
 
 def bank_id_for(path: Path) -> str:
@@ -46,10 +42,9 @@ def _import(args: argparse.Namespace) -> int:
         lines = "\n".join(f"  {problem}" for problem in result.problems)
         raise CliError(f"{path.name}: nothing imported, fix these rows first:\n{lines}")
     bank_id = args.bank or bank_id_for(path)
-    timezone = load_settings().timezone
 
     async def save(session: AsyncSession) -> int:
-        catalogue = _service(session, timezone).quiz_catalogue
+        catalogue = services_for(session).quiz_catalogue
         try:
             return await catalogue.import_bank(bank_id, result.questions, actor=operator())
         except ValueError:
@@ -60,17 +55,20 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _moment(value: str, timezone: ZoneInfo) -> datetime:
+def _moment(value: str, option: str, timezone: ZoneInfo) -> datetime:
     try:
         local = datetime.strptime(value.strip(), "%Y-%m-%d %H:%M")
     except ValueError:
-        raise CliError(f"not a date and time as {DATETIME_FORMAT}: {value!r}") from None
+        raise UsageError(
+            f"quiz schedule: argument {option}: not a date and time as {DATETIME_FORMAT}: {value!r}"
+        ) from None
     return local.replace(tzinfo=timezone)
 
 
 def _schedule(args: argparse.Namespace) -> int:
     timezone = load_settings().timezone
-    opens, closes = _moment(args.opens, timezone), _moment(args.closes, timezone)
+    opens = _moment(args.opens, "--opens", timezone)
+    closes = _moment(args.closes, "--closes", timezone)
     if closes <= opens:
         raise CliError("--closes must be after --opens")
     if not 0 <= args.pass_mark <= 100:
@@ -83,7 +81,7 @@ def _schedule(args: argparse.Namespace) -> int:
     async def schedule(session: AsyncSession) -> int:
         units = [await find_unit(session, path) for path in paths]
         report_to = None if args.notify is None else (await member_by_card(session, args.notify))[0]
-        quiz = await _service(session, timezone).quizzes.schedule(
+        quiz = await services_for(session).quizzes.schedule(
             title=args.title,
             unit_ids=[unit.id for unit in units],
             question_count=args.questions,
@@ -115,18 +113,20 @@ def _report(args: argparse.Namespace) -> int:
     timezone = load_settings().timezone
 
     async def results(session: AsyncSession) -> QuizReport:
-        quiz = await _service(session, timezone).quizzes.quiz(args.quiz)
+        services = services_for(session)
+        quiz = await services.quizzes.quiz(args.quiz)
         if quiz is None:
             raise CliError(f"no quiz #{args.quiz}")
-        return await QuizReports(session).build(quiz)
+        return await services.quiz_reports.build(quiz)
 
-    report = run_in_transaction(results)
-    try:
-        write_quiz_results(out, report, timezone)
-        if chart is not None:
-            write_quiz_chart(chart, report)
-    except OSError as exc:
-        raise CliError(f"cannot write the report: {exc}") from None
+    # Both files are opened first: when either cannot be written, neither is.
+    with ExitStack() as files:
+        sheet = files.enter_context(output_file(out))
+        drawing = None if chart is None else files.enter_context(output_file(chart))
+        report = run_in_transaction(results)
+        write_quiz_results(sheet, report, timezone)
+        if drawing is not None:
+            write_quiz_chart(drawing, report)
     overall = report.overall
     print(
         f"quiz #{args.quiz}: {overall.finished} of {overall.members} members finished; wrote {out}"

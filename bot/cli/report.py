@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
+from contextlib import ExitStack
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cli.audit import run_in_transaction
 from bot.cli.errors import CliError
 from bot.cli.meetings import add_attendance_report
 from bot.cli.org import PATH_HELP, find_unit
+from bot.cli.output import output_file
+from bot.cli.session import run_in_transaction, services_for
 from bot.exports.spreadsheets import write_adoption
-from bot.services.adoption import AdoptionRow, AdoptionService
+from bot.services.adoption import AdoptionRow
 
 
 def _adoption(args: argparse.Namespace) -> int:
@@ -25,21 +27,22 @@ def _adoption(args: argparse.Namespace) -> int:
 
     async def report(session: AsyncSession) -> tuple[str, list[AdoptionRow]]:
         unit = await find_unit(session, args.unit) if args.unit else None
-        rows = await AdoptionService(session).report(None if unit is None else unit.id)
+        rows = await services_for(session).adoption.report(None if unit is None else unit.id)
         return ("toàn đảng bộ" if unit is None else unit.name), rows
 
-    scope, rows = run_in_transaction(report)
-    if not rows:
-        raise CliError("no active members there: nothing to report")
-    try:
-        write_adoption(out, rows)
-        if chart is not None:
+    # Both files are opened first: when either cannot be written, neither is.
+    with ExitStack() as files:
+        sheet = files.enter_context(output_file(out))
+        drawing = None if chart is None else files.enter_context(output_file(chart))
+        scope, rows = run_in_transaction(report)
+        if not rows:
+            raise CliError("no active members there: nothing to report")
+        write_adoption(sheet, rows)
+        if drawing is not None:
             # matplotlib takes a second to import: only when a chart is asked for.
             from bot.exports.charts import write_adoption_chart
 
-            write_adoption_chart(chart, rows, f"Tỷ lệ liên kết tài khoản: {scope}")
-    except OSError as exc:
-        raise CliError(f"cannot write {exc.filename}: {exc.strerror}") from None
+            write_adoption_chart(drawing, rows, f"Tỷ lệ liên kết tài khoản: {scope}")
     totals = [row for row in rows if row.depth == 0]
     members = sum(row.members for row in totals)
     linked = sum(row.linked for row in totals)

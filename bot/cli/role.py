@@ -7,9 +7,9 @@ import argparse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cli.audit import operator, run_in_transaction
 from bot.cli.errors import CliError
 from bot.cli.org import PATH_HELP, unit_at
+from bot.cli.session import operator, run_in_transaction
 from bot.models import Member
 from bot.services.organisations import UnitTree, load_tree
 from bot.services.permissions import Role

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cli.audit import operator, run_in_transaction
 from bot.cli.errors import CliError
+from bot.cli.session import operator, run_in_transaction
 from bot.models import utcnow
 from bot.services.roster import ImportSummary, RosterRejected, RosterService
 from bot.services.roster_file import Column, RosterFileError, read_roster

@@ -1,38 +1,45 @@
-"""`sotay run` and `sotay console`."""
+"""`sotay run` and `sotay console`. The process's wiring (bot/runtime.py: messengers,
+schedulers, the web app) is imported by these commands only, so that the others start
+quickly."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import sys
 
+from bot.channels.console import ROLES
 from bot.cli.errors import CliError
 from bot.cli.settings import load_settings
-from bot.runtime import SchemaOutdated, run, run_console
+from bot.logmask import configure_logging
+from bot.settings import Settings
 
-log = logging.getLogger(__name__)
+
+def _console_chat(settings: Settings, role: str | None) -> int:
+    from bot.runtime import NoSeat, run_console
+
+    # The chat shares the terminal with the person typing: only problems are logged there.
+    configure_logging(logging.WARNING)
+    try:
+        asyncio.run(run_console(settings, role, sys.stdin, sys.stdout))
+    except NoSeat:
+        raise CliError(f"no demo {role} in this database: run `sotay demo seed`") from None
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    try:
-        if not settings.has_messenger and not settings.serves_http:
-            log.info("no messenger token is set: starting the console chat")
-            asyncio.run(run_console(settings))
-        else:
-            asyncio.run(run(settings, host=args.host))
-    except SchemaOutdated as exc:
-        raise CliError(str(exc)) from None
+    if not settings.has_messenger and not settings.serves_http:
+        return _console_chat(settings, None)
+    from bot.runtime import run
+
+    asyncio.run(run(settings, host=args.host))
     return 0
 
 
-def _console(_args: argparse.Namespace) -> int:
-    settings = load_settings()
-    try:
-        asyncio.run(run_console(settings))
-    except SchemaOutdated as exc:
-        raise CliError(str(exc)) from None
-    return 0
+def _console(args: argparse.Namespace) -> int:
+    return _console_chat(load_settings(), args.seat)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,7 +47,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "run",
         help="run the bot on every messenger that has a token (the console chat if none has)",
         description="Run the bot: Telegram and Zalo, each polling or, when its webhook URL "
-        "is set, on the web app's webhook; with no messenger token, the console chat.",
+        "is set, on the web app's webhook, with the outbox dispatcher and the schedulers; "
+        "with no messenger token, the console chat as the demo member. Stops on Ctrl+C.",
     )
     run_parser.add_argument(
         "--host",
@@ -51,7 +59,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     console_parser = subparsers.add_parser(
         "console",
         help="chat with the bot in this terminal as a demo member",
-        description="Chat with the bot in this terminal, as the demo member the demo data "
-        "links to the console. Buttons show as numbers; type a number to press one.",
+        description="Chat with the bot in this terminal as one of the demo members "
+        "(`sotay demo seed`), over the same outbox dispatcher and schedulers as `sotay run`: "
+        "reminders, notices and quiz invitations for you show in the chat as they arrive. "
+        "Buttons show as numbers; type a number to press one. /demo ROLE changes seat; "
+        "Ctrl+D or Ctrl+C leaves.",
+    )
+    console_parser.add_argument(
+        "--as",
+        dest="seat",
+        choices=ROLES,
+        help="chat as the demo member holding this role (default: member)",
     )
     console_parser.set_defaults(func=_console)

@@ -19,8 +19,9 @@ from bot.models import ChannelAccount, Member, OutboxMessage
 from bot.services.notices import Notice, Renderer, unrendered
 
 CHUNK = 1000
-# Messengers the bot can write to first; the console only answers.
-PROACTIVE_CHANNELS = (Channel.TELEGRAM, Channel.ZALO)
+# Messengers the bot can write to first. The console (demo members chatting in a terminal)
+# is one, chosen only when the member has no account on another.
+PROACTIVE_CHANNELS = (Channel.TELEGRAM, Channel.ZALO, Channel.CONSOLE)
 
 
 class Status(StrEnum):
@@ -125,7 +126,11 @@ async def recipients(session: AsyncSession, member_ids: Sequence[int]) -> list[R
                 ChannelAccount.blocked_at.is_(None),
                 ChannelAccount.channel.in_(PROACTIVE_CHANNELS),
             )
-            .order_by(ChannelAccount.linked_at, ChannelAccount.id)
+            .order_by(
+                ChannelAccount.channel == Channel.CONSOLE,
+                ChannelAccount.linked_at,
+                ChannelAccount.id,
+            )
         )
         linked: dict[int, list[tuple[int, str, str]]] = {}
         for member_id, account_id, channel, chat_id in accounts:
@@ -292,12 +297,16 @@ class OutboxService:
             .values(status=Status.BLOCKED, error="blocked")
         )
 
-    async def counts(self, broadcast_id: int) -> dict[Status, int]:
-        rows = await self._session.execute(
-            select(OutboxMessage.status, func.count())
-            .where(OutboxMessage.broadcast_id == broadcast_id)
-            .group_by(OutboxMessage.status)
+    async def counts(
+        self, broadcast_id: int, channels: Sequence[str] | None = None
+    ) -> dict[Status, int]:
+        """Rows of the broadcast per status; only those on `channels` if given."""
+        query = select(OutboxMessage.status, func.count()).where(
+            OutboxMessage.broadcast_id == broadcast_id
         )
+        if channels is not None:
+            query = query.where(OutboxMessage.channel.in_(channels))
+        rows = await self._session.execute(query.group_by(OutboxMessage.status))
         counts = dict.fromkeys(Status, 0)
         for status, count in rows:
             counts[Status(status)] = count
@@ -305,3 +314,14 @@ class OutboxService:
 
     async def row(self, row_id: int) -> OutboxMessage | None:
         return await self._session.get(OutboxMessage, row_id)
+
+    async def waiting(self, channels: Sequence[str], now: datetime) -> int:
+        """Rows on these messengers due by `now` and not settled yet."""
+        found = await self._session.scalar(
+            select(func.count()).where(
+                OutboxMessage.channel.in_(channels),
+                OutboxMessage.status.in_((Status.PENDING, Status.SENDING)),
+                OutboxMessage.next_attempt_at <= now,
+            )
+        )
+        return found or 0
