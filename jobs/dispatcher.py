@@ -74,9 +74,11 @@ class Dispatcher:
     async def run(self, stop: asyncio.Event) -> None:
         log.info("dispatcher: sending through %s", ", ".join(self._senders) or "no messenger")
         while not stop.is_set():
+            # Cleared before draining, not after: a wake-up for a row committed while this
+            # drain runs must start the next one at once, not after the poll interval.
+            self._wake.clear()
             if await self.drain_once():
                 continue
-            self._wake.clear()
             waiters = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
             await asyncio.wait(
                 waiters, timeout=self._settings.poll_interval, return_when=asyncio.FIRST_COMPLETED
@@ -113,9 +115,28 @@ class Dispatcher:
             return await self._services(session).broadcasts.unfinished()
 
     async def _deliver(self, row: Claimed) -> None:
-        sender = self._senders[row.channel]
+        """Sends one row and records the outcome. Never raises: the rows of a batch are
+        sent together, and one row's error must not stop the others or the loop."""
+        try:
+            await self._send(row)
+        except Exception:
+            # The outcome could not be recorded (the database went away): the row stays
+            # claimed and is sent again after the claim timeout.
+            log.exception("dispatcher: row %d not settled", row.id)
+
+    async def _send(self, row: Claimed) -> None:
+        sender = self._senders.get(row.channel)
+        if sender is None:
+            # Its messenger refused the token while this batch was being sent.
+            await self._settle(row, Status.PENDING, refund=True, error="sender stopped")
+            return
+        try:
+            reply = from_payload(row.payload)
+        except (KeyError, TypeError, ValueError):
+            log.warning("dispatcher: row %d holds a message it cannot read", row.id)
+            await self._settle(row, Status.FAILED, error="unreadable payload")
+            return
         await self._pacers[row.channel].wait_turn(row.chat_id)
-        reply = from_payload(row.payload)
         try:
             message_id = await sender.deliver(row.chat_id, reply)
         except DeliveryError as error:
@@ -124,14 +145,13 @@ class Dispatcher:
             log.exception("dispatcher: unexpected error sending row %d", row.id)
             await self._failed(row, TransientError("unexpected error"))
         else:
-            choices = stored([reply])
             await self._settle(row, Status.SENT, message_id=message_id)
             # Stored even when empty: numbers typed after a message without choices must
             # not pick from an older message's (a handbook answer's related topics).
             if sender.numbered_choices and row.account_id is not None:
                 async with self._database.session() as session, session.begin():
                     conversations = self._services(session).conversations
-                    await conversations.set_choices(row.account_id, choices)
+                    await conversations.set_choices(row.account_id, stored([reply]))
 
     async def _failed(self, row: Claimed, error: DeliveryError) -> None:
         now = self._clock()

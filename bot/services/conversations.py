@@ -3,12 +3,19 @@ last shown on a messenger without buttons."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import ConversationState
+from bot.models import ConversationState, utcnow
+
+
+def _insert(session: AsyncSession) -> Callable[..., Any]:
+    """The dialect's INSERT, which has ON CONFLICT."""
+    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
 
 
 @dataclass(frozen=True)
@@ -40,8 +47,16 @@ class ConversationService:
     async def _row(self, account_id: int) -> ConversationState:
         row = await self._read(account_id)
         if row is None:
-            row = ConversationState(account_id=account_id, data={}, choices=[])
-            self._session.add(row)
+            # Inserted unless there: the dispatcher, storing the choices of a message it
+            # just delivered to this account, may insert it in another transaction at once
+            # (on PostgreSQL; SQLite runs one transaction at a time).
+            await self._session.execute(
+                _insert(self._session)(ConversationState)
+                .values(account_id=account_id, data={}, choices=[], updated_at=utcnow())
+                .on_conflict_do_nothing(index_elements=[ConversationState.account_id])
+            )
+            row = await self._session.get(ConversationState, account_id, populate_existing=True)
+            assert row is not None
             self._rows[account_id] = row
         return row
 
@@ -60,6 +75,8 @@ class ConversationService:
         return True
 
     async def set_choices(self, account_id: int, choices: list[str]) -> None:
+        if not choices and await self._read(account_id) is None:
+            return  # no row holds no choices
         row = await self._row(account_id)
         if list(row.choices or []) != choices:
             row.choices = choices
