@@ -48,12 +48,19 @@ async def adoption_report(ctx: Context, actor: Actor) -> list[Reply]:
     units: list[int | None] = (
         [None] if scope.everywhere else scope.roots(actor.member.organisation_id)
     )
-    rows = [row for unit in units for row in await ctx.services.adoption.report(unit)]
+    # Without a Telegram or Zalo token the console is the bot's one messenger (the demo):
+    # its accounts are then the ones linked, and the report says so.
+    console = not ctx.services.settings.has_messenger
+    rows = [
+        row for unit in units for row in await ctx.services.adoption.report(unit, console=console)
+    ]
     lines = [text("secretary.report_title")]
+    if console:
+        lines.append(text("secretary.report_console"))
     for row in rows[:MAX_REPORT_LINES]:
         lines.append(
             text(
-                "secretary.report_line",
+                "secretary.report_line_console" if console else "secretary.report_line",
                 indent="  " * row.depth,
                 unit=row.unit_name,
                 linked=row.linked,
@@ -61,6 +68,7 @@ async def adoption_report(ctx: Context, actor: Actor) -> list[Reply]:
                 rate=f"{row.rate:.0%}",
                 telegram=row.telegram,
                 zalo=row.zalo,
+                console=row.console,
             )
         )
     if len(rows) > MAX_REPORT_LINES:

@@ -26,6 +26,10 @@ async def show(ctx: Context, member: MemberView) -> list[Reply]:
     linked = await accounts.linked_channels(member_id)
     current = await accounts.notice_channel(member_id)
     if current is None:
+        # A demo seat in the console: the outbox delivers to console accounts when the
+        # member has no other messenger, so the bot's messages do reach this window.
+        if ctx.incoming.channel == Channel.CONSOLE:
+            return [Reply(text("channel.console"))]
         return [Reply(text("channel.none"))]
     if len(linked) == 1:
         missing = next(channel for channel in MESSENGERS if channel not in linked)

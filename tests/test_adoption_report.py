@@ -9,11 +9,21 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
+from bot.channels.console import CONSOLE_TRAITS
+from bot.chat import ChatCore
 from bot.cli import main
 from bot.db import Database
+from bot.demo import seed_activity, seed_demo
+from bot.messages import Channel, Incoming
 from bot.models import ChannelAccount, Member
+from bot.services import Shared
 from bot.services.adoption import AdoptionRow, AdoptionService
+from bot.services.handbook import HandbookIndex
 from bot.services.organisations import OrganisationService
+from bot.settings import Settings
+from bot.texts import text
+from handlers import build_router
+from handlers.notices import render_notice
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -180,3 +190,49 @@ def test_a_chart_of_many_units_shows_a_higher_level(tmp_path: Path) -> None:
     assert [r.unit_name for r in chart_rows(rows)] == [f"Xã {i}" for i in range(6)]
     write_adoption_chart(tmp_path / "c.png", rows, "Tỷ lệ")
     assert (tmp_path / "c.png").read_bytes().startswith(PNG_MAGIC)
+
+
+async def test_console_accounts_count_when_asked(database: Database, units: dict[str, int]) -> None:
+    """Where the console is the bot's one messenger (no token: the demo)."""
+    async with database.session() as session:
+        rows = await AdoptionService(session).report(units["Xã A"], console=True)
+    assert [(r.unit_name, r.members, r.linked, r.console, r.rate) for r in rows] == [
+        ("Xã A", 5, 4, 1, 0.8),
+        ("Chi bộ 1", 4, 4, 1, 1.0),
+        ("Chi bộ 2", 1, 0, 0, 0.0),
+    ]
+
+
+async def _demo_report(database: Database, settings: Settings, handbook: HandbookIndex) -> str:
+    """/baocao as the demo secretary, at the console."""
+    async with database.session() as session, session.begin():
+        await seed_demo(session)
+        await seed_activity(session, Shared(settings, handbook, render=render_notice))
+    core = ChatCore(database, build_router(), Shared(settings, handbook, render=render_notice))
+    incoming = Incoming(Channel.CONSOLE, "demo-90000001", "demo-90000001", text="/baocao")
+    (reply,) = await core.handle(incoming, CONSOLE_TRAITS)
+    return reply.text
+
+
+async def test_the_demo_secretarys_report_counts_the_console_without_a_token(
+    database: Database, settings: Settings, handbook: HandbookIndex
+) -> None:
+    report = await _demo_report(database, settings, handbook)
+    assert report.splitlines()[:3] == [
+        text("secretary.report_title"),
+        text("secretary.report_console"),
+        "Chi bộ Văn phòng: 2/3 (67%) · Telegram 0 · Zalo 0 · dòng lệnh 2",
+    ]
+
+
+async def test_with_a_token_console_accounts_reach_no_one_and_count_for_nothing(
+    database: Database, database_url: str, handbook: HandbookIndex
+) -> None:
+    settings = Settings.from_mapping(
+        {"SOTAY_DATABASE_URL": database_url, "TELEGRAM_TOKEN": "123:abc"}
+    )
+    report = await _demo_report(database, settings, handbook)
+    assert report.splitlines() == [
+        text("secretary.report_title"),
+        "Chi bộ Văn phòng: 0/3 (0%) · Telegram 0 · Zalo 0",
+    ]

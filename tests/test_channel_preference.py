@@ -156,9 +156,10 @@ async def test_an_account_not_linked_cannot_choose(
     assert pressed.text == text("link.required")
 
 
-async def test_on_the_console_alone_there_is_no_messenger_to_choose(
+async def test_on_the_console_alone_the_member_is_told_messages_arrive_there(
     core: ChatCore, database: Database, units: dict[str, int]
 ) -> None:
+    """A demo seat: no messenger to choose, and the bot's messages do reach the console."""
     member_id = await _member_id(database)
     async with database.session() as session, session.begin():
         await session.execute(update(ChannelAccount).values(member_id=None))
@@ -169,5 +170,7 @@ async def test_on_the_console_alone_there_is_no_messenger_to_choose(
         )
     incoming = Incoming(Channel.CONSOLE, CONSOLE_USER, CONSOLE_USER, text="/kenh")
     (reply,) = await core.handle(incoming, CONSOLE_TRAITS)
-    assert reply.text == text("channel.none")
+    assert reply.text == text("channel.console")
+    assert "hiện ngay trong cửa sổ này" in reply.text
     assert reply.flat_buttons == []
+    assert await _notice_chats(database, member_id) == [("console", CONSOLE_USER)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -23,7 +23,8 @@ class AdoptionRow:
     members: int  # active members on the roster
     telegram: int
     zalo: int
-    linked: int  # on Telegram, Zalo or both
+    linked: int  # on Telegram, Zalo or both (or the console, when it is counted)
+    console: int = 0  # linked on the console, when it is counted
 
     @property
     def rate(self) -> float:
@@ -35,13 +36,19 @@ class AdoptionService:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def report(self, unit_id: int | None) -> list[AdoptionRow]:
+    async def report(self, unit_id: int | None, *, console: bool = False) -> list[AdoptionRow]:
         """Rows for the unit and the units under it (the whole tree for None), in outline
-        order: a total row comes before the rows it sums."""
+        order: a total row comes before the rows it sums. Console accounts count only with
+        `console`: they are demo members', reached only where the console is the bot's one
+        messenger."""
         tree = await load_tree(self._session)
         scope = tree.by_id[unit_id] if unit_id is not None else None
         telegram = aliased(ChannelAccount)
         zalo = aliased(ChannelAccount)
+        terminal = aliased(ChannelAccount)
+        reached = telegram.id.isnot(None) | zalo.id.isnot(None)
+        if console:
+            reached = reached | terminal.id.isnot(None)
         # A member has at most one account per messenger, so the joins multiply nothing.
         query = (
             select(
@@ -49,7 +56,8 @@ class AdoptionService:
                 func.count(Member.id),
                 func.count(telegram.id),
                 func.count(zalo.id),
-                func.count(case((telegram.id.isnot(None) | zalo.id.isnot(None), 1))),
+                func.count(case((reached, 1))),
+                func.count(terminal.id) if console else literal(0),
             )
             .join(Organisation, Organisation.id == Member.organisation_id)
             .outerjoin(
@@ -60,6 +68,11 @@ class AdoptionService:
             .where(Member.active)
             .group_by(Member.organisation_id)
         )
+        if console:
+            query = query.outerjoin(
+                terminal,
+                and_(terminal.member_id == Member.id, terminal.channel == Channel.CONSOLE),
+            )
         if scope is not None:
             query = query.where(Organisation.path.startswith(scope.path))
 
@@ -67,7 +80,7 @@ class AdoptionService:
         for org_id, *counts in await self._session.execute(query):
             # Add the unit's own counts to it and to each unit above it, up to the scope.
             for ancestor in tree.by_id[org_id].path.strip("/").split("/"):
-                total = totals.setdefault(int(ancestor), [0, 0, 0, 0])
+                total = totals.setdefault(int(ancestor), [0, 0, 0, 0, 0])
                 for i, count in enumerate(counts):
                     total[i] += count
 
