@@ -204,6 +204,22 @@ def test_every_subcommand_has_a_case() -> None:
     assert sorted(LEAVES) == sorted(VALID), "give each subcommand its arguments in VALID"
 
 
+@pytest.mark.parametrize("leaf", sorted(LEAVES), ids=" ".join)
+def test_every_subcommand_explains_itself_with_help(
+    leaf: Leaf, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`sotay … --help`: exit 0, the usage, and a description of what the command does."""
+    with pytest.raises(SystemExit) as leaving:
+        build_parser().parse_args([*leaf, "--help"])
+    assert leaving.value.code == 0
+    shown = capsys.readouterr().out
+    assert shown.startswith(f"usage: sotay {' '.join(leaf)} ")
+    parser = LEAVES[leaf]
+    assert isinstance(parser, argparse.ArgumentParser)
+    assert parser.description, f"sotay {' '.join(leaf)} has no description"
+    assert " ".join(parser.description.split()[:4]) in " ".join(shown.split())
+
+
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("cli")

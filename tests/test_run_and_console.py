@@ -75,6 +75,28 @@ def test_run_without_a_token_opens_the_console_over_demo_data(cli_env: dict[str,
     assert text("fallback.unknown_command", command="khongco") in out
 
 
+def test_make_runs_one_process_that_migrates_seeds_and_chats(cli_env: dict[str, str]) -> None:
+    """`make run` is `sotay run --demo`: on a fresh machine it creates the tables, adds the
+    demo data and opens the chat; a second time it adds nothing. No Alembic line, no log
+    line reaches the terminal."""
+    first = _sotay(["run", "--demo"], cli_env, stdin="/lichhop\n")
+    assert first.returncode == 0 and first.stderr == ""
+    out = first.stdout
+    assert out.startswith("database upgraded from revision none to ")
+    assert "demo data ready: 4 chi bộ, 12 members added" in out
+    banner = out.index("với tư cách đảng viên Trần Thị Bình")
+    assert out.index("--as secretary  Nguyễn Văn An") < banner
+    assert "Sinh hoạt chi bộ thường kỳ" in out[banner:]
+    second = _sotay(["console", "--demo", "--as", "trainer"], cli_env, stdin="")
+    assert second.returncode == 0 and second.stderr == ""
+    assert (
+        second.stdout.startswith("database is up to date (revision ")
+        and "the roster is not empty: demo data not added\n" in second.stdout
+    )
+    assert "tập huấn viên Hoàng Thị Hà" in second.stdout
+    assert "INFO" not in out + second.stdout
+
+
 def test_console_refuses_an_old_schema_with_one_line(
     cli_env: dict[str, str], tmp_path: Path
 ) -> None:

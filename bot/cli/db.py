@@ -24,19 +24,26 @@ async def _revision(url: str) -> str | None:
         await database.dispose()
 
 
-def _upgrade(_args: argparse.Namespace) -> int:
+def upgrade_database() -> None:
+    """Migrates SOTAY_DATABASE_URL to the newest schema and says what it did."""
     url = load_settings().database_url
     shown = make_url(url).render_as_string(hide_password=True)
+    head = head_revision(url)
     try:
         before = asyncio.run(_revision(url))
-        upgrade(url)
+        # Up to date: Alembic's environment (a second or so to load) is not needed.
+        if before != head:
+            upgrade(url)
     except (OSError, SQLAlchemyError) as exc:
         raise CliError(f"cannot upgrade the database {shown}: {first_line(exc)}") from None
-    head = head_revision(url)
     if before == head:
         print(f"database is up to date (revision {head})")
     else:
         print(f"database upgraded from revision {before or 'none'} to {head}")
+
+
+def _upgrade(_args: argparse.Namespace) -> int:
+    upgrade_database()
     return 0
 
 

@@ -32,9 +32,15 @@ def _line(person: Person) -> str:
 def _run_seed(args: argparse.Namespace) -> int:
     # The services' own log lines (a quiz opened, its invitations) say nothing new here.
     configure_logging(logging.WARNING)
+    seed_demo_data(if_empty=args.if_empty)
+    return 0
+
+
+def seed_demo_data(*, if_empty: bool) -> None:
+    """Adds the demo data (only to an empty roster with `if_empty`) and lists the people."""
 
     async def seed(session: AsyncSession) -> tuple[str, list[Person]]:
-        if args.if_empty and not await roster_is_empty(session):
+        if if_empty and not await roster_is_empty(session):
             return "the roster is not empty: demo data not added", []
         result = await seed_demo(session)
         await seed_activity(session, shared())
@@ -51,7 +57,6 @@ def _run_seed(args: argparse.Namespace) -> int:
             "session in five, a quiz open for a week and one closed with results, a question "
             "in the inbox (/hopthu)."
         )
-    return 0
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -139,13 +139,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     commands = parser.add_subparsers(dest="quiz_command", metavar="ACTION", required=True)
 
     importing = commands.add_parser(
-        "import", help="add a question bank from a spreadsheet (.xlsx or .csv)"
+        "import",
+        help="add a question bank from a spreadsheet (.xlsx or .csv)",
+        description="Add a question bank from a trainer's .xlsx (first sheet) or .csv with "
+        "the columns Câu hỏi, A, B, C, D (E, F optional), Đáp án, Giải thích, Chủ đề, Độ khó. "
+        "Nothing is saved if a row is bad: each bad row is listed.",
     )
-    importing.add_argument("file", type=Path)
+    importing.add_argument("file", type=Path, metavar="FILE", help="the .xlsx or .csv file")
     importing.add_argument("--bank", help="bank id (default: from the file name)")
     importing.set_defaults(func=_import)
 
-    scheduling = commands.add_parser("schedule", help="open a quiz for units during a window")
+    scheduling = commands.add_parser(
+        "schedule",
+        help="open a quiz for units during a window",
+        description="Schedule a quiz for the units given and those under them: the bot "
+        "invites their linked members when it opens, reminds them 24 hours before it closes, "
+        "and sends the results to --notify at closing.",
+    )
     scheduling.add_argument("--title", required=True)
     scheduling.add_argument(
         "--units", required=True, help=f"unit paths separated by commas ({PATH_HELP})"
@@ -162,8 +172,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     scheduling.set_defaults(func=_schedule)
 
-    reporting = commands.add_parser("report", help="a quiz's results per unit and member")
-    reporting.add_argument("--quiz", type=int, required=True, help="quiz number")
-    reporting.add_argument("--out", type=Path, required=True, help="FILE.xlsx")
-    reporting.add_argument("--chart", type=Path, help="FILE.png: average score per unit")
+    reporting = commands.add_parser(
+        "report",
+        help="a quiz's results per unit and member",
+        description="Write a quiz's results to an .xlsx file: a summary, a sheet per unit, "
+        "the most-missed questions and every answer; --chart also draws each unit's average.",
+    )
+    reporting.add_argument("--quiz", type=int, required=True, metavar="ID", help="quiz number")
+    reporting.add_argument(
+        "--out", type=Path, required=True, metavar="FILE.xlsx", help="the workbook"
+    )
+    reporting.add_argument(
+        "--chart", type=Path, metavar="FILE.png", help="also draw the average score per unit"
+    )
     reporting.set_defaults(func=_report)

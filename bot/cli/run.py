@@ -28,7 +28,24 @@ def _console_chat(settings: Settings, role: str | None) -> int:
     return 0
 
 
+def _prepare_demo() -> None:
+    """`--demo`: what `make run` needs before the bot starts, in this process (one start
+    of the interpreter instead of three): the schema migrated, demo data in an empty
+    roster."""
+    from bot.cli.db import upgrade_database
+    from bot.cli.demo import seed_demo_data
+
+    # As in `sotay demo seed`: the services' lines (a quiz opened) say nothing new here.
+    configure_logging(logging.WARNING)
+    upgrade_database()
+    seed_demo_data(if_empty=True)
+    configure_logging(logging.INFO)
+    print()
+
+
 def _run(args: argparse.Namespace) -> int:
+    if args.demo:
+        _prepare_demo()
     settings = load_settings()
     if not settings.has_messenger and not settings.serves_http:
         return _console_chat(settings, None)
@@ -39,7 +56,18 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _console(args: argparse.Namespace) -> int:
+    if args.demo:
+        _prepare_demo()
     return _console_chat(load_settings(), args.seat)
+
+
+def _add_demo_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="first migrate the database and add the demo data to an empty roster "
+        "(`make run` does)",
+    )
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -55,6 +83,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default="0.0.0.0",
         help="address the web app listens on (default 0.0.0.0)",
     )
+    _add_demo_option(run_parser)
     run_parser.set_defaults(func=_run)
     console_parser = subparsers.add_parser(
         "console",
@@ -71,4 +100,5 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         choices=ROLES,
         help="chat as the demo member holding this role (default: member)",
     )
+    _add_demo_option(console_parser)
     console_parser.set_defaults(func=_console)
