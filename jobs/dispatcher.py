@@ -77,8 +77,12 @@ class Dispatcher:
             # Cleared before draining, not after: a wake-up for a row committed while this
             # drain runs must start the next one at once, not after the poll interval.
             self._wake.clear()
-            if await self.drain_once():
-                continue
+            try:
+                if await self.drain_once():
+                    continue
+            except Exception:
+                # The database went away, say: the rows wait, and the next poll tries again.
+                log.exception("dispatcher: draining the outbox failed")
             waiters = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
             await asyncio.wait(
                 waiters, timeout=self._settings.poll_interval, return_when=asyncio.FIRST_COMPLETED

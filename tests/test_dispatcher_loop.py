@@ -188,3 +188,27 @@ async def test_a_flow_started_while_the_dispatcher_stores_choices_keeps_both(
         state = await ConversationService(session).get(account)
     assert state is not None
     assert (state.flow, state.step, state.choices) == ("quiz", "question", ("rsvp:1:yes",))
+
+
+async def test_a_drain_that_fails_is_tried_again_at_the_next_poll(database: Database) -> None:
+    """The database away for a moment: the dispatcher logs it and carries on."""
+    dispatcher = Dispatcher(database, {}, settings=QUICK_RETRIES)
+    calls: list[int] = []
+    again = asyncio.Event()
+
+    async def drain_once() -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("the database went away")
+        again.set()
+        return 0
+
+    dispatcher.drain_once = drain_once  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    dispatching = asyncio.create_task(dispatcher.run(stop))
+    try:
+        await asyncio.wait_for(again.wait(), 5)
+        assert not dispatching.done()
+    finally:
+        stop.set()
+        await dispatching
