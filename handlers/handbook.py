@@ -9,6 +9,7 @@ import unicodedata
 from enum import StrEnum
 
 from bot.button_data import ButtonData
+from bot.collation import sort_key
 from bot.messages import Button, Reply
 from bot.router import Context, Handler, Router
 from bot.services.handbook import Confirmation, Entry, SearchResult
@@ -178,7 +179,7 @@ async def send_to_committee(ctx: Context) -> list[Reply]:
 
 
 def _categories(ctx: Context) -> list[str]:
-    return sorted({entry.category for entry in ctx.services.handbook.entries})
+    return sorted({entry.category for entry in ctx.services.handbook.entries}, key=sort_key)
 
 
 @handbook_access

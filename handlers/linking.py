@@ -12,6 +12,7 @@ from bot.router import Context, Router
 from bot.services.linking import MAX_FAILURES, LinkAttempt, LinkResult, looks_like_code
 from bot.services.permissions import Action
 from bot.texts import text
+from handlers.privacy import confirm_buttons
 
 FLOW = "link"
 
@@ -29,6 +30,19 @@ class Answer(StrEnum):
 
 class Consent(ButtonData, prefix="consent"):
     answer: Answer
+
+
+class Unlink(ButtonData, prefix="unlink"):
+    """The answer to /huylienket's question about this account."""
+
+    answer: Answer
+
+
+class UnlinkMember(ButtonData, prefix="unlinkm"):
+    """A secretary's «yes» to freeing a member's accounts; the id is checked against the
+    scope again when pressed, as it can be forged."""
+
+    member: int
 
 
 def _welcome_linked(name: str, unit: str) -> Reply:
@@ -149,6 +163,15 @@ async def unlink(ctx: Context) -> list[Reply]:
     card = ctx.incoming.command_args
     if card:
         return await _unlink_member(ctx, card)
+    if not ctx.account.linked:
+        return [Reply(text("link.not_linked"))]
+    buttons = confirm_buttons(Unlink(Answer.YES).pack(), Unlink(Answer.NO).pack())
+    return [Reply(text("link.unlink_confirm"), buttons=buttons)]
+
+
+async def unlink_answer(ctx: Context) -> list[Reply]:
+    if ctx.pressed(Unlink).answer is not Answer.YES:
+        return [Reply(text("unlink.kept"))]
     done = await ctx.services.linking.unlink(ctx.account.id, actor=f"account:{ctx.account.id}")
     return [Reply(text("link.unlinked" if done else "link.not_linked"))]
 
@@ -164,6 +187,23 @@ async def _unlink_member(ctx: Context, card: str) -> list[Reply]:
     if target is None or not allowed:
         # The same answer either way: a card outside one's units is not revealed.
         return [Reply(text("unlink.not_found"))]
+    buttons = confirm_buttons(UnlinkMember(target.id).pack(), Unlink(Answer.NO).pack())
+    return [Reply(text("unlink.confirm", name=target.full_name), buttons=buttons)]
+
+
+async def unlink_member_answer(ctx: Context) -> list[Reply]:
+    secretary = ctx.account.member
+    if secretary is None:
+        return [Reply(text("link.required"))]
+    try:
+        target = await ctx.services.accounts.member(ctx.pressed(UnlinkMember).member)
+    except LookupError:
+        target = None
+    allowed = target is not None and await ctx.services.permissions.can(
+        secretary.id, Action.ISSUE_CODES, target.organisation_id
+    )
+    if target is None or not allowed:
+        return [Reply(text("unlink.not_found"))]
     count = await ctx.services.linking.unlink_member(target.id, actor=f"member:{secretary.id}")
     key = "unlink.done" if count else "unlink.none"
     return [Reply(text(key, count=count, name=target.full_name))]
@@ -174,3 +214,5 @@ def register(router: Router) -> None:
     router.button(Consent)(consent)
     router.flow(FLOW)(link_step)
     router.command("huylienket")(unlink)
+    router.button(Unlink)(unlink_answer)
+    router.button(UnlinkMember)(unlink_member_answer)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import ConversationState
@@ -58,6 +59,14 @@ class ConversationService:
             return False
         row.flow, row.step, row.data = None, None, {}
         return True
+
+    async def forget_choices(self, account_id: int) -> None:
+        """No choices shown: only an account that has a row has any to forget."""
+        await self._session.execute(
+            update(ConversationState)
+            .where(ConversationState.account_id == account_id)
+            .values(choices=[])
+        )
 
     async def set_choices(self, account_id: int, choices: list[str]) -> None:
         row = await self._row(account_id)
