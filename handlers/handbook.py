@@ -13,6 +13,8 @@ from bot.collation import sort_key
 from bot.messages import Button, Reply
 from bot.router import Context, Handler, Router
 from bot.services.handbook import Confirmation, Entry, SearchResult
+from bot.services.handbook.normalize import fold, normalize
+from bot.services.handbook.scope import PARTY_ANCHORS
 from bot.texts import text
 
 MAX_TOPIC_BUTTONS = 4
@@ -202,8 +204,45 @@ async def category(ctx: Context) -> list[Reply]:
     return [Reply(text("handbook.category", name=name), buttons=buttons)]
 
 
+# Party anchors, and the words that make a Vietnamese sentence a question ("bao lâu",
+# "là gì", "có … không"), as typed without diacritics, word by word.
+_ANCHORS = tuple(f" {fold(anchor)} " for anchor in PARTY_ANCHORS)
+_ASKING = tuple(
+    f" {words} "
+    for words in (
+        "bao nhieu", "bao lau", "bao gio", "khi nao", "luc nao", "the nao", "ra sao",
+        "tai sao", "vi sao", "lam sao", "dau", "gi", "ai", "nao", "may", "khong", "chua",
+        "co phai", "duoc khong",
+    )
+)  # fmt: skip
+
+
+def _folded_words(typed: str) -> str:
+    return " " + " ".join(fold(t) for segment in normalize(typed) for t in segment) + " "
+
+
+def plainly_a_question(ctx: Context) -> bool:
+    """Typed text asked as a question ("?" or a question word), naming the Party or the
+    bot, that the handbook answers, for one who may read it: asked in the middle of a
+    flow, it is answered and the flow kept (bot/router.py, Aside). Answered alone is not
+    enough: the search also answers "không biết nữa" (inside a quiz, no question) and a
+    unit's name typed instead of pressing its button ("Chi bộ thôn Đông"). A question that
+    never says "đảng", "chi bộ" or "bot" gets the step's hint; /cancel frees the member to
+    ask it."""
+    typed = ctx.incoming.text or ""
+    if not _open_to(ctx) or _no_words(typed):
+        return False
+    words = _folded_words(typed)
+    if not any(anchor in words for anchor in _ANCHORS):
+        return False
+    if "?" not in typed and not any(asking in words for asking in _ASKING):
+        return False
+    return ctx.services.handbook.search(typed).answered
+
+
 def register(router: Router) -> None:
     router.fallback("text")(question)
+    router.questions(plainly_a_question)
     router.button(ShowEntry)(show_entry)
     router.button(Feedback)(feedback)
     router.button(SendToCommittee)(send_to_committee)
