@@ -16,6 +16,7 @@ from bot.services.handbook import Confirmation, Entry, SearchResult
 from bot.services.handbook.normalize import fold, normalize
 from bot.services.handbook.scope import PARTY_ANCHORS
 from bot.texts import text
+from handlers import own_affairs
 
 MAX_TOPIC_BUTTONS = 4
 MAX_LABEL_CHARS = 60
@@ -138,6 +139,10 @@ async def question(ctx: Context) -> list[Reply]:
     typed = ctx.incoming.text or ""
     if _no_words(typed):
         return [Reply(text("handbook.emoji" if _emoji(typed) else "handbook.no_words"))]
+    affair = own_affairs.recognise(typed)
+    if affair is not None:
+        # The member's own data answers it, not the handbook: nothing for the editors.
+        return await own_affairs.answer(ctx, affair)
     result = ctx.services.handbook.search(typed)
     query_id = await ctx.services.questions.log(result)
     if result.entry is None or not result.answered:
