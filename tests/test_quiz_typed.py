@@ -21,11 +21,14 @@ from handlers.notices import render_notice
 from handlers.quiz import StartQuiz, _letters, typed_letter
 from jobs.quizzes import QuizScheduler
 from tests.clock import Clock
+from tests.fakes.zalo_api import FakeZaloServer
 from tests.harness import TRAITS, linked, say
 from tests.quiz_harness import BEFORE_OPENING, OPENS, member_id, schedule
 from tests.secretaries_harness import MEMBER
+from tests.zalo_harness import running_zalo, zalo_settings
 
 CONSOLE = ChannelTraits(has_buttons=False, text_limit=4096)
+ZALO_USER = "zalo-practice"
 
 
 @pytest.mark.parametrize(
@@ -130,3 +133,28 @@ async def test_a_scheduled_quiz_takes_typed_letters_on_telegram(
     (after,) = await say(chat, MEMBER, "B")
     assert not after.text.startswith(("✅", "❌"))
     assert await _unanswered(database) == 1  # only that last "B", typed after the quiz
+
+
+async def test_on_zalo_practice_takes_a_letter_among_words(
+    database: Database, database_url: str, handbook: HandbookIndex, units: dict[str, int]
+) -> None:
+    async with database.session() as session, session.begin():
+        session.add(linked(await member_id(database, MEMBER), ZALO_USER, "zalo"))
+    async with FakeZaloServer() as server:
+        settings = zalo_settings(server, database_url)
+        core = ChatCore(database, build_router(), Shared(settings, handbook, render=render_notice))
+
+        async def typed(body: str, replies: int = 1) -> list[str]:
+            before = len(server.sent_texts(ZALO_USER))
+            server.push_text(ZALO_USER, body)
+            await server.wait_for("sendMessage", before + replies, chat_id=ZALO_USER)
+            return server.sent_texts(ZALO_USER)[before:]
+
+        async with running_zalo(settings, core):
+            _, question = await typed("/luyentap", replies=2)
+            (hint,) = await typed("hmm để nghĩ đã")
+            (verdict,) = await typed("đáp án là A nhé")
+    assert question.startswith("Câu 1/5: ")
+    assert hint.startswith("Đồng chí đang làm câu 1/5.")
+    assert verdict.startswith(("✅", "❌")) and "\n\nCâu 2/5: " in verdict
+    assert await _unanswered(database) == 0
