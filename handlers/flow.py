@@ -51,7 +51,7 @@ class Flow:
     # What to say to text typed at a step that only takes buttons.
     use_buttons: str
     # The line after a handbook question answered at such a step: the flow waits.
-    aside: str
+    aside: str = "flow.aside"
 
     def register(self, router: Router) -> None:
         router.button(self.stop)(members_only(self._stop))
