@@ -10,6 +10,7 @@ conversation state."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from bot.button_data import Seal
 from bot.channels.choices import picked, stored
@@ -17,6 +18,7 @@ from bot.db import Database
 from bot.messages import ChannelTraits, Incoming, Reply
 from bot.router import Context, Router
 from bot.services import Services, Shared
+from bot.services.accounts import AccountView
 from bot.texts import text
 
 log = logging.getLogger(__name__)
@@ -32,23 +34,16 @@ class ChatCore:
         self._shared = shared
 
     async def handle(self, incoming: Incoming, traits: ChannelTraits) -> list[Reply]:
-        if incoming.text is not None and len(incoming.text) > MAX_INPUT_CHARS:
-            return [Reply(text("errors.too_long", limit=MAX_INPUT_CHARS))]
+        account_id: int | None = None
         try:
             async with self._database.session() as session, session.begin():
                 services = Services.for_session(session, self._shared)
                 account = await services.accounts.touch(
                     incoming.channel, incoming.sender_id, incoming.chat_id
                 )
-                state = await services.conversations.get(account.id)
-                if not traits.has_buttons and state is not None:
-                    incoming = picked(incoming, state.choices)
-                handler = self._router.resolve(incoming, state)
-                seal = Seal(self._shared.seal_key, account.id)
-                replies = await handler(
-                    Context(incoming, account, state, services, traits, seal=seal)
-                )
-                if not traits.has_buttons:
+                account_id = account.id
+                replies, keep_choices = await self._replies(incoming, traits, account, services)
+                if not traits.has_buttons and not keep_choices:
                     await services.conversations.set_choices(account.id, stored(replies))
             if services.outbox.enqueued:
                 self._shared.notify_outbox()
@@ -58,4 +53,37 @@ class ChatCore:
         except Exception:
             # The message text may hold a phone or card number: log only where it came from.
             log.exception("handler failed for a %s message", incoming.channel)
+            if account_id is not None and not traits.has_buttons:
+                await self._forget_choices(account_id)
             return [Reply(text("errors.internal"))]
+
+    async def _replies(
+        self, incoming: Incoming, traits: ChannelTraits, account: AccountView, services: Services
+    ) -> tuple[list[Reply], bool]:
+        """The replies, and whether the choices shown before stay: after a question asked
+        aside from a flow, the numbers the flow showed still answer it."""
+        if incoming.text is not None and len(incoming.text) > MAX_INPUT_CHARS:
+            return [Reply(text("errors.too_long", limit=MAX_INPUT_CHARS))], False
+        state = await services.conversations.get(account.id)
+        if not traits.has_buttons and state is not None:
+            incoming = picked(incoming, state.choices)
+        seal = Seal(self._shared.seal_key, account.id)
+        ctx = Context(incoming, account, state, services, traits, seal=seal)
+        aside = self._router.aside(ctx)
+        if aside is None:
+            return await self._router.resolve(incoming, state)(ctx), False
+        replies = await self._router.answer_aside(ctx, aside)
+        if traits.has_buttons:
+            return replies, False
+        # Numbered, the answer's buttons would replace the flow's numbers: shown without.
+        return [replace(reply, buttons=()) for reply in replies], True
+
+    async def _forget_choices(self, account_id: int) -> None:
+        """After a failure, numbers typed next must not pick from the message before it."""
+        try:
+            async with self._database.session() as session, session.begin():
+                await Services.for_session(session, self._shared).conversations.forget_choices(
+                    account_id
+                )
+        except Exception:
+            log.exception("could not forget the choices after a failure")

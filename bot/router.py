@@ -41,6 +41,19 @@ class Context:
 Handler = Callable[[Context], Awaitable[list[Reply]]]
 
 
+@dataclass(frozen=True)
+class Aside:
+    """How a member steps out of a flow for a moment: typed text that is plainly a handbook
+    question is answered, and the flow stays where it was, with a one-line `reminder` of
+    where it stands. Not at `content_steps`, whose typed text is the flow's own content (a
+    meeting's place, a notice), nor for text the step `takes` as its answer (a quiz letter,
+    a card number); anything else goes to the step, which gives its hint."""
+
+    reminder: Callable[[Context], Reply]
+    content_steps: frozenset[str] = frozenset()
+    takes: Callable[[FlowState, str], bool] | None = None
+
+
 def _register(table: dict[str, Handler], *keys: str) -> Callable[[Handler], Handler]:
     def decorate(handler: Handler) -> Handler:
         for key in keys:
@@ -59,6 +72,8 @@ class Router:
         self._flows: dict[str, Handler] = {}
         self._flows_taking_media: set[str] = set()
         self._fallbacks: dict[str, Handler] = {}
+        self._asides: dict[str, Aside] = {}
+        self._is_question: Callable[[Context], bool] = lambda ctx: False
 
     def command(self, *names: str) -> Callable[[Handler], Handler]:
         return _register(self._commands, *names)
@@ -88,12 +103,47 @@ class Router:
                 break
         return await self._fallbacks["stale_button"](ctx)
 
-    def flow(self, name: str, *, takes_media: bool = False) -> Callable[[Handler], Handler]:
+    def flow(
+        self, name: str, *, takes_media: bool = False, aside: Aside | None = None
+    ) -> Callable[[Handler], Handler]:
         """Takes text and contacts while an account's conversation state names this flow;
-        photos and documents too with `takes_media`."""
+        photos and documents too with `takes_media`. With an `aside`, a handbook question
+        typed in it is answered and the flow kept; without, every text is the flow's own
+        (a notice, an answer to a member)."""
         if takes_media:
             self._flows_taking_media.add(name)
+        if aside is not None:
+            self._asides[name] = aside
         return _register(self._flows, name)
+
+    def questions(self, is_question: Callable[[Context], bool]) -> None:
+        """What makes typed text plainly a question the "text" fallback answers: a flow
+        with an aside lets the member ask it without leaving."""
+        self._is_question = is_question
+
+    def aside(self, ctx: Context) -> Aside | None:
+        """The flow's aside when this message steps out of it for a moment (see Aside),
+        else None: the message goes where `resolve` sends it."""
+        state, incoming = ctx.state, ctx.incoming
+        if (
+            state is None
+            or state.flow not in self._flows
+            or incoming.text is None
+            or incoming.command is not None
+            or incoming.button_data is not None
+            or incoming.attachment is not None
+        ):
+            return None
+        aside = self._asides.get(state.flow)
+        if aside is None or state.step in aside.content_steps:
+            return None
+        if aside.takes is not None and aside.takes(state, incoming.text):
+            return None
+        return aside if self._is_question(ctx) else None
+
+    async def answer_aside(self, ctx: Context, aside: Aside) -> list[Reply]:
+        """The question's answer, then where the flow stands."""
+        return [*await self._fallbacks["text"](ctx), aside.reminder(ctx)]
 
     def fallback(self, kind: str) -> Callable[[Handler], Handler]:
         """One of: text, unknown_command, stale_button, attachment, empty."""

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from bot.button_data import ButtonData
 from bot.messages import Button, Reply
 from bot.models import Meeting
-from bot.router import Context, Router
+from bot.router import Aside, Context, Router
 from bot.services.accounts import MemberView
 from bot.services.meetings.attendance import FLAG_MONTHS, Mark, MemberRecord
 from bot.services.meetings.when import format_when
@@ -277,5 +277,5 @@ def register(router: Router) -> None:
     router.button(PickOccurrence)(pick)
     router.button(ToggleMember)(toggle)
     router.button(FinishChecklist)(finish)
-    router.flow(FLOW)(flow_text)
+    router.flow(FLOW, aside=Aside(lambda ctx: Reply(text("attendance.aside"))))(flow_text)
     router.command("chuyencan")(record)

@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.button_data import ButtonData
 from bot.messages import Reply
-from bot.router import Context, Router
+from bot.router import Aside, Context, Router
 from bot.services.accounts import MemberView
 from bot.texts import text
 from handlers.guards import MemberHandler, members_only
@@ -50,12 +50,16 @@ class Flow:
     stop: type[ButtonData]
     # What to say to text typed at a step that only takes buttons.
     use_buttons: str
+    # The line after a handbook question answered at such a step: the flow waits.
+    aside: str = "flow.aside"
 
     def register(self, router: Router) -> None:
         router.button(self.stop)(members_only(self._stop))
         for kind, at in self.steps.buttons.items():
             router.button(kind)(members_only(self._on_button(at)))
-        router.flow(self.flow)(members_only(self._on_text))
+        # Typed text at a step that takes it is the flow's content (a place, a title).
+        aside = Aside(lambda ctx: Reply(text(self.aside)), frozenset(self.steps.typed))
+        router.flow(self.flow, aside=aside)(members_only(self._on_text))
 
     def _in_flow(self, ctx: Context) -> bool:
         return ctx.state is not None and ctx.state.flow == self.flow

@@ -9,10 +9,14 @@ import unicodedata
 from enum import StrEnum
 
 from bot.button_data import ButtonData
+from bot.collation import sort_key
 from bot.messages import Button, Reply
 from bot.router import Context, Handler, Router
 from bot.services.handbook import Confirmation, Entry, SearchResult
+from bot.services.handbook.normalize import fold, normalize
+from bot.services.handbook.scope import PARTY_ANCHORS
 from bot.texts import text
+from handlers import own_affairs
 
 MAX_TOPIC_BUTTONS = 4
 MAX_LABEL_CHARS = 60
@@ -135,6 +139,10 @@ async def question(ctx: Context) -> list[Reply]:
     typed = ctx.incoming.text or ""
     if _no_words(typed):
         return [Reply(text("handbook.emoji" if _emoji(typed) else "handbook.no_words"))]
+    affair = own_affairs.recognise(typed)
+    if affair is not None:
+        # The member's own data answers it, not the handbook: nothing for the editors.
+        return await own_affairs.answer(ctx, affair)
     result = ctx.services.handbook.search(typed)
     query_id = await ctx.services.questions.log(result)
     if result.entry is None or not result.answered:
@@ -178,7 +186,7 @@ async def send_to_committee(ctx: Context) -> list[Reply]:
 
 
 def _categories(ctx: Context) -> list[str]:
-    return sorted({entry.category for entry in ctx.services.handbook.entries})
+    return sorted({entry.category for entry in ctx.services.handbook.entries}, key=sort_key)
 
 
 @handbook_access
@@ -201,8 +209,45 @@ async def category(ctx: Context) -> list[Reply]:
     return [Reply(text("handbook.category", name=name), buttons=buttons)]
 
 
+# Party anchors, and the words that make a Vietnamese sentence a question ("bao lâu",
+# "là gì", "có … không"), as typed without diacritics, word by word.
+_ANCHORS = tuple(f" {fold(anchor)} " for anchor in PARTY_ANCHORS)
+_ASKING = tuple(
+    f" {words} "
+    for words in (
+        "bao nhieu", "bao lau", "bao gio", "khi nao", "luc nao", "the nao", "ra sao",
+        "tai sao", "vi sao", "lam sao", "dau", "gi", "ai", "nao", "may", "khong", "chua",
+        "co phai", "duoc khong",
+    )
+)  # fmt: skip
+
+
+def _folded_words(typed: str) -> str:
+    return " " + " ".join(fold(t) for segment in normalize(typed) for t in segment) + " "
+
+
+def plainly_a_question(ctx: Context) -> bool:
+    """Typed text asked as a question ("?" or a question word), naming the Party or the
+    bot, that the handbook answers, for one who may read it: asked in the middle of a
+    flow, it is answered and the flow kept (bot/router.py, Aside). Answered alone is not
+    enough: the search also answers "không biết nữa" (inside a quiz, no question) and a
+    unit's name typed instead of pressing its button ("Chi bộ thôn Đông"). A question that
+    never says "đảng", "chi bộ" or "bot" gets the step's hint; /cancel frees the member to
+    ask it."""
+    typed = ctx.incoming.text or ""
+    if not _open_to(ctx) or _no_words(typed):
+        return False
+    words = _folded_words(typed)
+    if not any(anchor in words for anchor in _ANCHORS):
+        return False
+    if "?" not in typed and not any(asking in words for asking in _ASKING):
+        return False
+    return ctx.services.handbook.search(typed).answered
+
+
 def register(router: Router) -> None:
     router.fallback("text")(question)
+    router.questions(plainly_a_question)
     router.button(ShowEntry)(show_entry)
     router.button(Feedback)(feedback)
     router.button(SendToCommittee)(send_to_committee)

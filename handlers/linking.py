@@ -8,10 +8,12 @@ from enum import StrEnum
 
 from bot.button_data import ButtonData
 from bot.messages import Button, Reply
-from bot.router import Context, Router
+from bot.router import Aside, Context, Router
+from bot.services.conversations import FlowState
 from bot.services.linking import MAX_FAILURES, LinkAttempt, LinkResult, looks_like_code
 from bot.services.permissions import Action
 from bot.texts import text
+from handlers.privacy import confirm_buttons
 
 FLOW = "link"
 
@@ -29,6 +31,19 @@ class Answer(StrEnum):
 
 class Consent(ButtonData, prefix="consent"):
     answer: Answer
+
+
+class Unlink(ButtonData, prefix="unlink"):
+    """The answer to /huylienket's question about this account."""
+
+    answer: Answer
+
+
+class UnlinkMember(ButtonData, prefix="unlinkm"):
+    """A secretary's «yes» to freeing a member's accounts; the id is checked against the
+    scope again when pressed, as it can be forged."""
+
+    member: int
 
 
 def _welcome_linked(name: str, unit: str) -> Reply:
@@ -85,8 +100,14 @@ async def start(ctx: Context) -> list[Reply]:
     if locked is not None:
         return [Reply(text("link.locked", until=_local_time(ctx, locked)))]
     await ctx.services.conversations.start(ctx.account.id, FLOW, Step.CONSENT)
-    consent = Reply(
-        text("link.consent"),
+    return [Reply(text("start.welcome")), _consent_question("link.consent")]
+
+
+def _consent_question(key: str) -> Reply:
+    """The consent question (or its hint) with its two buttons: a hint without them would
+    leave nothing for "1" or "2" to answer on Zalo."""
+    return Reply(
+        text(key),
         buttons=(
             (
                 Button(text("link.button_agree"), Consent(Answer.YES).pack()),
@@ -94,7 +115,6 @@ async def start(ctx: Context) -> list[Reply]:
             ),
         ),
     )
-    return [Reply(text("start.welcome")), consent]
 
 
 async def consent(ctx: Context) -> list[Reply]:
@@ -116,7 +136,7 @@ async def link_step(ctx: Context) -> list[Reply]:
     linking = ctx.services.linking
     incoming = ctx.incoming
     if state.step == Step.CONSENT:
-        return [Reply(text("link.consent_pending"))]
+        return [_consent_question("link.consent_pending")]
     if incoming.contact is not None and state.step == Step.CONTACT:
         member_id = int(state.data["member_id"])
         return await _outcome(
@@ -149,6 +169,15 @@ async def unlink(ctx: Context) -> list[Reply]:
     card = ctx.incoming.command_args
     if card:
         return await _unlink_member(ctx, card)
+    if not ctx.account.linked:
+        return [Reply(text("link.not_linked"))]
+    buttons = confirm_buttons(Unlink(Answer.YES).pack(), Unlink(Answer.NO).pack())
+    return [Reply(text("link.unlink_confirm"), buttons=buttons)]
+
+
+async def unlink_answer(ctx: Context) -> list[Reply]:
+    if ctx.pressed(Unlink).answer is not Answer.YES:
+        return [Reply(text("unlink.kept"))]
     done = await ctx.services.linking.unlink(ctx.account.id, actor=f"account:{ctx.account.id}")
     return [Reply(text("link.unlinked" if done else "link.not_linked"))]
 
@@ -164,13 +193,48 @@ async def _unlink_member(ctx: Context, card: str) -> list[Reply]:
     if target is None or not allowed:
         # The same answer either way: a card outside one's units is not revealed.
         return [Reply(text("unlink.not_found"))]
+    buttons = confirm_buttons(UnlinkMember(target.id).pack(), Unlink(Answer.NO).pack())
+    return [Reply(text("unlink.confirm", name=target.full_name), buttons=buttons)]
+
+
+async def unlink_member_answer(ctx: Context) -> list[Reply]:
+    secretary = ctx.account.member
+    if secretary is None:
+        return [Reply(text("link.required"))]
+    try:
+        target = await ctx.services.accounts.member(ctx.pressed(UnlinkMember).member)
+    except LookupError:
+        target = None
+    allowed = target is not None and await ctx.services.permissions.can(
+        secretary.id, Action.ISSUE_CODES, target.organisation_id
+    )
+    if target is None or not allowed:
+        return [Reply(text("unlink.not_found"))]
     count = await ctx.services.linking.unlink_member(target.id, actor=f"member:{secretary.id}")
     key = "unlink.done" if count else "unlink.none"
     return [Reply(text(key, count=count, name=target.full_name))]
 
 
+def _reminder(ctx: Context) -> Reply:
+    """Where linking stands, after a handbook question asked in the middle of it."""
+    step = ctx.state.step if ctx.state is not None else None
+    if step == Step.CONSENT:
+        return Reply(text("link.aside_consent"))
+    if step == Step.CONTACT:
+        return Reply(text("link.aside_contact", button=text("link.button_contact")))
+    return Reply(text("link.aside_card" if ctx.traits.can_share_contact else "link.aside_code"))
+
+
+def _takes(state: FlowState, typed: str) -> bool:
+    """A card number (digits, maybe spaced) or a code (one word) is the step's, whatever
+    the handbook makes of it."""
+    return state.step != Step.CONSENT and (not looks_like_code(typed) or len(typed.split()) == 1)
+
+
 def register(router: Router) -> None:
     router.command("start")(start)
     router.button(Consent)(consent)
-    router.flow(FLOW)(link_step)
+    router.flow(FLOW, aside=Aside(_reminder, takes=_takes))(link_step)
     router.command("huylienket")(unlink)
+    router.button(Unlink)(unlink_answer)
+    router.button(UnlinkMember)(unlink_member_answer)

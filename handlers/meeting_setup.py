@@ -91,4 +91,4 @@ def register(router: Router, *steps: Steps) -> None:
     combined = steps[0]
     for more in steps[1:]:
         combined = combined | more
-    Flow(FLOW, combined, Stop, "meeting_setup.use_buttons").register(router)
+    Flow(FLOW, combined, Stop, "meeting_setup.use_buttons", "meeting_setup.aside").register(router)

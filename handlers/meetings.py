@@ -21,6 +21,8 @@ from handlers.guards import members_only
 
 REASON_FLOW = "rsvp"
 UPCOMING_DAYS = 60
+# /lichhop offers «Tham dự» / «Vắng» for the first meetings it lists.
+MAX_RSVP_ROWS = 5
 MAX_REASON_CHARS = 300
 
 
@@ -163,7 +165,21 @@ async def upcoming(ctx: Context, member: MemberView) -> list[Reply]:
         )
         if secretary:
             lines += _answers(await meetings.answers(occurrence.meeting.id, occurrence.at))
-    return [Reply("\n".join(lines))]
+    rows = tuple(_rsvp_row(o.meeting, o.at, timezone) for o in found[:MAX_RSVP_ROWS])
+    return [Reply("\n".join(lines), buttons=rows)]
+
+
+def _rsvp_row(meeting: Meeting, at: datetime, timezone: ZoneInfo) -> tuple[Button, ...]:
+    """«Tham dự» / «Vắng» for one meeting of the list, named by its time: the same
+    buttons, and the same answers, as its reminder's."""
+    moment = at.astimezone(timezone).strftime("%H:%M %d/%m")
+    return tuple(
+        Button(
+            text("meetings.upcoming_button", answer=text(f"meetings.button_{name}"), when=moment),
+            Rsvp(meeting.id, at, attendance).pack(),
+        )
+        for name, attendance in (("attend", Attendance.ATTEND), ("absent", Attendance.ABSENT))
+    )
 
 
 def _answers(answers: list[Answer]) -> list[str]:

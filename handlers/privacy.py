@@ -20,6 +20,17 @@ class Erase(ButtonData, prefix="erase"):
     choice: Choice
 
 
+class Withdraw(ButtonData, prefix="withdraw"):
+    """The answer to /rutdongy's question: withdrawing unlinks too, so it is asked first."""
+
+    choice: Choice
+
+
+def confirm_buttons(yes: str, no: str) -> tuple[tuple[Button, ...], ...]:
+    """«Yes, do it» and «No, keep it» on one row."""
+    return ((Button(text("privacy.button_confirm"), yes), Button(text("privacy.button_keep"), no)),)
+
+
 async def my_data(ctx: Context) -> list[Reply]:
     data = await ctx.services.linking.personal_data(ctx.account.id)
     content = json.dumps(data, ensure_ascii=False, indent=2).encode()
@@ -43,7 +54,14 @@ async def erase_answer(ctx: Context) -> list[Reply]:
     return [Reply(text("privacy.erased"), clear_keyboard=True)]
 
 
-async def withdraw_consent(ctx: Context) -> list[Reply]:
+async def withdraw_request(ctx: Context) -> list[Reply]:
+    buttons = confirm_buttons(Withdraw(Choice.YES).pack(), Withdraw(Choice.NO).pack())
+    return [Reply(text("privacy.withdraw_confirm"), buttons=buttons)]
+
+
+async def withdraw_answer(ctx: Context) -> list[Reply]:
+    if ctx.pressed(Withdraw).choice is not Choice.YES:
+        return [Reply(text("privacy.kept"))]
     await ctx.services.linking.withdraw_consent(ctx.account.id)
     await ctx.services.conversations.clear(ctx.account.id)
     return [Reply(text("privacy.consent_withdrawn"), clear_keyboard=True)]
@@ -53,4 +71,5 @@ def register(router: Router) -> None:
     router.command("dulieu")(my_data)
     router.command("xoadulieu")(erase_request)
     router.button(Erase)(erase_answer)
-    router.command("rutdongy")(withdraw_consent)
+    router.command("rutdongy")(withdraw_request)
+    router.button(Withdraw)(withdraw_answer)

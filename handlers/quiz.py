@@ -6,6 +6,7 @@ the member's own results beside their unit's average."""
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import Any
@@ -13,8 +14,9 @@ from zoneinfo import ZoneInfo
 
 from bot.button_data import ButtonData
 from bot.messages import Button, Reply
-from bot.router import Context, Router
+from bot.router import Aside, Context, Router
 from bot.services.accounts import MemberView
+from bot.services.conversations import FlowState
 from bot.services.meetings.when import format_when
 from bot.services.notices import QuizClosingSoon, QuizInvitation
 from bot.services.quizzes.attempts import Answered, Finished, Outcome, Shown, StartRefused
@@ -23,16 +25,40 @@ from bot.services.quizzes.catalogue import shipped_banks
 from bot.texts import text
 from handlers.guards import members_only
 
-# Practice keeps its questions in the conversation state under this name, but registers no
-# flow: answers arrive as buttons (or letters mapped to them) and other text stays a
-# handbook question.
+# Practice keeps its questions in the conversation state under this name; a quiz keeps the
+# attempt and the question shown under QUIZ_STATE. In both, a typed letter answers, a
+# handbook question is answered aside, and anything else is told how to answer.
 PRACTICE_STATE = "luyentap"
+QUIZ_STATE = "tracnghiem"
 PRACTICE_QUESTIONS = 5
 LETTERS = "ABCDEF"
+# "C", "chắc là C", "đáp án là b nhé": an answer is a lone letter among a few words.
+MAX_ANSWER_WORDS = 5
+_WORD = re.compile(r"\w+")
 
 
 class PracticeStep(StrEnum):
     QUESTION = "question"
+
+
+def typed_letter(typed: str, count: int) -> int | None:
+    """The choice a typed answer names (A is 0): one single-letter word, A to the
+    `count`th letter, in any case, among at most a few words. Only unaccented letters
+    count: "ạ" (a polite particle) is no answer."""
+    words = _WORD.findall(typed)
+    if not words or len(words) > MAX_ANSWER_WORDS:
+        return None
+    letters = {word.upper() for word in words if len(word) == 1 and word.isascii()}
+    letters &= set(LETTERS[:count])
+    if len(letters) != 1:
+        return None
+    return LETTERS.index(letters.pop())
+
+
+def _letters(count: int) -> str:
+    """ "A, B, C hoặc D" for four choices."""
+    shown = list(LETTERS[:count])
+    return f"{', '.join(shown[:-1])} {text('quiz.letters_or')} {shown[-1]}"
 
 
 class StartQuiz(ButtonData, prefix="quiz:start"):
@@ -149,6 +175,21 @@ def _finished(finished: Finished) -> Reply:
     )
 
 
+async def _showing(ctx: Context, shown: Shown | None) -> None:
+    """The conversation state follows the quiz: the question shown, or none."""
+    conversations = ctx.services.conversations
+    if shown is not None:
+        data = {
+            "attempt": shown.attempt_id,
+            "position": shown.position,
+            "total": shown.total,
+            "choices": len(shown.choices),
+        }
+        await conversations.start(ctx.account.id, QUIZ_STATE, PracticeStep.QUESTION, data)
+    elif ctx.state is not None and ctx.state.flow == QUIZ_STATE:
+        await conversations.clear(ctx.account.id)
+
+
 async def _begin(ctx: Context, member: MemberView, quiz_id: int) -> list[Reply]:
     quizzes = ctx.services.quiz_attempts
     attempt = await quizzes.start(quiz_id, member.id, member.organisation_id)
@@ -156,6 +197,7 @@ async def _begin(ctx: Context, member: MemberView, quiz_id: int) -> list[Reply]:
         return [Reply(text(f"quiz.{attempt.value}"))]
     shown = await quizzes.current(attempt)
     assert shown is not None  # a new or unfinished attempt has a question left
+    await _showing(ctx, shown)
     return [_shown_reply(ctx, shown)]
 
 
@@ -164,10 +206,10 @@ async def _answer(
 ) -> list[Reply]:
     quizzes = ctx.services.quiz_attempts
     answered = await quizzes.answer(attempt_id, member.id, position, choice)
-    if answered.outcome is Outcome.NOT_FOUND:
-        return [Reply(text("quiz.not_yours"))]
-    if answered.outcome is Outcome.CLOSED:
-        return [Reply(text("quiz.closed"))]
+    if answered.outcome in (Outcome.NOT_FOUND, Outcome.CLOSED):
+        await _showing(ctx, None)
+        key = "quiz.not_yours" if answered.outcome is Outcome.NOT_FOUND else "quiz.closed"
+        return [Reply(text(key))]
     attempt = await quizzes.attempt(attempt_id)
     assert attempt is not None
     said = (
@@ -175,10 +217,39 @@ async def _answer(
         if answered.outcome is Outcome.ALREADY_ANSWERED
         else _feedback(answered)
     )
+    shown = None if answered.finished is not None else await quizzes.current(attempt)
+    await _showing(ctx, shown)
     if answered.finished is not None:
         return [_then(said, _finished(answered.finished))]
-    shown = await quizzes.current(attempt)
     return [said] if shown is None else [_then(said, _shown_reply(ctx, shown))]
+
+
+def _how_to_answer(key: str, data: dict[str, Any]) -> Reply:
+    count = data["choices"]
+    return Reply(
+        text(
+            key,
+            number=data["position"] + 1,
+            total=data["total"],
+            letters=_letters(count),
+            example=LETTERS[min(2, count - 1)],
+        )
+    )
+
+
+def _takes_letter(state: FlowState, typed: str) -> bool:
+    return typed_letter(typed, state.data["choices"]) is not None
+
+
+@members_only
+async def quiz_typed(ctx: Context, member: MemberView) -> list[Reply]:
+    """Text typed while a quiz question is shown: a letter answers it."""
+    assert ctx.state is not None
+    data = ctx.state.data
+    choice = typed_letter(ctx.incoming.text or "", data["choices"])
+    if choice is None:
+        return [_how_to_answer("quiz.how_to_answer", data)]
+    return await _answer(ctx, member, data["attempt"], data["position"], choice)
 
 
 @members_only
@@ -282,15 +353,47 @@ async def practice(ctx: Context, member: MemberView) -> list[Reply]:
     return [intro, _practice_reply(ctx, data)]
 
 
+def _practice_at(data: dict[str, Any]) -> dict[str, Any]:
+    """Where a practice stands, as a quiz's state says it."""
+    index = data["index"]
+    return {
+        "position": index,
+        "total": len(data["questions"]),
+        "choices": len(data["orders"][index]),
+    }
+
+
+def _takes_practice_letter(state: FlowState, typed: str) -> bool:
+    return typed_letter(typed, _practice_at(state.data)["choices"]) is not None
+
+
+@members_only
+async def practice_typed(ctx: Context, member: MemberView) -> list[Reply]:
+    """Text typed during practice: a letter answers the question shown."""
+    assert ctx.state is not None
+    data = dict(ctx.state.data)
+    at = _practice_at(data)
+    choice = typed_letter(ctx.incoming.text or "", at["choices"])
+    if choice is None:
+        return [_how_to_answer("quiz.how_to_answer", at)]
+    return await _practice_answer(ctx, data, data["round"], data["index"], choice)
+
+
 @members_only
 async def practice_answer(ctx: Context, member: MemberView) -> list[Reply]:
     """A tap on an old question or round is stale."""
     state = ctx.state
     if state is None or state.flow != PRACTICE_STATE:
         return [Reply(text("quiz.practice_stale"))]
-    data = dict(state.data)
     pressed = ctx.pressed(AnswerPractice)
-    round_id, index, shown = pressed.round, pressed.index, pressed.shown
+    return await _practice_answer(
+        ctx, dict(state.data), pressed.round, pressed.index, pressed.shown
+    )
+
+
+async def _practice_answer(
+    ctx: Context, data: dict[str, Any], round_id: int, index: int, shown: int
+) -> list[Reply]:
     if round_id != data["round"] or index != data["index"]:
         return [Reply(text("quiz.already_answered"))]
     question = _practice_pool()[data["questions"][index]]
@@ -323,3 +426,15 @@ def register(router: Router) -> None:
     router.command("tracnghiem")(open_quizzes)
     router.command("luyentap")(practice)
     router.command("ketqua")(results)
+    quiz_aside = Aside(lambda ctx: _how_to_answer("quiz.aside", _state(ctx)), takes=_takes_letter)
+    router.flow(QUIZ_STATE, aside=quiz_aside)(quiz_typed)
+    practice_aside = Aside(
+        lambda ctx: _how_to_answer("quiz.aside", _practice_at(_state(ctx))),
+        takes=_takes_practice_letter,
+    )
+    router.flow(PRACTICE_STATE, aside=practice_aside)(practice_typed)
+
+
+def _state(ctx: Context) -> dict[str, Any]:
+    assert ctx.state is not None
+    return ctx.state.data

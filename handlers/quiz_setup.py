@@ -511,4 +511,4 @@ STEPS = Steps(
 
 def register(router: Router) -> None:
     router.command("taoquiz")(start)
-    Flow(FLOW, STEPS, Stop, "quiz_setup.use_buttons").register(router)
+    Flow(FLOW, STEPS, Stop, "quiz_setup.use_buttons", "quiz_setup.aside").register(router)

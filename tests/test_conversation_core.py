@@ -147,6 +147,41 @@ async def test_a_failing_handler_apologises_and_stores_nothing(
     assert "0912345678" not in MaskingFormatter().format(record)
 
 
+async def _topics_then(core: ChatCore, database: Database, interruption: str) -> str:
+    """A linked console member reads an answer with numbered topics, sends `interruption`,
+    then types "3": the text of the reply to the "3"."""
+    async with database.session() as session, session.begin():
+        await seed_demo(session)
+
+    async def console(body: str) -> list[Reply]:
+        return await core.handle(Incoming(Channel.CONSOLE, "demo", "demo", text=body), NUMBERED)
+
+    (answer,) = await console("dang phi bao nhieu")
+    topic = answer.flat_buttons[2].label
+    await console(interruption)
+    (reply,) = await console("3")
+    assert not reply.text.startswith(topic)
+    return reply.text
+
+
+async def test_numbers_after_a_too_long_message_pick_no_older_topic(
+    core: ChatCore, database: Database
+) -> None:
+    await _topics_then(core, database, "x" * 3000)
+
+
+async def test_numbers_after_a_failure_pick_no_older_topic(
+    database: Database, shared: Shared
+) -> None:
+    router = build_router()
+
+    async def explode(ctx: Context) -> list[Reply]:
+        raise RuntimeError("boom")
+
+    router.command("boom")(explode)
+    await _topics_then(ChatCore(database, router, shared), database, "/boom")
+
+
 def test_every_router_slot_is_filled() -> None:
     router = build_router()
     for incoming in (

@@ -147,6 +147,18 @@ async def test_browse_by_category(server: FakeTelegramServer, telegram: Telegram
     assert "Mức đóng đảng phí hằng tháng" in keyboard_labels(listing)
 
 
+async def test_categories_are_in_vietnamese_alphabetical_order(
+    server: FakeTelegramServer, telegram: TelegramChannel
+) -> None:
+    shown = keyboard_labels(await ask(server, "/chude"))
+    # «Đ…» right after «D…» (or «C…» when no category starts with D), not after «Z…».
+    starts = [label[0] for label in shown]
+    first_after_d = next(i for i, c in enumerate(starts) if c > "D" and c != "Đ")
+    assert starts.index("Đ") < first_after_d
+    assert shown.index("Đảng phí") < shown.index("Kết nạp đảng viên")
+    assert shown.index("Sinh hoạt chi bộ") < shown.index("Sử dụng chatbot")
+
+
 async def test_accounts_that_are_not_linked_are_pointed_to_linking(
     server: FakeTelegramServer, telegram: TelegramChannel
 ) -> None:

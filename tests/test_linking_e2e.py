@@ -241,7 +241,8 @@ async def test_a_member_links_one_account_per_messenger(
     await to_card_step(server, other)
     assert (await say(server, CARD, user=other))["text"] == text("link.already_linked")
     # After /huylienket on the first account, the second may link.
-    assert (await say(server, "/huylienket"))["text"] == text("link.unlinked")
+    assert (await say(server, "/huylienket"))["text"] == text("link.unlink_confirm")
+    assert (await press(server, "unlink:yes"))["text"] == text("link.unlinked")
     assert await linked_member(database) is None
     await to_card_step(server, other)
     assert (await say(server, CARD, user=other))["text"].startswith("Đã tìm thấy số thẻ")
@@ -287,8 +288,27 @@ async def test_withdrawing_consent_unlinks(
     server: FakeTelegramServer, telegram: TelegramChannel, database: Database
 ) -> None:
     await link_by_phone(server)
-    assert (await say(server, "/rutdongy"))["text"] == text("privacy.consent_withdrawn")
+    asked = await say(server, "/rutdongy")
+    assert asked["text"] == text("privacy.withdraw_confirm")
+    assert keyboard_labels(asked) == ["Đúng, tôi chắc chắn", "Không, giữ lại"]
+    assert (await press(server, "withdraw:no"))["text"] == text("privacy.kept")
+    assert await linked_member(database) is not None
+    assert (await press(server, "withdraw:yes"))["text"] == text("privacy.consent_withdrawn")
     assert await linked_member(database) is None
+
+
+async def test_unlinking_asks_first(
+    server: FakeTelegramServer, telegram: TelegramChannel, database: Database
+) -> None:
+    await link_by_phone(server)
+    asked = await say(server, "/huylienket")
+    assert asked["text"] == text("link.unlink_confirm")
+    assert keyboard_labels(asked) == ["Đúng, tôi chắc chắn", "Không, giữ lại"]
+    assert (await press(server, "unlink:no"))["text"] == text("unlink.kept")
+    assert await linked_member(database) is not None
+    assert (await press(server, "unlink:yes"))["text"] == text("link.unlinked")
+    assert await linked_member(database) is None
+    assert (await say(server, "/huylienket"))["text"] == text("link.not_linked")
 
 
 async def test_audit_entries_hold_no_phone_or_card_numbers(
@@ -296,6 +316,7 @@ async def test_audit_entries_hold_no_phone_or_card_numbers(
 ) -> None:
     await link_by_phone(server)
     await say(server, "/huylienket")
+    await press(server, "unlink:yes")
     async with database.session() as session:
         entries = (await session.scalars(select(AuditEntry))).all()
     dumped = json.dumps([[e.actor, e.action, e.target, e.details] for e in entries])

@@ -19,7 +19,7 @@ from bot.texts import text
 from handlers.meetings import Attendance, Rsvp
 from jobs.reminders import WAKE_JOB, ReminderScheduler
 from tests.clock import Clock
-from tests.harness import say, services
+from tests.harness import button, labels, say, services
 from tests.secretaries_harness import MEMBER, SECRETARY, SIBLING
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -196,6 +196,25 @@ async def test_upcoming_meetings_of_my_unit_only(
     )
     (theirs,) = await say(chat, SIBLING, "/lichhop")
     assert theirs.text == text("meetings.upcoming_none", unit="Chi bộ Sở Tư pháp", days=60)
+
+
+async def test_upcoming_meetings_are_answered_right_there(
+    database: Database, chat: ChatCore, clock: Clock, units: dict[str, int]
+) -> None:
+    meeting = await create_meeting(database, clock, units["Chi bộ Văn phòng"])
+    (listed,) = await say(chat, MEMBER, "/lichhop")
+    assert labels(listed) == ["Tham dự · 19:30 04/12", "Vắng · 19:30 04/12"]
+    # The reminder's own buttons: the same answers, recorded the same way.
+    assert [b.data for b in listed.flat_buttons] == [
+        Rsvp(meeting, MEETING_AT, Attendance.ATTEND).pack(),
+        Rsvp(meeting, MEETING_AT, Attendance.ABSENT).pack(),
+    ]
+    (absent,) = await say(chat, MEMBER, button=button(listed, "Vắng · 19:30 04/12"))
+    assert absent.text == text("meetings.ask_reason")
+    (recorded,) = await say(chat, MEMBER, "Đi công tác")
+    assert recorded.text.startswith("Đã ghi nhận")
+    (overview,) = await say(chat, SECRETARY, "/lichhop")
+    assert "   – Vắng: Lê Minh Châu (Đi công tác)" in overview.text.splitlines()
 
 
 async def test_a_meeting_months_ahead_gets_reminders_when_the_horizon_reaches_it(

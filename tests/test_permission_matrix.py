@@ -58,6 +58,7 @@ REFUSALS = {
         "quiz.not_yours",
         "quiz.not_targeted",
         "quiz.practice_stale",
+        "unlink.not_found",
     )
 }
 
@@ -108,6 +109,7 @@ class Rows:
     question: int  # a committee question asked there
     meeting: int  # a meeting held there
     quiz: int  # a quiz for it
+    member: int  # a member there
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,9 @@ def _row(needs: Needs, data: Callable[[Rows], str]) -> Press:
 BUTTONS: dict[str, Press] = {
     "help": Press(ANYONE, lambda rows: "help:ask"),
     "erase": Press(ANYONE, lambda rows: "erase:no"),
+    "withdraw": Press(ANYONE, lambda rows: "withdraw:no"),
+    "unlink": Press(ANYONE, lambda rows: "unlink:no"),
+    "unlinkm": _row(Action.ISSUE_CODES, lambda rows: f"unlinkm:{rows.member}"),
     "consent": Press(ANYONE, lambda rows: "consent:yes", in_flow=True),
     "kenh": Press(MEMBER, lambda rows: "kenh:telegram"),
     "entry": Press(MEMBER, lambda rows: "entry:bi-thu-chi-bo"),
@@ -224,7 +229,7 @@ async def rows(database: Database, people: dict[str, int]) -> Rows:
             actor="t",
         )
         await found.quizzes.run_due(Due(quiz.id, Event.OPEN))
-        return Rows(east, question.id, meeting.id, quiz.id)
+        return Rows(east, question.id, meeting.id, quiz.id, asker)
 
 
 def _card(actor: str) -> str:

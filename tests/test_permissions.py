@@ -15,7 +15,7 @@ from bot.messages import Reply
 from bot.models import AuditEntry, ChannelAccount, Member, RoleGrant
 from bot.services.permissions import Action, PermissionService, Role
 from bot.texts import text
-from tests.harness import linked, say, unit_named
+from tests.harness import button, grant, labels, linked, say, unit_named
 
 OFFICE, JUSTICE, COMMITTEE = (
     "Chi bộ Văn phòng",
@@ -122,6 +122,17 @@ async def test_reports_cover_the_secretarys_subtree(core: ChatCore, roles: dict[
     assert "thôn Đông" in everything.text
 
 
+async def test_a_report_over_nested_grants_names_each_unit_once(
+    core: ChatCore, database: Database, roles: dict[str, int]
+) -> None:
+    # The secretary of Chi bộ Văn phòng also trains the whole committee above it: the chi
+    # bộ's line came twice, the second time at the end of the report.
+    await grant(database, "90000001", Role.TRAINER, COMMITTEE)
+    (report,) = await say(core, "90000001", "/baocao")
+    units = [line.split(":")[0].strip() for line in report.text.splitlines()[1:]]
+    assert units == [COMMITTEE, JUSTICE, OFFICE]
+
+
 async def test_a_secretary_who_left_the_roster_loses_the_powers(
     database: Database, roles: dict[str, int]
 ) -> None:
@@ -144,7 +155,12 @@ async def test_a_secretary_unlinks_a_member_of_their_unit_only(
     for outsider in ("90000004", "90000003"):
         (refused,) = await say(core, outsider, "/huylienket 90000003")
         assert refused.text == text("unlink.not_found")
-    (done,) = await say(core, "90000001", "/huylienket 9000 0003")
+    (asked,) = await say(core, "90000001", "/huylienket 9000 0003")
+    assert asked.text == text("unlink.confirm", name="Lê Minh Châu")
+    assert labels(asked) == [text("privacy.button_confirm"), text("privacy.button_keep")]
+    (kept,) = await say(core, "90000001", button=button(asked, text("privacy.button_keep")))
+    assert kept.text == text("unlink.kept")
+    (done,) = await say(core, "90000001", button=button(asked, text("privacy.button_confirm")))
     assert done.text == text("unlink.done", count=1, name="Lê Minh Châu")
     async with database.session() as session:
         linked = await session.scalar(
@@ -153,5 +169,6 @@ async def test_a_secretary_unlinks_a_member_of_their_unit_only(
         actions = list(await session.scalars(select(AuditEntry.action)))
     assert linked is None
     assert "account.unlink" in actions
-    (again,) = await say(core, "90000001", "/huylienket 90000003")
+    (asked,) = await say(core, "90000001", "/huylienket 90000003")
+    (again,) = await say(core, "90000001", button=button(asked, text("privacy.button_confirm")))
     assert again.text == text("unlink.none", count=0, name="Lê Minh Châu")

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,6 +74,14 @@ class ConversationService:
             return False
         row.flow, row.step, row.data = None, None, {}
         return True
+
+    async def forget_choices(self, account_id: int) -> None:
+        """No choices shown: only an account that has a row has any to forget."""
+        await self._session.execute(
+            update(ConversationState)
+            .where(ConversationState.account_id == account_id)
+            .values(choices=[])
+        )
 
     async def set_choices(self, account_id: int, choices: list[str]) -> None:
         if not choices and await self._read(account_id) is None:

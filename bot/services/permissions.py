@@ -94,8 +94,16 @@ class Scope:
 
     def roots(self, home: int) -> list[int]:
         """The units a command acts on, each with what lies under it: the granted ones, or
-        for an admin (everywhere, too much for a chat) the unit they belong to."""
-        return [home] if self.everywhere else [unit for unit, _ in self.units]
+        for an admin (everywhere, too much for a chat) the unit they belong to. A granted
+        unit under another granted one is already covered by it: listing it too repeated
+        its rows (the chi bộ of a secretary who also trains the committee above)."""
+        if self.everywhere:
+            return [home]
+        return [
+            unit
+            for unit, path in self.units
+            if not any(path != other and path.startswith(other) for _, other in self.units)
+        ]
 
 
 @dataclass(frozen=True)
