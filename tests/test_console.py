@@ -246,9 +246,11 @@ async def test_a_meeting_reminder_due_during_the_session_arrives_once(
             actor="test",
         )
     console = console_as("member")  # type: ignore[operator]
-    await console.expect("Chào đồng chí Trần Thị Bình")
+    # On a slow machine the console may take longer than those seconds to greet: the
+    # reminder then arrives first, which is as right.
     await console.expect(f"{text('console.arrived')}\n🔔 Nhắc lịch: Họp chi ủy mở rộng")
     await console.expect("  1. Tham dự\n  2. Vắng")
+    await console.screen.shows("Chào đồng chí Trần Thị Bình")
     # The digit answers the reminder: the dispatcher stores its choices for the account
     # once it is delivered (a person does not type within those milliseconds; a test may).
     await _choices_stored(demo, "rsvp:")
