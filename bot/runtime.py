@@ -32,6 +32,7 @@ from bot.models import utcnow
 from bot.services import Services, Shared
 from bot.services.handbook import load_index
 from bot.settings import Settings
+from bot.web import build_admin_app
 from handlers import build_router
 from handlers.notices import render_notice
 from jobs.dispatcher import Dispatcher, DispatchSettings
@@ -180,6 +181,7 @@ async def run_messengers(settings: Settings, *, host: str, stop: asyncio.Event) 
                 settings.telegram_webhook_secret,
                 zalo=zalo,
                 zalo_secret=settings.zalo_webhook_secret,
+                admin=build_admin_app(database, bot.shared),
             )
             runner = web.AppRunner(app)
             await runner.setup()

@@ -64,6 +64,8 @@ class Settings:
     zalo_webhook_secret: str | None = None
     # Zalo publishes no sending limits; 10 a second overall is a cautious guess.
     zalo_rate_per_second: float = 10.0
+    # Signs the web console's session cookies; None: derived from the deployment's secrets.
+    secret_key: str | None = None
 
     @classmethod
     def load(cls, environ: Mapping[str, str], env_file: Path | None = Path(".env")) -> Settings:
@@ -130,6 +132,7 @@ class Settings:
             zalo_rate_per_second=_positive(
                 get("ZALO_RATE_PER_SECOND") or "10", "ZALO_RATE_PER_SECOND"
             ),
+            secret_key=_secret_key(get("SOTAY_SECRET_KEY")),
         )
 
     @property
@@ -148,6 +151,12 @@ class Settings:
     def serves_http(self) -> bool:
         """The web app runs for webhooks, or when a port was asked for (health checks)."""
         return self.telegram_webhook_mode or self.zalo_webhook_mode or self.http_port_set
+
+
+def _secret_key(value: str | None) -> str | None:
+    if value is not None and len(value) < 32:
+        raise SettingsError("SOTAY_SECRET_KEY must be at least 32 characters")
+    return value
 
 
 def _zalo_token(value: str | None) -> str | None:

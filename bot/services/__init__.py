@@ -34,6 +34,7 @@ from bot.services.quizzes.attempts import QuizAttempts
 from bot.services.quizzes.catalogue import QuizCatalogue
 from bot.services.quizzes.lifecycle import QuizSchedule
 from bot.services.quizzes.report import QuizReports
+from bot.services.web_logins import WebLoginService
 from bot.settings import Settings
 
 
@@ -189,3 +190,7 @@ class Services:
     @cached_property
     def quiz_reports(self) -> QuizReports:
         return QuizReports(self._session)
+
+    @cached_property
+    def web_logins(self) -> WebLoginService:
+        return WebLoginService(self._session, self.audit, self.clock)
