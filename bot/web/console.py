@@ -30,7 +30,8 @@ _SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # Not "no-referrer": a form posted under it says "Origin: null", and the origin is checked.
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 
