@@ -66,6 +66,9 @@ class Settings:
     zalo_rate_per_second: float = 10.0
     # Signs the web console's session cookies; None: derived from the deployment's secrets.
     secret_key: str | None = None
+    # Where staff reach the web console (/admin/ below it), for the sign-in links the bot
+    # sends; None: http://127.0.0.1:SOTAY_HTTP_PORT, for a console on this machine.
+    web_url: str | None = None
 
     @classmethod
     def load(cls, environ: Mapping[str, str], env_file: Path | None = Path(".env")) -> Settings:
@@ -133,6 +136,7 @@ class Settings:
                 get("ZALO_RATE_PER_SECOND") or "10", "ZALO_RATE_PER_SECOND"
             ),
             secret_key=_secret_key(get("SOTAY_SECRET_KEY")),
+            web_url=_url(get("SOTAY_WEB_URL"), "SOTAY_WEB_URL"),
         )
 
     @property
@@ -146,6 +150,10 @@ class Settings:
     @property
     def has_messenger(self) -> bool:
         return self.telegram_token is not None or self.zalo_token is not None
+
+    @property
+    def web_base_url(self) -> str:
+        return self.web_url or f"http://127.0.0.1:{self.http_port}"
 
     @property
     def serves_http(self) -> bool:

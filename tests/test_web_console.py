@@ -7,11 +7,15 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+import socket
+from dataclasses import replace
 
+import aiohttp
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from bot.chat import ChatCore
 from bot.cli import main
 from bot.messages import Channel
 from bot.models import (
@@ -23,8 +27,13 @@ from bot.models import (
     Member,
     WebLogin,
 )
+from bot.runtime import serving_console
 from bot.services.web_logins import NoConsoleAccess, hash_token
+from bot.settings import Settings
+from bot.texts import text
 from bot.web.sessions import COOKIE_NAME
+from handlers import build_router
+from tests.harness import say
 from tests.web_harness import (
     ADMIN,
     MEMBER,
@@ -419,3 +428,39 @@ async def test_the_audit_log_is_for_admins_and_filters(console: Console) -> None
     assert "web.login" in page and "role.grant" not in page
     page = await (await console.client.get("/admin/nhat-ky", params={"tu_ngay": "hôm qua"})).text()
     assert "Ngày không hợp lệ" in page
+
+
+# --- /dangnhap in the chat --------------------------------------------------------------
+
+
+async def test_dangnhap_in_the_chat_sends_a_link_that_signs_in(console: Console) -> None:
+    await _link_on_telegram(console, MEMBER)
+    await _link_on_telegram(console, SECRETARY)
+    core = ChatCore(console.database, build_router(), console.shared)
+    (refused,) = await say(core, MEMBER, "/dangnhap")
+    assert refused.text == text("weblogin.not_allowed")
+    (reply,) = await say(core, SECRETARY, "/dangnhap")
+    assert "dùng một lần, trong 5 phút" in reply.text
+    link = next(line for line in reply.text.splitlines() if "/admin/dangnhap#" in line)
+    assert link.startswith("http://127.0.0.1:8080/admin/dangnhap#")
+    response = await console.client.post(
+        "/admin/dangnhap", data={"token": link.partition("#")[2]}, allow_redirects=False
+    )
+    assert response.status == 303
+    assert "Nguyễn Văn An" in await (await console.client.get("/admin/")).text()
+
+
+async def test_the_console_chat_serves_the_web_console_when_a_port_is_set(
+    console: Console, settings: Settings
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with_port = replace(settings, http_port=port, http_port_set=True)
+    async with (
+        serving_console(with_port, console.database, console.shared),
+        aiohttp.ClientSession() as client,
+        client.get(f"http://127.0.0.1:{port}/admin/dangnhap") as response,
+    ):
+        assert response.status == 200
+        assert "Đăng nhập trang quản trị" in await response.text()

@@ -20,7 +20,7 @@ from bot.messages import Channel, Reply
 from bot.models import ChannelAccount, Member, Organisation
 from bot.services import Services, Shared
 from bot.settings import Settings
-from bot.web import build_admin_app
+from bot.web.app import build_admin_app
 from handlers.notices import render_notice
 from jobs.dispatcher import Dispatcher
 from tests.clock import Clock

@@ -11,25 +11,23 @@ from bot.cli.errors import CliError
 from bot.cli.session import operator, run_in_transaction, services_for
 from bot.cli.settings import load_settings
 from bot.services.web_logins import LINK_VALID_FOR, NoConsoleAccess
-from bot.web.paths import login_url
 
 
 def _login_link(args: argparse.Namespace) -> int:
-    base = args.base_url or f"http://127.0.0.1:{load_settings().http_port}"
+    base = args.base_url or load_settings().web_base_url
 
     async def issue(session: AsyncSession) -> str:
         logins = services_for(session).web_logins
         try:
             member_id = await logins.member_by_card(args.card)
-            return await logins.issue(member_id, issued_by=operator())
+            return await logins.link(member_id, issued_by=operator(), base_url=base)
         except NoConsoleAccess:
             # The card is not repeated: it may be a mistyped real number.
             raise CliError(
                 "no active member with a secretary, trainer or admin role has that card"
             ) from None
 
-    token = run_in_transaction(issue)
-    print(login_url(base, token))
+    print(run_in_transaction(issue))
     print(f"(single use, valid {int(LINK_VALID_FOR.total_seconds() // 60)} minutes)")
     return 0
 
@@ -50,6 +48,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     link.add_argument(
         "--base-url",
         metavar="URL",
-        help="where the console is reached (default http://127.0.0.1:SOTAY_HTTP_PORT)",
+        help="where the console is reached (default SOTAY_WEB_URL, else "
+        "http://127.0.0.1:SOTAY_HTTP_PORT)",
     )
     link.set_defaults(func=_login_link)

@@ -19,6 +19,7 @@ from bot.models import Member, WebLogin
 from bot.services.audit import AuditService
 from bot.services.permissions import PermissionService
 from bot.services.roster_file import canonical_card
+from bot.web.paths import login_url
 
 LINK_VALID_FOR = timedelta(minutes=5)
 # A session that saw no request for this long is over.
@@ -69,6 +70,10 @@ class WebLoginService:
         )
         await self._audit.record(issued_by, "web.link", f"member:{member_id}")
         return token
+
+    async def link(self, member_id: int, *, issued_by: str, base_url: str) -> str:
+        """A sign-in link for the member to the console at `base_url`."""
+        return login_url(base_url, await self.issue(member_id, issued_by=issued_by))
 
     async def redeem(self, token: str) -> tuple[int, int] | None:
         """(session id, member id) for a valid token, marking it used; None for a token that
