@@ -464,3 +464,18 @@ async def test_the_console_chat_serves_the_web_console_when_a_port_is_set(
     ):
         assert response.status == 200
         assert "Đăng nhập trang quản trị" in await response.text()
+
+
+# --- Lịch họp ---------------------------------------------------------------------------
+
+
+async def test_meetings_show_the_chi_bos_coming_meetings_and_attendance(console: Console) -> None:
+    await console.sign_in(SECRETARY)
+    page = await (await console.client.get("/admin/lich-hop")).text()
+    assert "28/11/2026 14:00" in page and "Sinh hoạt thường kỳ" in page
+    assert "Phòng họp tầng 2" in page and "Tập huấn" in page
+    assert "78% (7/9)" in page  # the demo's marked meetings this year
+    console.client.session.cookie_jar.clear()
+    await console.sign_in(SIBLING_SECRETARY)
+    page = await (await console.client.get("/admin/lich-hop")).text()
+    assert "Phòng họp tầng 2" not in page and OFFICE not in page.split("<main>")[1]
