@@ -96,6 +96,13 @@ async def test_sign_in_with_a_link_and_see_the_demo_figures(
     await (await download.value).save_as(saved)
     rows = list(load_workbook(saved).active.iter_rows(values_only=True))
     assert rows[1][:2] == ("Đảng bộ tỉnh Demo", 12)
+    await page.get_by_role("link", name="Lịch họp").click()
+    assert "Sinh hoạt thường kỳ" in await page.inner_text("#coming")
+    await page.screenshot(path=screenshots / "lich-hop.png", full_page=True)
+    await page.get_by_role("link", name="Trắc nghiệm").click()
+    await page.get_by_role("link", name="Ôn tập về đảng phí").click()
+    assert await page.inner_text("#took") == "5/6"
+    await page.screenshot(path=screenshots / "trac-nghiem.png", full_page=True)
     await page.goto(str(console.client.make_url("/admin/nhat-ky")))
     assert "web.login" in await page.inner_text("#audit")
     await page.screenshot(path=screenshots / "nhat-ky.png", full_page=True)

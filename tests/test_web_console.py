@@ -25,9 +25,12 @@ from bot.models import (
     ChannelAccount,
     CommitteeQuestion,
     Member,
+    Quiz,
     WebLogin,
 )
 from bot.runtime import serving_console
+from bot.services.permissions import Role
+from bot.services.roles import RoleService
 from bot.services.web_logins import NoConsoleAccess, hash_token
 from bot.settings import Settings
 from bot.texts import text
@@ -479,3 +482,46 @@ async def test_meetings_show_the_chi_bos_coming_meetings_and_attendance(console:
     await console.sign_in(SIBLING_SECRETARY)
     page = await (await console.client.get("/admin/lich-hop")).text()
     assert "Phòng họp tầng 2" not in page and OFFICE not in page.split("<main>")[1]
+
+
+# --- Trắc nghiệm ------------------------------------------------------------------------
+
+
+async def _quiz_id(console: Console, title: str) -> int:
+    async with console.database.session() as session:
+        found = await session.scalar(select(Quiz.id).where(Quiz.title == title))
+    assert found is not None
+    return found
+
+
+async def test_a_trainer_reads_a_closed_quizs_results_with_its_files(console: Console) -> None:
+    await console.sign_in(TRAINER)
+    listing = await (await console.client.get("/admin/trac-nghiem")).text()
+    assert "Ôn tập về đảng phí" in listing and "Đã đóng" in listing
+    quiz = await _quiz_id(console, "Ôn tập về đảng phí")
+    page = await (await console.client.get(f"/admin/trac-nghiem/{quiz}")).text()
+    assert "5/6" in page and "72%" in page and "Câu hỏi sai nhiều nhất" in page
+    assert OFFICE in page and SIBLING in page
+    workbook = await console.client.get(f"/admin/trac-nghiem/{quiz}/ket-qua.xlsx")
+    assert workbook.status == 200
+    assert load_workbook(io.BytesIO(await workbook.read())).sheetnames[0]
+    chart = await console.client.get(f"/admin/trac-nghiem/{quiz}/bieu-do.png")
+    assert chart.content_type == "image/png" and (await chart.read())[:4] == b"\x89PNG"
+
+
+async def test_quiz_results_follow_the_quiz_scope(console: Console) -> None:
+    # A trainer for one chi bộ only may not read a quiz for four of them.
+    sibling = await console.unit(SIBLING)
+    async with console.database.session() as session, session.begin():
+        member = await session.scalar(
+            select(Member.id).where(Member.card_number == SIBLING_SECRETARY)
+        )
+        await RoleService(session).grant(member, Role.TRAINER, sibling, actor="test")
+    await console.sign_in(SIBLING_SECRETARY)
+    quiz = await _quiz_id(console, "Ôn tập về đảng phí")
+    assert "Ôn tập về đảng phí" not in await (await console.client.get("/admin/trac-nghiem")).text()
+    for path in (f"/admin/trac-nghiem/{quiz}", f"/admin/trac-nghiem/{quiz}/ket-qua.xlsx"):
+        assert (await console.client.get(path)).status == 404, path
+    console.client.session.cookie_jar.clear()
+    await console.sign_in(SECRETARY)  # no trainer role at all
+    assert (await console.client.get("/admin/trac-nghiem")).status == 403

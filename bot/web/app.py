@@ -11,7 +11,7 @@ from aiohttp import web
 
 from bot.db import Database
 from bot.services import Shared
-from bot.web import audit_log, auth, codes, inbox, meetings, notices, overview
+from bot.web import audit_log, auth, codes, inbox, meetings, notices, overview, quizzes
 from bot.web.console import STATE, ConsoleState, console_middleware
 from bot.web.sessions import derive_key
 
@@ -49,6 +49,10 @@ def build_admin_app(database: Database, shared: Shared) -> web.Application:
     router.add_post("/thong-bao/gui", notices.send)
     router.add_get("/thong-bao/{broadcast}", notices.report)
     router.add_get("/lich-hop", meetings.meetings)
+    router.add_get("/trac-nghiem", quizzes.quiz_list)
+    router.add_get("/trac-nghiem/{quiz}", quizzes.quiz_results)
+    router.add_get("/trac-nghiem/{quiz}/ket-qua.xlsx", quizzes.quiz_xlsx)
+    router.add_get("/trac-nghiem/{quiz}/bieu-do.png", quizzes.quiz_chart)
     router.add_get("/hop-thu", inbox.inbox)
     router.add_post("/hop-thu/{question}", inbox.answer)
     router.add_get("/nhat-ky", audit_log.audit_log)
