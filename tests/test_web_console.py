@@ -24,6 +24,7 @@ from bot.models import (
     Broadcast,
     ChannelAccount,
     CommitteeQuestion,
+    HandbookQuery,
     Member,
     Quiz,
     WebLogin,
@@ -525,3 +526,30 @@ async def test_quiz_results_follow_the_quiz_scope(console: Console) -> None:
     console.client.session.cookie_jar.clear()
     await console.sign_in(SECRETARY)  # no trainer role at all
     assert (await console.client.get("/admin/trac-nghiem")).status == 403
+
+
+# --- Câu hỏi chưa có trong Sổ tay -------------------------------------------------------
+
+
+async def test_editors_see_missed_questions_grouped_admins_only(console: Console) -> None:
+    now = console.clock()
+    async with console.database.session() as session, session.begin():
+        for question, answered, helpful in (
+            ("Đảng viên đi xuất khẩu lao động có phải chuyển sinh hoạt không?", False, None),
+            ("dang vien di xuat khau lao dong co phai chuyen sinh hoat khong", False, None),
+            ("Đảng phí đóng bao nhiêu?", True, False),
+            ("Đảng phí đóng bao nhiêu?", True, True),  # answered and liked: not listed
+        ):
+            session.add(
+                HandbookQuery(
+                    asked_at=now, question=question, answered=answered, score=0.2, helpful=helpful
+                )
+            )
+    await console.sign_in(SECRETARY)
+    assert (await console.client.get("/admin/cau-hoi-chua-co")).status == 403
+    console.client.session.cookie_jar.clear()
+    await console.sign_in(ADMIN)
+    page = await (await console.client.get("/admin/cau-hoi-chua-co")).text()
+    rows = re.findall(r"<tr><td>(.*?)</td><td>(\d+)</td></tr>", page)
+    assert rows[0] == ("Đảng viên đi xuất khẩu lao động có phải chuyển sinh hoạt không?", "2")
+    assert ("Đảng phí đóng bao nhiêu?", "1") in rows

@@ -11,7 +11,17 @@ from aiohttp import web
 
 from bot.db import Database
 from bot.services import Shared
-from bot.web import audit_log, auth, codes, inbox, meetings, notices, overview, quizzes
+from bot.web import (
+    audit_log,
+    auth,
+    codes,
+    inbox,
+    meetings,
+    notices,
+    overview,
+    quizzes,
+    unanswered,
+)
 from bot.web.console import STATE, ConsoleState, console_middleware
 from bot.web.sessions import derive_key
 
@@ -55,5 +65,6 @@ def build_admin_app(database: Database, shared: Shared) -> web.Application:
     router.add_get("/trac-nghiem/{quiz}/bieu-do.png", quizzes.quiz_chart)
     router.add_get("/hop-thu", inbox.inbox)
     router.add_post("/hop-thu/{question}", inbox.answer)
+    router.add_get("/cau-hoi-chua-co", unanswered.unanswered)
     router.add_get("/nhat-ky", audit_log.audit_log)
     return app
