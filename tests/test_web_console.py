@@ -553,3 +553,20 @@ async def test_editors_see_missed_questions_grouped_admins_only(console: Console
     rows = re.findall(r"<tr><td>(.*?)</td><td>(\d+)</td></tr>", page)
     assert rows[0] == ("Đảng viên đi xuất khẩu lao động có phải chuyển sinh hoạt không?", "2")
     assert ("Đảng phí đóng bao nhiêu?", "1") in rows
+
+
+async def test_a_failure_shows_a_vietnamese_page_and_writes_nothing(
+    console: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr("bot.services.codes.CodeService.issue_for_unit", broken)
+    await console.sign_in(SECRETARY)
+    form = {"unit": str(await console.unit(OFFICE)), "csrf": await console.csrf()}
+    response = await console.client.post("/admin/ma-kich-hoat", data=form)
+    assert response.status == 500
+    assert "không có gì được ghi" in await response.text()
+    async with console.database.session() as session:
+        acts = set(await session.scalars(select(AuditEntry.action)))
+    assert "codes.issue" not in acts

@@ -6,6 +6,7 @@ A refusal (Refused) raised by a page rolls its transaction back: nothing it did 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +25,9 @@ from bot.services.web_logins import IDLE_TIMEOUT
 from bot.web.paths import ADMIN_PREFIX
 from bot.web.sessions import COOKIE_NAME, SessionCookie, csrf_matches, csrf_token
 
+log = logging.getLogger(__name__)
+_BAD_REQUEST = "Yêu cầu không hợp lệ. Hãy tải lại trang và thử lại."
+_FAILED = "Có lỗi khi xử lý yêu cầu; không có gì được ghi. Hãy thử lại sau ít phút."
 # Pages anyone may open: signing in and the style sheet.
 PUBLIC_ROUTES = frozenset({"login", "static"})
 _SECURITY_HEADERS = {
@@ -249,5 +253,11 @@ async def console_middleware(request: web.Request, handler: Handler) -> web.Stre
         response = render(
             request, "refused.html", status=413, message="Tệp quá lớn. Không có gì được ghi."
         )
+    except web.HTTPException as problem:
+        response = render(request, "refused.html", status=problem.status, message=_BAD_REQUEST)
+    except Exception:
+        # What was posted may hold personal data: log only which page failed.
+        log.exception("web console: %s %s failed", request.method, request.path)
+        response = render(request, "refused.html", status=500, message=_FAILED)
     response.headers.update(_SECURITY_HEADERS)
     return response
