@@ -570,3 +570,35 @@ async def test_a_failure_shows_a_vietnamese_page_and_writes_nothing(
     async with console.database.session() as session:
         acts = set(await session.scalars(select(AuditEntry.action)))
     assert "codes.issue" not in acts
+
+
+# --- Đảng viên --------------------------------------------------------------------------
+
+
+async def test_members_are_found_by_name_within_the_scope_without_cards_or_phones(
+    console: Console,
+) -> None:
+    await console.sign_in(SECRETARY)
+    csrf = await console.csrf("/admin/dang-vien")
+    page = await (
+        await console.client.post("/admin/dang-vien", data={"ten": "le minh chau", "csrf": csrf})
+    ).text()
+    assert "Lê Minh Châu" in page and "Chưa" in page and "Dự bị" in page
+    assert "90000003" not in page and "0900000" not in page
+    sibling = await (
+        await console.client.post("/admin/dang-vien", data={"ten": "Khang", "csrf": csrf})
+    ).text()
+    assert "Vũ Đức Khang" not in sibling and "Không tìm thấy" in sibling
+    roles = page.split('id="roles"')[1]
+    assert "Nguyễn Văn An" in roles and "Bí thư" in roles
+    assert "Vũ Đức Khang" not in roles and "Phạm Quốc Dũng" not in roles  # sibling, admin
+
+
+async def test_the_admin_finds_members_everywhere(console: Console) -> None:
+    await console.sign_in(ADMIN)
+    page = await (
+        await console.client.post(
+            "/admin/dang-vien", data={"ten": "Khang", "csrf": await console.csrf()}
+        )
+    ).text()
+    assert "Vũ Đức Khang" in page and "Bảng điều khiển" in page

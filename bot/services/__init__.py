@@ -19,6 +19,7 @@ from bot.services.audit import AuditService
 from bot.services.broadcasts import BroadcastService
 from bot.services.codes import CodeService
 from bot.services.conversations import ConversationService
+from bot.services.directory import DirectoryService
 from bot.services.files import IncomingFiles
 from bot.services.handbook import HandbookIndex
 from bot.services.linking import LinkingService
@@ -194,3 +195,7 @@ class Services:
     @cached_property
     def web_logins(self) -> WebLoginService:
         return WebLoginService(self._session, self.audit, self.clock)
+
+    @cached_property
+    def directory(self) -> DirectoryService:
+        return DirectoryService(self._session)

@@ -17,6 +17,7 @@ from bot.web import (
     codes,
     inbox,
     meetings,
+    members,
     notices,
     overview,
     quizzes,
@@ -52,6 +53,8 @@ def build_admin_app(database: Database, shared: Shared) -> web.Application:
     router.add_post("/dangxuat", auth.logout)
     router.add_get("/", overview.overview)
     router.add_get("/tong-quan.xlsx", overview.overview_xlsx)
+    router.add_route("GET", "/dang-vien", members.members)
+    router.add_route("POST", "/dang-vien", members.members)
     router.add_get("/ma-kich-hoat", codes.codes_page)
     router.add_post("/ma-kich-hoat", codes.issue_codes)
     router.add_get("/thong-bao", notices.compose)
