@@ -174,6 +174,11 @@ async def test_answer_an_inbox_question_and_it_reaches_the_member(
     await console.deliver()
     member_chat = await console.chat_of(MEMBER)
     assert any("ghi biên bản" in text for chat, text in console.sender.sent if chat == member_chat)
+    await page.get_by_role("link", name="Đảng viên").click()
+    await page.get_by_label("Tìm theo tên").fill("binh")
+    await page.get_by_role("button", name="Tìm").click()
+    assert "Trần Thị Bình" in await page.inner_text("#found")
+    await page.screenshot(path=screenshots / "dang-vien.png", full_page=True)
 
 
 async def test_a_sibling_units_page_is_refused(
