@@ -1,25 +1,22 @@
 """/dangnhap: a one-time sign-in link to the web console, for a linked member with a
-secretary, trainer or admin role."""
+secretary, trainer or admin role (every role may view reports: the console's least)."""
 
 from __future__ import annotations
 
 from bot.messages import Reply
 from bot.router import Context, Router
-from bot.services.accounts import MemberView
-from bot.services.web_logins import LINK_VALID_FOR, NoConsoleAccess
+from bot.services.permissions import Action, Actor
+from bot.services.web_logins import LINK_VALID_FOR
 from bot.texts import text
-from handlers.guards import members_only
+from handlers.guards import requires
 
 
-@members_only
-async def web_login(ctx: Context, member: MemberView) -> list[Reply]:
+@requires(Action.VIEW_REPORTS, refusal="weblogin.not_allowed")
+async def web_login(ctx: Context, actor: Actor) -> list[Reply]:
     services = ctx.services
-    try:
-        url = await services.web_logins.link(
-            member.id, issued_by=f"member:{member.id}", base_url=services.settings.web_base_url
-        )
-    except NoConsoleAccess:
-        return [Reply(text("weblogin.not_allowed"))]
+    url = await services.web_logins.link(
+        actor.member.id, issued_by=actor.ref, base_url=services.settings.web_base_url
+    )
     minutes = int(LINK_VALID_FOR.total_seconds() // 60)
     return [Reply(text("weblogin.link", url=url, minutes=minutes))]
 
