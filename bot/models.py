@@ -437,3 +437,20 @@ class QuizAnswer(Base):
     chosen: Mapped[int | None] = mapped_column(Integer)  # index into the question's choices
     correct: Mapped[bool] = mapped_column(Boolean)
     answered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebLogin(Base):
+    """A one-time sign-in link to the web console and the session it opened. Only a hash of
+    the link's token is stored; the session cookie names the row, so signing out (or an
+    operator) ends it on the server."""
+
+    __tablename__ = "web_logins"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    issued_by: Mapped[str] = mapped_column(String(100))

@@ -32,6 +32,7 @@ from bot.models import utcnow
 from bot.services import Services, Shared
 from bot.services.handbook import load_index
 from bot.settings import Settings
+from bot.web.app import build_admin_app
 from handlers import build_router
 from handlers.notices import render_notice
 from jobs.dispatcher import Dispatcher, DispatchSettings
@@ -180,6 +181,7 @@ async def run_messengers(settings: Settings, *, host: str, stop: asyncio.Event) 
                 settings.telegram_webhook_secret,
                 zalo=zalo,
                 zalo_secret=settings.zalo_webhook_secret,
+                admin=build_admin_app(database, bot.shared),
             )
             runner = web.AppRunner(app)
             await runner.setup()
@@ -212,6 +214,24 @@ async def run_dispatcher(settings: Settings) -> None:
     _stop_on_signals(stop)
     async with open_database(settings) as database, open_senders(settings) as senders:
         await Dispatcher(database, senders, settings=dispatch_settings(settings)).run(stop)
+
+
+@asynccontextmanager
+async def serving_console(
+    settings: Settings, database: Database, shared: Shared
+) -> AsyncIterator[None]:
+    """Beside the console chat, the web console on 127.0.0.1 when SOTAY_HTTP_PORT is set,
+    so /dangnhap's link opens on demo data."""
+    if not settings.http_port_set:
+        yield
+        return
+    runner = web.AppRunner(build_web_app(None, None, admin=build_admin_app(database, shared)))
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", settings.http_port).start()
+        yield
+    finally:
+        await runner.cleanup()
 
 
 class NoSeat(LookupError):
@@ -259,7 +279,10 @@ async def run_console(
             # Seated before the dispatcher starts: what waited for this member shows first.
             sender.chat_id = seat.account
             terminal.show(banner(seat))
-            async with running_bot(settings, database, {Channel.CONSOLE: sender}) as bot:
+            async with (
+                running_bot(settings, database, {Channel.CONSOLE: sender}) as bot,
+                serving_console(settings, database, bot.shared),
+            ):
                 chat = ConsoleChat(bot.core, terminal, sender, seats)
                 ended = await chat.run(seat, stop)
                 if ended and not terminal.interactive:

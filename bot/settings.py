@@ -64,6 +64,11 @@ class Settings:
     zalo_webhook_secret: str | None = None
     # Zalo publishes no sending limits; 10 a second overall is a cautious guess.
     zalo_rate_per_second: float = 10.0
+    # Signs the web console's session cookies; None: derived from the deployment's secrets.
+    secret_key: str | None = None
+    # Where staff reach the web console (/admin/ below it), for the sign-in links the bot
+    # sends; None: http://127.0.0.1:SOTAY_HTTP_PORT, for a console on this machine.
+    web_url: str | None = None
 
     @classmethod
     def load(cls, environ: Mapping[str, str], env_file: Path | None = Path(".env")) -> Settings:
@@ -130,6 +135,8 @@ class Settings:
             zalo_rate_per_second=_positive(
                 get("ZALO_RATE_PER_SECOND") or "10", "ZALO_RATE_PER_SECOND"
             ),
+            secret_key=_secret_key(get("SOTAY_SECRET_KEY")),
+            web_url=_url(get("SOTAY_WEB_URL"), "SOTAY_WEB_URL"),
         )
 
     @property
@@ -145,9 +152,19 @@ class Settings:
         return self.telegram_token is not None or self.zalo_token is not None
 
     @property
+    def web_base_url(self) -> str:
+        return self.web_url or f"http://127.0.0.1:{self.http_port}"
+
+    @property
     def serves_http(self) -> bool:
         """The web app runs for webhooks, or when a port was asked for (health checks)."""
         return self.telegram_webhook_mode or self.zalo_webhook_mode or self.http_port_set
+
+
+def _secret_key(value: str | None) -> str | None:
+    if value is not None and len(value) < 32:
+        raise SettingsError("SOTAY_SECRET_KEY must be at least 32 characters")
+    return value
 
 
 def _zalo_token(value: str | None) -> str | None:

@@ -20,6 +20,7 @@ from handlers import (
     quiz_import,
     quiz_report,
     quiz_setup,
+    web_login,
 )
 
 
@@ -41,5 +42,6 @@ def build_router() -> Router:
     quiz_import.register(router)
     quiz_report.register(router)
     attendance.register(router)
+    web_login.register(router)
     handbook.register(router)
     return router

@@ -23,7 +23,7 @@ from handlers.notices import render_notice
 from tests.clock import Clock
 
 # Fixtures shared by several test modules.
-pytest_plugins = ["tests.secretaries_harness"]
+pytest_plugins = ["tests.secretaries_harness", "tests.web_harness"]
 
 TEST_DATABASE_URL = os.environ.get("SOTAY_TEST_DATABASE_URL")
 

@@ -62,6 +62,7 @@ VALID: dict[Leaf, list[str]] = {
         *("--opens", "2026-12-01 08:00", "--closes", "2026-12-03 08:00"),
     ],
     ("quiz", "report"): ["--quiz", "1", "--out", "{out}/r.xlsx", "--chart", "{out}/r.png"],
+    ("web", "login-link"): ["--card", "90000004"],
 }
 # Read no database.
 NO_DATABASE = {("ask",), ("content", "check"), ("content", "review-list")}

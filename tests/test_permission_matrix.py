@@ -59,6 +59,7 @@ REFUSALS = {
         "quiz.not_targeted",
         "quiz.practice_stale",
         "unlink.not_found",
+        "weblogin.not_allowed",
     )
 }
 
@@ -68,6 +69,7 @@ Needs = str | Action
 # Every command, and who may use it at all: anyone, linked members, or members whose grants
 # allow the action somewhere (their scope then decides which units and rows).
 COMMANDS: dict[str, Needs] = {
+    "dangnhap": Action.VIEW_REPORTS,  # any role: a sign-in link to the web console
     "start": ANYONE,
     "help": ANYONE,
     "trogiup": ANYONE,

@@ -138,3 +138,11 @@ def test_outbox_and_reminder_settings() -> None:
         Settings.from_mapping({"SOTAY_OUTBOX_CLAIM_TIMEOUT": "-1"})
     with pytest.raises(SettingsError, match="TELEGRAM_RATE_PER_SECOND"):
         Settings.from_mapping({"TELEGRAM_RATE_PER_SECOND": "fast"})
+
+
+def test_secret_key_signs_the_web_console_and_must_be_long() -> None:
+    assert Settings.from_mapping({}).secret_key is None
+    key = "k" * 32
+    assert Settings.from_mapping({"SOTAY_SECRET_KEY": key}).secret_key == key
+    with pytest.raises(SettingsError, match="SOTAY_SECRET_KEY"):
+        Settings.from_mapping({"SOTAY_SECRET_KEY": "short"})

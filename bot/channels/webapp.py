@@ -70,6 +70,7 @@ def build_web_app(
     *,
     zalo: ZaloChannel | None = None,
     zalo_secret: str | None = None,
+    admin: web.Application | None = None,
 ) -> web.Application:
     """Routes a webhook for each messenger given with its secret."""
     app = web.Application(client_max_size=MAX_WEBHOOK_BYTES)
@@ -82,4 +83,6 @@ def build_web_app(
     if zalo is not None and zalo_secret is not None:
         handler = _webhook("Zalo", ZALO_SECRET_HEADER, zalo_secret, zalo.feed_webhook)
         app.router.add_post(ZALO_WEBHOOK_PATH, handler)
+    if admin is not None:  # the web console (bot/web)
+        app.add_subapp("/admin", admin)
     return app

@@ -36,6 +36,7 @@ _COMMAND_MODULES = (
     "bot.cli.audit",
     "bot.cli.meetings",
     "bot.cli.quiz",
+    "bot.cli.web",
 )
 
 

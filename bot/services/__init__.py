@@ -19,6 +19,7 @@ from bot.services.audit import AuditService
 from bot.services.broadcasts import BroadcastService
 from bot.services.codes import CodeService
 from bot.services.conversations import ConversationService
+from bot.services.directory import DirectoryService
 from bot.services.files import IncomingFiles
 from bot.services.handbook import HandbookIndex
 from bot.services.linking import LinkingService
@@ -34,6 +35,7 @@ from bot.services.quizzes.attempts import QuizAttempts
 from bot.services.quizzes.catalogue import QuizCatalogue
 from bot.services.quizzes.lifecycle import QuizSchedule
 from bot.services.quizzes.report import QuizReports
+from bot.services.web_logins import WebLoginService
 from bot.settings import Settings
 
 
@@ -189,3 +191,11 @@ class Services:
     @cached_property
     def quiz_reports(self) -> QuizReports:
         return QuizReports(self._session)
+
+    @cached_property
+    def web_logins(self) -> WebLoginService:
+        return WebLoginService(self._session, self.audit, self.clock)
+
+    @cached_property
+    def directory(self) -> DirectoryService:
+        return DirectoryService(self._session)

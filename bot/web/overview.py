@@ -1,0 +1,49 @@
+"""Tổng quan: per unit of the scope, members on the roster, linked accounts per messenger and
+the share linked (a table with bars), downloadable as xlsx."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.exports.spreadsheets import write_adoption
+from bot.services.adoption import AdoptionRow
+from bot.services.permissions import Action
+from bot.web.console import XLSX, attachment, render, scope_for, services_of, viewer_of
+from bot.web.files import workbook_bytes
+
+
+async def _rows(request: web.Request) -> list[AdoptionRow]:
+    scope = scope_for(request, Action.VIEW_REPORTS)
+    # The whole tree for an admin; each granted unit's subtree otherwise.
+    units: list[int | None] = (
+        [None] if scope.everywhere else scope.roots(viewer_of(request).member.organisation_id)
+    )
+    adoption = services_of(request).adoption
+    return [row for unit in units for row in await adoption.report(unit)]
+
+
+async def overview(request: web.Request) -> web.Response:
+    viewer = viewer_of(request)
+    if not viewer.may(Action.VIEW_REPORTS):
+        # A secretary's deputy may hold only acting roles: send them where they can work.
+        return render(request, "home.html")
+    rows = await _rows(request)
+    tops = [row for row in rows if row.depth == 0]
+    members = sum(row.members for row in tops)
+    linked = sum(row.linked for row in tops)
+    return render(
+        request,
+        "overview.html",
+        rows=rows,
+        members=members,
+        linked=linked,
+        telegram=sum(row.telegram for row in tops),
+        zalo=sum(row.zalo for row in tops),
+        rate=linked / members if members else 0.0,
+    )
+
+
+async def overview_xlsx(request: web.Request) -> web.Response:
+    rows = await _rows(request)
+    body = workbook_bytes(lambda path: write_adoption(path, rows))
+    return attachment("tong-quan.xlsx", body, XLSX)

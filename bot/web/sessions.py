@@ -1,0 +1,54 @@
+"""The console's session cookie and CSRF tokens, both HMAC-signed with the deployment's key.
+
+The cookie holds only the session's row id and when it was last used: "id.seen.mac". The
+server checks the signature, the idle time and that the row is still open, so a cookie
+cannot be forged, outlive 15 minutes of idleness, or survive signing out."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+COOKIE_NAME = "sotay_admin"
+
+
+def derive_key(secret_key: str | None, fallback: bytes) -> bytes:
+    """SOTAY_SECRET_KEY if set, else a key derived from the deployment's own secrets (the
+    same on every worker), kept apart from the other uses of that material."""
+    material = secret_key.encode() if secret_key else fallback
+    return hmac.new(material, b"sotay web console session", hashlib.sha256).digest()
+
+
+def _mac(key: bytes, message: str) -> str:
+    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class SessionCookie:
+    login_id: int
+    seen: int  # Unix seconds of the last request
+
+    def seal(self, key: bytes) -> str:
+        body = f"{self.login_id}.{self.seen}"
+        return f"{body}.{_mac(key, body)}"
+
+    @classmethod
+    def open(cls, key: bytes, value: str) -> SessionCookie | None:
+        """The cookie, if it is well-formed and signed with this key."""
+        parts = value.split(".")
+        if len(parts) != 3 or not all(part.isdigit() for part in parts[:2]):
+            return None
+        body = f"{parts[0]}.{parts[1]}"
+        if not hmac.compare_digest(parts[2], _mac(key, body)):
+            return None
+        return cls(int(parts[0]), int(parts[1]))
+
+
+def csrf_token(key: bytes, login_id: int) -> str:
+    """The token every form of this session carries."""
+    return _mac(key, f"csrf:{login_id}")
+
+
+def csrf_matches(key: bytes, login_id: int, given: str) -> bool:
+    return hmac.compare_digest(given.encode(), csrf_token(key, login_id).encode())
