@@ -64,6 +64,11 @@ class Headings:
             heading_pairs(title) | heading_pairs([list(map(fold, w)) for w in title])
             for title in titles
         ]
+        # Every syllable of the title, folded: a pair whose syllables the other title has
+        # too only says the same words in another order.
+        self._title_syllables = [
+            frozenset(fold(s) for key in keys for s in key) for keys in self._titles
+        ]
         self._idf = idf
         self._by_title: dict[frozenset[str], list[int]] = {}
         self._by_question: dict[frozenset[str], list[int]] = {}
@@ -83,11 +88,22 @@ class Headings:
     def title_lead(self, pairs: frozenset[str], doc: int, other: int) -> float:
         """How much more the question says of what sets the entry's title apart from the
         other's than the reverse: the idf of the question's words (syllable pairs) that
-        only the first title has, less those only the other has."""
-        mine, theirs = self._title_pairs[doc], self._title_pairs[other]
-        return sum(map(self._idf, pairs & (mine - theirs))) - sum(
-            map(self._idf, pairs & (theirs - mine))
+        only the first title has, less those only the other has. A pair the other title
+        holds both syllables of sets nothing apart: "Kỷ luật đối với đảng viên dự bị" has
+        "viên dự" where "Thời kỳ dự bị của đảng viên mới" has the same two words the other
+        way round, and "đảng viên dự bị mấy tháng" names neither by it."""
+        return sum(map(self._idf, self._apart(pairs, doc, other))) - sum(
+            map(self._idf, self._apart(pairs, other, doc))
         )
+
+    def _apart(self, pairs: frozenset[str], doc: int, other: int) -> set[str]:
+        """The question's words in the entry's title and not in the other's."""
+        theirs = self._title_syllables[other]
+        return {
+            pair
+            for pair in pairs & (self._title_pairs[doc] - self._title_pairs[other])
+            if not set(pair.split()) <= theirs
+        }
 
     def title_overlap(self, pairs: frozenset[str], doc: int) -> float:
         """The idf of the question's words (syllable pairs) the entry's title has."""

@@ -317,13 +317,16 @@ class HandbookIndex:
         if len(query) > MAX_QUERY_CHARS:
             return SearchResult(query, Decision.NOT_FOUND, None, 0.0, ())
         parsed = self._parse(query)
-        if parsed.scope.refused:
+        named = self._headings.named(parsed.key)
+        # An entry's own heading said back is the handbook's own question, whatever outside
+        # term its words fold into typed bare: "hoc vu so do ai phat dong" is "số do", not
+        # "sổ đỏ".
+        if parsed.scope.refused and not named:
             return SearchResult(query, Decision.NOT_FOUND, None, 0.0, (), parsed.scope.outside)
         scores = self._score(parsed.boosts)
         if not scores:
             return SearchResult(query, Decision.NOT_FOUND, None, 0.0, ())
         top = heapq.nlargest(1 + _MAX_SUGGESTIONS, scores, key=scores.__getitem__)
-        named = self._headings.named(parsed.key)
         if named:
             # The question says what an entry's own title (or sample question) says.
             best = max(named, key=lambda doc: scores.get(doc, 0.0))
