@@ -17,7 +17,8 @@ So a question is read for two kinds of concept:
   bring their own.
 - Outside concepts: the vocabulary of the State and mass-organisation affairs members most
   often confuse with Party rules (civil service, trade unions, the Youth Union and other
-  associations, social and health insurance, pensions, taxes, wages, residence and identity
+  associations, social and health insurance, social assistance (poor households, people
+  with merit), pensions, taxes, wages, residence and identity
   papers, civil status, traffic, labour, land, military service, State law). They are the
   domains' own terms ("công chức", "đoàn phí", "lương hưu", "tạm trú", "bằng lái"), not
   the everyday words they share with the handbook, so none of them is a word a Party rule
@@ -133,11 +134,20 @@ OUTSIDE_DOMAINS: Mapping[str, tuple[str, ...]] = {
         "trợ cấp thất nghiệp",
         "chế độ ốm đau",
         "chế độ thai sản",
+        "thai sản",
         "trợ cấp thai sản",
         "trái tuyến",
         "đúng tuyến",
         "khám chữa bệnh",
         "vssid",
+    ),
+    "chính sách xã hội": (
+        "hộ nghèo",
+        "hộ cận nghèo",
+        "cận nghèo",
+        "người có công",
+        "trợ cấp xã hội",
+        "bảo trợ xã hội",
     ),
     "lương hưu, chế độ hưu trí": (
         "lương hưu",
