@@ -78,9 +78,11 @@ _UNKNOWN_SHARE = 0.6
 _FUNCTION_BOOST = 0.2
 # A handbook phrase a question's everyday words stand for (content/synonyms.tsv): its BM25F
 # weight, and the credit its words get in the coverage when an entry has it. Less than an
-# exact word, so an entry using the member's own words still comes first.
+# exact word, so an entry using the member's own words still comes first. The credit was
+# 0.8: at 0.9 the held-out questions gain 2 ("chơi lô đề, cá độ", "mở tiệm sửa xe"), nothing
+# else moves; 1.0 gains no more.
 _SYNONYM_BOOST = 0.7
-_SYNONYM_CREDIT = 0.8
+_SYNONYM_CREDIT = 0.9
 # A word carries at least this share of the idf of a pair it forms that the handbook has:
 # "đảng", "bộ", "cơ", "sở" are everywhere, "đảng bộ cơ sở" is not (labelled set: top-1
 # +3 questions, refusal unchanged).
