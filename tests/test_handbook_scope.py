@@ -102,6 +102,19 @@ def test_every_title_finds_its_entry(shipped: HandbookIndex) -> None:
     assert missed == []
 
 
+def test_every_sample_question_finds_its_entry(shipped: HandbookIndex) -> None:
+    # Editors write sample questions the way members ask: said back, with or without
+    # diacritics, each must answer with its own entry (new entries are covered too).
+    missed = [
+        (entry.id, typed, result.entry.id if result.entry else None)
+        for entry in shipped.entries
+        for question in entry.questions
+        for typed in (question, fold(question))
+        if not ((result := shipped.search(typed)).answered and result.entry == entry)
+    ]
+    assert missed == []
+
+
 @pytest.mark.parametrize(
     "typed", ["quyền của đảng viên", "quyen cua dang vien", "Đảng viên có những quyền gì?"]
 )
