@@ -361,17 +361,19 @@ class HandbookIndex:
         """The best entry: the highest BM25F score, unless the question names a close
         candidate by the words that set its title apart (headings.py)."""
         best = top[0]
+        best_confidence: float | None = None  # worked out only when a title leads
         for doc in top[1:]:
             if scores[doc] < (1 - AMBIGUITY_GAP) * scores[top[0]]:
                 break
-            lead = self._headings.title_lead(parsed.pairs, doc, best)
-            confidence = self._confidence(parsed, doc)
-            if (
-                lead >= _TITLE_MARGIN * self._unknown_idf
-                and confidence >= ANSWER_THRESHOLD
-                and confidence >= self._confidence(parsed, best) - _TITLE_CONFIDENCE_DROP
+            if self._headings.title_lead(parsed.pairs, doc, best) < (
+                _TITLE_MARGIN * self._unknown_idf
             ):
-                best = doc
+                continue
+            confidence = self._confidence(parsed, doc)
+            if best_confidence is None:
+                best_confidence = self._confidence(parsed, best)
+            if confidence >= max(ANSWER_THRESHOLD, best_confidence - _TITLE_CONFIDENCE_DROP):
+                best, best_confidence = doc, confidence
         return best
 
     def _close(
