@@ -1,8 +1,12 @@
 """Search quality on the labelled questions, next to a naive rapidfuzz baseline.
 
-Four sets of questions in benchmarks/data, each reported apart with its own prefix:
+Sets of questions in benchmarks/data, each reported apart with its own prefix:
   (none)               search_queries_*.jsonl: the labelled questions the search is tuned on
   heldout_             search_heldout.jsonl: written before tuning, never used to tune
+                       (later used to tune the #12 ranking work)
+  heldout2_            search_heldout2.jsonl: questions typed the way members type (no
+                       diacritics, typos, đv/cb/ĐU) and near-topic ones, written before the
+                       #12 ranking work and never used to tune
   neartopic_           search_near_topic.jsonl: questions about State affairs that share
                        words with Party rules (civil service, unions, pensions, insurance,
                        taxes, Youth Union, wages, residence papers, marriage, traffic), and
@@ -188,6 +192,7 @@ def main() -> int:
     cutoff = _report("", index, _read(labelled), args.failures, None)
     sets = [
         ("heldout_", "search_heldout.jsonl", args.heldout_failures),
+        ("heldout2_", "search_heldout2.jsonl", args.heldout_failures),
         ("neartopic_", "search_near_topic.jsonl", args.failures),
         ("neartopic_heldout_", "search_near_topic_heldout.jsonl", args.heldout_failures),
         ("neartopic_probe_", "search_near_topic_probe.jsonl", args.heldout_failures),

@@ -17,7 +17,8 @@ So a question is read for two kinds of concept:
   bring their own.
 - Outside concepts: the vocabulary of the State and mass-organisation affairs members most
   often confuse with Party rules (civil service, trade unions, the Youth Union and other
-  associations, social and health insurance, pensions, taxes, wages, residence and identity
+  associations, social and health insurance, social assistance (poor households, people
+  with merit), pensions, taxes, wages, residence and identity
   papers, civil status, traffic, labour, land, military service, State law). They are the
   domains' own terms ("công chức", "đoàn phí", "lương hưu", "tạm trú", "bằng lái"), not
   the everyday words they share with the handbook, so none of them is a word a Party rule
@@ -37,7 +38,9 @@ refusals for two right answers lost. A classifier would need out-of-scope traini
 project does not ship; written out, that text is this vocabulary, which an editor can read
 and extend. Measured after: near-topic refusal 0.98 (tuning set), 1.00 (held-out, written
 at the same time), 0.90 (a probe written after this vocabulary was settled), in-scope top-1
-unchanged.
+unchanged. Then "thai sản" and social assistance ("hộ nghèo", "người có công") were added
+from misses of those sets: 1.00, 1.00, 0.925; search_heldout2.jsonl, written before and
+never used to tune, is the fair figure (0.87 → 0.89 over this whole pass of #12).
 """
 
 from __future__ import annotations
@@ -133,11 +136,20 @@ OUTSIDE_DOMAINS: Mapping[str, tuple[str, ...]] = {
         "trợ cấp thất nghiệp",
         "chế độ ốm đau",
         "chế độ thai sản",
+        "thai sản",
         "trợ cấp thai sản",
         "trái tuyến",
         "đúng tuyến",
         "khám chữa bệnh",
         "vssid",
+    ),
+    "chính sách xã hội": (
+        "hộ nghèo",
+        "hộ cận nghèo",
+        "cận nghèo",
+        "người có công",
+        "trợ cấp xã hội",
+        "bảo trợ xã hội",
     ),
     "lương hưu, chế độ hưu trí": (
         "lương hưu",
