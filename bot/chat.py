@@ -10,11 +10,14 @@ conversation state."""
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Awaitable, Callable
 
 from bot.button_data import Seal
 from bot.channels.choices import picked, stored
 from bot.db import Database
 from bot.messages import ChannelTraits, Incoming, Reply
+from bot.metrics import Outcome
 from bot.router import Context, Router
 from bot.services import Services, Shared
 from bot.texts import text
@@ -31,9 +34,43 @@ class ChatCore:
         self._router = router
         self._shared = shared
 
+    async def answer(
+        self,
+        incoming: Incoming,
+        traits: ChannelTraits,
+        send: Callable[[str, list[Reply]], Awaitable[None]],
+        *,
+        arrived: float | None = None,
+    ) -> None:
+        """Handles an update and sends the replies with `send`, counted for /metrics from
+        `arrived` (time.perf_counter(); by default, now). Raises what `send` raises."""
+        start = time.perf_counter() if arrived is None else arrived
+        replies, failed = await self._handle(incoming, traits)
+        metrics = self._shared.metrics
+        try:
+            await send(incoming.chat_id, replies)
+        except BaseException:
+            if metrics is not None:
+                metrics.update_handled(
+                    incoming.channel, Outcome.ERROR, seconds=time.perf_counter() - start
+                )
+            raise
+        if metrics is not None:
+            outcome = Outcome.ERROR if failed else Outcome.ANSWERED
+            metrics.update_handled(incoming.channel, outcome, seconds=time.perf_counter() - start)
+
+    def ignored(self, channel: str) -> None:
+        """An update not for the bot (a group chat, an edit, an unknown kind)."""
+        if self._shared.metrics is not None:
+            self._shared.metrics.update_handled(channel, Outcome.IGNORED, seconds=0.0)
+
     async def handle(self, incoming: Incoming, traits: ChannelTraits) -> list[Reply]:
+        return (await self._handle(incoming, traits))[0]
+
+    async def _handle(self, incoming: Incoming, traits: ChannelTraits) -> tuple[list[Reply], bool]:
+        """The replies, and whether the handler failed (the replies are the apology)."""
         if incoming.text is not None and len(incoming.text) > MAX_INPUT_CHARS:
-            return [Reply(text("errors.too_long", limit=MAX_INPUT_CHARS))]
+            return [Reply(text("errors.too_long", limit=MAX_INPUT_CHARS))], False
         try:
             async with self._database.session() as session, session.begin():
                 services = Services.for_session(session, self._shared)
@@ -54,8 +91,10 @@ class ChatCore:
                 self._shared.notify_outbox()
             if services.quizzes.scheduled:
                 self._shared.notify_schedule()
-            return replies
+            return replies, False
         except Exception:
             # The message text may hold a phone or card number: log only where it came from.
             log.exception("handler failed for a %s message", incoming.channel)
-            return [Reply(text("errors.internal"))]
+            if self._shared.metrics is not None:
+                self._shared.metrics.handler_error(incoming.channel)
+            return [Reply(text("errors.internal"))], True

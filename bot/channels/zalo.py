@@ -334,6 +334,7 @@ class ZaloChannel:
         try:
             incoming = to_incoming(update)
             if incoming is None:
+                self._core.ignored(Channel.ZALO)
                 return
             async with self._turns.turn(incoming.chat_id):
                 await self._process(incoming)
@@ -342,9 +343,8 @@ class ZaloChannel:
             log.exception("Zalo: error while handling an update")
 
     async def _process(self, incoming: Incoming) -> None:
-        replies = await self._core.handle(incoming, ZALO_TRAITS)
         try:
-            await self.send(incoming.chat_id, replies)
+            await self._core.answer(incoming, ZALO_TRAITS, self.send)
         except (ZaloApiError, aiohttp.ClientError, TimeoutError) as error:
             log.error("Zalo: could not send a reply: %s", _describe(error))
 
