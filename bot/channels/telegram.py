@@ -207,6 +207,11 @@ class TelegramChannel:
             "webhook" if self._settings.telegram_webhook_mode else "polling",
         )
 
+    @property
+    def started(self) -> bool:
+        """Answering updates (for /readyz)."""
+        return self.application.running
+
     async def stop(self) -> None:
         if self.application.updater is not None and self.application.updater.running:
             await self.application.updater.stop()

@@ -245,6 +245,11 @@ class ZaloChannel:
             self._poller = asyncio.create_task(self._poll())
         log.info("Zalo: started (%s)", "webhook" if self._settings.zalo_webhook_mode else "polling")
 
+    @property
+    def started(self) -> bool:
+        """Answering updates (for /readyz)."""
+        return self._worker is not None and not self._worker.done()
+
     async def stop(self) -> None:
         """Ends the long poll at once, then answers the updates already received."""
         if self._poller is not None:
