@@ -22,7 +22,7 @@ from bot.db import Database
 from bot.leadership import AdvisoryLockElection
 from bot.messages import Channel, Reply
 from bot.models import OutboxMessage, utcnow
-from bot.runtime import Bot, PollingOnWebWorker, Role, run_messengers, running_bot
+from bot.runtime import Bot, LeaderWork, PollingOnWebWorker, Role, run_messengers, running_bot
 from bot.services import Services, Shared
 from bot.settings import Settings
 from bot.texts import text
@@ -211,3 +211,29 @@ async def test_of_two_processes_only_the_leader_sends_within_one_budget_and_the_
     finally:
         for stack in stacks.values():
             await stack.aclose()
+
+
+async def test_leader_work_stops_at_once_and_starts_again_for_a_new_term(
+    database_url: str, database: Database
+) -> None:
+    """Leadership lost: no dispatcher, no scheduler job after stop(); elected again, a new
+    term runs both again (an APScheduler that was shut down cannot be restarted)."""
+    sent: list[tuple[float, str, str]] = []
+    settings = Settings.from_mapping({"SOTAY_DATABASE_URL": database_url})
+    work = LeaderWork(database, settings, {Channel.TELEGRAM: Recording(sent, "a")})
+    unit = await add_unit(database, ["Tỉnh", "Chi bộ C"], linked=2, first_chat=40_000)
+    for term in range(2):
+        await work.start()
+        await asyncio.wait_for(work.ready.wait(), 10)
+        assert work.dispatcher is not None and len(work.due_work) == 2
+        await _queue(database, unit.member_ids)
+        work.wake()
+        wanted = 2 * (term + 1)
+        await _wait_for(lambda wanted=wanted: len(sent) == wanted, 10)
+        await work.stop()
+        assert work.dispatcher is None and work.due_work == []
+    await _queue(database, unit.member_ids)
+    work.wake()  # no-op: nobody dispatches after the term ended
+    await asyncio.sleep(0.5)
+    assert len(sent) == 4
+    assert await _pending(database) == 2
