@@ -17,7 +17,7 @@ from bot.button_data import Seal
 from bot.channels.choices import picked, stored
 from bot.db import Database
 from bot.messages import ChannelTraits, Incoming, Reply
-from bot.metrics import Outcome
+from bot.metrics import Metrics, Outcome
 from bot.router import Context, Router
 from bot.services import Services, Shared
 from bot.texts import text
@@ -29,10 +29,15 @@ MAX_INPUT_CHARS = 2000
 
 
 class ChatCore:
+    # Counted for /metrics when the process has them (class default: a core built without
+    # its __init__, as tests' stand-ins are, counts nothing).
+    _metrics: Metrics | None = None
+
     def __init__(self, database: Database, router: Router, shared: Shared) -> None:
         self._database = database
         self._router = router
         self._shared = shared
+        self._metrics = shared.metrics
 
     async def answer(
         self,
@@ -45,8 +50,10 @@ class ChatCore:
         """Handles an update and sends the replies with `send`, counted for /metrics from
         `arrived` (time.perf_counter(); by default, now). Raises what `send` raises."""
         start = time.perf_counter() if arrived is None else arrived
-        replies, failed = await self._handle(incoming, traits)
-        metrics = self._shared.metrics
+        replies = await self.handle(incoming, traits)
+        # The apology alone is what a failed handler answers (handle() below).
+        failed = len(replies) == 1 and replies[0].text == text("errors.internal")
+        metrics = self._metrics
         try:
             await send(incoming.chat_id, replies)
         except BaseException:
@@ -61,22 +68,19 @@ class ChatCore:
 
     def ignored(self, channel: str) -> None:
         """An update not for the bot (a group chat, an edit, an unknown kind)."""
-        if self._shared.metrics is not None:
-            self._shared.metrics.update_handled(channel, Outcome.IGNORED, seconds=0.0)
+        if self._metrics is not None:
+            self._metrics.update_handled(channel, Outcome.IGNORED, seconds=0.0)
 
     async def handle(self, incoming: Incoming, traits: ChannelTraits) -> list[Reply]:
-        return (await self._handle(incoming, traits))[0]
-
-    async def _handle(self, incoming: Incoming, traits: ChannelTraits) -> tuple[list[Reply], bool]:
-        """The replies, and whether the handler failed (the replies are the apology)."""
         if incoming.text is not None and len(incoming.text) > MAX_INPUT_CHARS:
-            return [Reply(text("errors.too_long", limit=MAX_INPUT_CHARS))], False
+            return [Reply(text("errors.too_long", limit=MAX_INPUT_CHARS))]
         try:
             async with self._database.session() as session, session.begin():
                 services = Services.for_session(session, self._shared)
-                account = await services.accounts.touch(
+                account, row = await services.accounts.touch_with_state(
                     incoming.channel, incoming.sender_id, incoming.chat_id
                 )
+                services.conversations.known(account.id, row)
                 state = await services.conversations.get(account.id)
                 if not traits.has_buttons and state is not None:
                     incoming = picked(incoming, state.choices)
@@ -91,10 +95,10 @@ class ChatCore:
                 self._shared.notify_outbox()
             if services.quizzes.scheduled:
                 self._shared.notify_schedule()
-            return replies, False
+            return replies
         except Exception:
             # The message text may hold a phone or card number: log only where it came from.
             log.exception("handler failed for a %s message", incoming.channel)
-            if self._shared.metrics is not None:
-                self._shared.metrics.handler_error(incoming.channel)
-            return [Reply(text("errors.internal"))], True
+            if self._metrics is not None:
+                self._metrics.handler_error(incoming.channel)
+            return [Reply(text("errors.internal"))]
