@@ -19,6 +19,7 @@ warm-up round is answered and not counted.
     .venv/bin/python benchmarks/throughput.py [--rounds 1] [--members 300] [--questions 3000]
                                               [--rate 100] [--paced-seconds 15]
                                               [--database-url URL] [--only sotay|echo]
+                                              [--profile FILE]
 
 Prints one `name: value` line per figure; with several rounds, medians, and each round's
 figures in `*_rounds` lines. `ratio` is sotay's updates per second over the echo bot's;
@@ -221,9 +222,16 @@ async def _prepare_sotay(url: str, members: int) -> None:
         await database.dispose()
 
 
-def _sotay_bot(url: str) -> Callable[[TimedServer, Path], Awaitable[asyncio.subprocess.Process]]:
+def _sotay_bot(
+    url: str, profile: Path | None = None
+) -> Callable[[TimedServer, Path], Awaitable[asyncio.subprocess.Process]]:
+    # Under cProfile (--profile) the figures are slower; the profile says where time goes.
+    command = ("-m", "bot.cli", "run")
+    if profile is not None:
+        command = ("-m", "cProfile", "-o", str(profile), *command)
+
     async def start(server: TimedServer, log: Path) -> asyncio.subprocess.Process:
-        return await bot_process(url, server.base_url, server.token, log)
+        return await bot_process(url, server.base_url, server.token, log, command=command)
 
     return start
 
@@ -257,7 +265,7 @@ async def main(args: argparse.Namespace, directory: Path) -> None:
             await _prepare_sotay(url, args.members)
             sotay.append(
                 await measure(
-                    _sotay_bot(url),
+                    _sotay_bot(url, args.profile),
                     answer_has_buttons=True,
                     log=directory / "sotay.log",
                     **common,
@@ -305,6 +313,7 @@ if __name__ == "__main__":
     parser.add_argument("--paced-seconds", type=float, default=15.0)
     parser.add_argument("--database-url")
     parser.add_argument("--only", choices=("sotay", "echo"))
+    parser.add_argument("--profile", type=Path, help="write the sotay bot's cProfile stats here")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as temporary:
         asyncio.run(main(arguments, Path(temporary)))

@@ -10,12 +10,15 @@ conversation state."""
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from bot.button_data import Seal
 from bot.channels.choices import picked, stored
 from bot.db import Database
 from bot.messages import ChannelTraits, Incoming, Reply
+from bot.metrics import Metrics, Outcome
 from bot.router import Context, Router
 from bot.services import Services, Shared
 from bot.services.accounts import AccountView
@@ -28,19 +31,57 @@ MAX_INPUT_CHARS = 2000
 
 
 class ChatCore:
+    # Counted for /metrics when the process has them (class default: a core built without
+    # its __init__, as tests' stand-ins are, counts nothing).
+    _metrics: Metrics | None = None
+
     def __init__(self, database: Database, router: Router, shared: Shared) -> None:
         self._database = database
         self._router = router
         self._shared = shared
+        self._metrics = shared.metrics
+
+    async def answer(
+        self,
+        incoming: Incoming,
+        traits: ChannelTraits,
+        send: Callable[[str, list[Reply]], Awaitable[None]],
+        *,
+        arrived: float | None = None,
+    ) -> None:
+        """Handles an update and sends the replies with `send`, counted for /metrics from
+        `arrived` (time.perf_counter(); by default, now). Raises what `send` raises."""
+        start = time.perf_counter() if arrived is None else arrived
+        replies = await self.handle(incoming, traits)
+        # The apology alone is what a failed handler answers (handle() below).
+        failed = len(replies) == 1 and replies[0].text == text("errors.internal")
+        metrics = self._metrics
+        try:
+            await send(incoming.chat_id, replies)
+        except BaseException:
+            if metrics is not None:
+                metrics.update_handled(
+                    incoming.channel, Outcome.ERROR, seconds=time.perf_counter() - start
+                )
+            raise
+        if metrics is not None:
+            outcome = Outcome.ERROR if failed else Outcome.ANSWERED
+            metrics.update_handled(incoming.channel, outcome, seconds=time.perf_counter() - start)
+
+    def ignored(self, channel: str) -> None:
+        """An update not for the bot (a group chat, an edit, an unknown kind)."""
+        if self._metrics is not None:
+            self._metrics.update_handled(channel, Outcome.IGNORED, seconds=0.0)
 
     async def handle(self, incoming: Incoming, traits: ChannelTraits) -> list[Reply]:
         account_id: int | None = None
         try:
             async with self._database.session() as session, session.begin():
                 services = Services.for_session(session, self._shared)
-                account = await services.accounts.touch(
+                account, row = await services.accounts.touch_with_state(
                     incoming.channel, incoming.sender_id, incoming.chat_id
                 )
+                services.conversations.known(account.id, row)
                 account_id = account.id
                 replies, keep_choices = await self._replies(incoming, traits, account, services)
                 if not traits.has_buttons and not keep_choices:
@@ -55,6 +96,8 @@ class ChatCore:
             log.exception("handler failed for a %s message", incoming.channel)
             if account_id is not None and not traits.has_buttons:
                 await self._forget_choices(account_id)
+            if self._metrics is not None:
+                self._metrics.handler_error(incoming.channel)
             return [Reply(text("errors.internal"))]
 
     async def _replies(

@@ -284,6 +284,9 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     message_id: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(String(200))
+    # The scheduled send and the recipient this row is for (bot/services/outbox_once.py):
+    # unique, so a send decided twice is queued once. NULL for answers and reports.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
 
 
 class Meeting(Base):

@@ -25,6 +25,7 @@ from bot.channels.delivery import (
     TransientError,
 )
 from bot.db import Database
+from bot.metrics import Metrics, send_result
 from bot.models import utcnow
 from bot.services import Services, Shared
 from bot.services.notices import Renderer
@@ -55,8 +56,10 @@ class Dispatcher:
         settings: DispatchSettings | None = None,
         clock: Callable[[], datetime] = utcnow,
         render: Renderer = render_notice,
+        metrics: Metrics | None = None,
     ) -> None:
         self._database = database
+        self._metrics = metrics
         self._senders = dict(senders)
         self._settings = settings or DispatchSettings()
         self._clock = clock
@@ -150,6 +153,7 @@ class Dispatcher:
             await self._failed(row, TransientError("unexpected error"))
         else:
             await self._settle(row, Status.SENT, message_id=message_id)
+            self._count(row, None, will_retry=False)
             # Stored even when empty: numbers typed after a message without choices must
             # not pick from an older message's (a handbook answer's related topics).
             if sender.numbered_choices and row.account_id is not None:
@@ -157,7 +161,18 @@ class Dispatcher:
                     conversations = self._services(session).conversations
                     await conversations.set_choices(row.account_id, stored([reply]))
 
+    def _count(self, row: Claimed, error: DeliveryError | None, *, will_retry: bool) -> None:
+        if self._metrics is not None:
+            self._metrics.send(row.channel, send_result(error, will_retry=will_retry))
+
     async def _failed(self, row: Claimed, error: DeliveryError) -> None:
+        retrying = isinstance(error, RetryLater | SenderUnauthorized) or (
+            isinstance(error, TransientError) and row.attempts < self._settings.max_attempts
+        )
+        await self._settle_failure(row, error)
+        self._count(row, error, will_retry=retrying)
+
+    async def _settle_failure(self, row: Claimed, error: DeliveryError) -> None:
         now = self._clock()
         if isinstance(error, RetryLater):
             self._pacers[row.channel].pause(error.retry_after)

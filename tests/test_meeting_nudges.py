@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from bot.db import Database
 from bot.models import AuditEntry, OutboxMessage
@@ -86,6 +86,28 @@ async def test_units_without_a_regular_meeting_next_month_are_nudged_once(
             )
         )
     assert targets == [f"unit:{units[OFFICE]}:regular:2026-12"]
+
+
+async def test_a_nudge_decided_again_without_its_audit_row_is_queued_once(
+    database: Database, settings: Settings, clock: Clock, units: dict[str, int]
+) -> None:
+    """Two leaders overlapping in a failover both read "not sent": the outbox's unique key,
+    not the audit log, keeps the nudge to one."""
+    await meeting(
+        database, clock, units[JUSTICE], starts_at=datetime(2026, 12, 8, 8, 0, tzinfo=HCM)
+    )
+    clock.set(datetime(2026, 11, 20, 8, 0, tzinfo=HCM))
+    assert await nudges(database, settings, clock).run() == 1
+    async with database.session() as session, session.begin():
+        await session.execute(delete(AuditEntry).where(AuditEntry.action == "nudge.sent"))
+    assert await nudges(database, settings, clock).run() == 0
+    assert await sent(database) == [
+        (SECRETARY, text("attendance.nudge_regular", unit=OFFICE, month="12/2026"))
+    ]
+    async with database.session() as session:
+        keys = list(await session.scalars(select(OutboxMessage.idempotency_key)))
+    assert len(keys) == 1
+    assert keys[0].startswith(f"nudge:unit:{units[OFFICE]}:regular:2026-12/m")
 
 
 async def test_december_nudges_ask_for_january(

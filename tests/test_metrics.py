@@ -217,3 +217,58 @@ def test_each_dispatcher_outcome_is_counted_as_its_result() -> None:
     assert send_result(ChatNotFound("400 chat not found"), will_retry=False) is SendResult.FAILED
     # A refused token keeps the rows for later: retried, not failed.
     assert send_result(SenderUnauthorized("401"), will_retry=True) is SendResult.RETRY
+
+
+async def test_a_conversation_is_counted_by_outcome_and_a_failing_handler_as_an_error(
+    database: Database,
+) -> None:
+    """ChatCore.answer, as the adapters call it: an answered update, a handler that raises
+    (the member gets the apology), and a reply that cannot be sent."""
+    from bot.chat import ChatCore
+    from bot.messages import ChannelTraits, Incoming, Reply
+    from bot.router import Router
+    from bot.services import Shared
+    from bot.settings import Settings
+    from bot.texts import text
+
+    router = Router()
+    router.fallback("unknown_command")(lambda _ctx: None)  # resolve() looks it up first
+
+    @router.command("ok")
+    async def ok(_ctx: object) -> list[Reply]:
+        return [Reply("Được")]
+
+    @router.command("hong")
+    async def broken(_ctx: object) -> list[Reply]:
+        raise RuntimeError("a bug")
+
+    metrics = Metrics()
+    core = ChatCore(database, router, Shared(Settings(), metrics=metrics))
+    traits = ChannelTraits(has_buttons=True, text_limit=4096)
+    sent: list[tuple[str, list[Reply]]] = []
+
+    async def send(chat_id: str, replies: list[Reply]) -> None:
+        sent.append((chat_id, replies))
+
+    async def refused(_chat_id: str, _replies: list[Reply]) -> None:
+        raise OSError("network")
+
+    await core.answer(Incoming("telegram", "7", "7", text="/ok"), traits, send)
+    await core.answer(Incoming("telegram", "7", "7", text="/hong"), traits, send)
+    with pytest.raises(OSError):
+        await core.answer(Incoming("telegram", "7", "7", text="/ok"), traits, refused)
+    core.ignored("telegram")
+    assert [replies[0].text for _, replies in sent] == ["Được", text("errors.internal")]
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(
+            __import__("prometheus_client").generate_latest(metrics.registry).decode()
+        )
+        for s in family.samples
+    }
+    updates = "sotay_updates_total"
+    assert samples[(updates, (("messenger", "telegram"), ("outcome", "answered")))] == 1
+    assert samples[(updates, (("messenger", "telegram"), ("outcome", "error")))] == 2
+    assert samples[(updates, (("messenger", "telegram"), ("outcome", "ignored")))] == 1
+    assert samples[("sotay_handler_errors_total", (("messenger", "telegram"),))] == 1
+    assert samples[("sotay_reply_seconds_count", (("messenger", "telegram"),))] == 3

@@ -1,14 +1,11 @@
 """Scheduled sends keyed in the database: the same send decided twice, one after the other or
 by two processes at once, queues each message once (bot/services/outbox_once.py).
 
-The idempotency_key column comes with migration 0010 in a later change
-(deploy/notes/idempotency.md); these tests add it to the test database for their run and
-take it away after, so the schema the other tests check stays the migrations' own."""
+The idempotency_key column and its unique constraint come with migration 0009."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import func, select, text
@@ -24,23 +21,9 @@ NUDGE = Reply("Chi bộ chưa có lịch sinh hoạt tháng 12/2026.", buttons=(
 
 
 @pytest.fixture
-async def keyed(database: Database) -> AsyncIterator[Database]:
-    """The test database with the column and unique index migration 0010 will add."""
-    async with database.engine.begin() as connection:
-        await connection.execute(text("ALTER TABLE outbox ADD COLUMN idempotency_key VARCHAR(200)"))
-        await connection.execute(
-            text("CREATE UNIQUE INDEX uq_outbox_idempotency_key ON outbox (idempotency_key)")
-        )
-    await database.engine.dispose()  # no statement prepared against the old table
-    try:
-        yield database
-    finally:
-        await database.engine.dispose()
-        async with database.engine.begin() as connection:
-            await connection.execute(text("DELETE FROM outbox"))
-            await connection.execute(text("DROP INDEX uq_outbox_idempotency_key"))
-            await connection.execute(text("ALTER TABLE outbox DROP COLUMN idempotency_key"))
-        await database.engine.dispose()
+def keyed(database: Database) -> Database:
+    """The migrated test database: migration 0009 has the column and its unique constraint."""
+    return database
 
 
 async def _members(database: Database, linked: int, unlinked: int = 0) -> list[int]:

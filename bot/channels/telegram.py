@@ -207,6 +207,11 @@ class TelegramChannel:
             "webhook" if self._settings.telegram_webhook_mode else "polling",
         )
 
+    @property
+    def started(self) -> bool:
+        """Answering updates (for /readyz)."""
+        return self.application.running
+
     async def stop(self) -> None:
         if self.application.updater is not None and self.application.updater.running:
             await self.application.updater.stop()
@@ -247,9 +252,9 @@ class TelegramChannel:
             # Stops the spinner on the pressed button whatever the outcome.
             await update.callback_query.answer()
         if incoming is None:
+            self._core.ignored(Channel.TELEGRAM)
             return
-        replies = await self._core.handle(incoming, TELEGRAM_TRAITS)
-        await self.send(incoming.chat_id, replies)
+        await self._core.answer(incoming, TELEGRAM_TRAITS, self.send)
 
     async def _on_error(self, _update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # Sending failed (network, blocked bot...). Update contents are not logged: they may

@@ -1,5 +1,5 @@
-"""The one aiohttp web app: health check and messenger webhooks. Secrets are checked in
-constant time before the body is read."""
+"""The one aiohttp web app: health and readiness checks, metrics, and messenger webhooks.
+Secrets are checked in constant time before the body is read."""
 
 from __future__ import annotations
 
@@ -7,12 +7,16 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
+    from bot.readiness import Readiness
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +68,20 @@ async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+def _add_operator_routes(
+    app: web.Application, readiness: Readiness | None, metrics: Metrics | None
+) -> None:
+    # Imported here: the webhook routes need neither prometheus-client nor alembic.
+    if readiness is not None:
+        from bot.readiness import readyz_handler
+
+        app.router.add_get("/readyz", readyz_handler(readiness))
+    if metrics is not None:
+        from bot.metrics import metrics_handler
+
+        app.router.add_get("/metrics", metrics_handler(metrics))
+
+
 def build_web_app(
     telegram: TelegramChannel | None,
     telegram_secret: str | None,
@@ -71,10 +89,14 @@ def build_web_app(
     zalo: ZaloChannel | None = None,
     zalo_secret: str | None = None,
     admin: web.Application | None = None,
+    readiness: Readiness | None = None,
+    metrics: Metrics | None = None,
 ) -> web.Application:
-    """Routes a webhook for each messenger given with its secret."""
+    """Routes a webhook for each messenger given with its secret, and /readyz and /metrics
+    when given what they report."""
     app = web.Application(client_max_size=MAX_WEBHOOK_BYTES)
     app.router.add_get("/healthz", healthz)
+    _add_operator_routes(app, readiness, metrics)
     if telegram is not None and telegram_secret is not None:
         handler = _webhook(
             "Telegram", TELEGRAM_SECRET_HEADER, telegram_secret, _telegram_feed(telegram)

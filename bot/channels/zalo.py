@@ -245,6 +245,11 @@ class ZaloChannel:
             self._poller = asyncio.create_task(self._poll())
         log.info("Zalo: started (%s)", "webhook" if self._settings.zalo_webhook_mode else "polling")
 
+    @property
+    def started(self) -> bool:
+        """Answering updates (for /readyz)."""
+        return self._worker is not None and not self._worker.done()
+
     async def stop(self) -> None:
         """Ends the long poll at once, then answers the updates already received."""
         if self._poller is not None:
@@ -334,6 +339,7 @@ class ZaloChannel:
         try:
             incoming = to_incoming(update)
             if incoming is None:
+                self._core.ignored(Channel.ZALO)
                 return
             async with self._turns.turn(incoming.chat_id):
                 await self._process(incoming)
@@ -342,9 +348,8 @@ class ZaloChannel:
             log.exception("Zalo: error while handling an update")
 
     async def _process(self, incoming: Incoming) -> None:
-        replies = await self._core.handle(incoming, ZALO_TRAITS)
         try:
-            await self.send(incoming.chat_id, replies)
+            await self._core.answer(incoming, ZALO_TRAITS, self.send)
         except (ZaloApiError, aiohttp.ClientError, TimeoutError) as error:
             log.error("Zalo: could not send a reply: %s", _describe(error))
 

@@ -47,11 +47,15 @@ def _run(args: argparse.Namespace) -> int:
     if args.demo:
         _prepare_demo()
     settings = load_settings()
-    if not settings.has_messenger and not settings.serves_http:
+    if not settings.has_messenger and not settings.serves_http and not args.jobs:
         return _console_chat(settings, None)
-    from bot.runtime import run
+    from bot.runtime import PollingOnWebWorker, Role, run
 
-    asyncio.run(run(settings, host=args.host))
+    role = Role.WEB if args.web else Role.JOBS if args.jobs else Role.ALL
+    try:
+        asyncio.run(run(settings, host=args.host, role=role))
+    except PollingOnWebWorker as error:
+        raise CliError(str(error)) from None
     return 0
 
 
@@ -84,6 +88,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="address the web app listens on (default 0.0.0.0)",
     )
     _add_demo_option(run_parser)
+    roles = run_parser.add_mutually_exclusive_group()
+    roles.add_argument(
+        "--web",
+        action="store_true",
+        help="answer webhooks only (a worker behind nginx); never dispatches nor schedules",
+    )
+    roles.add_argument(
+        "--jobs",
+        action="store_true",
+        help="only stand for the elected work (dispatcher and schedulers), with /healthz, "
+        "/readyz and /metrics on SOTAY_HTTP_PORT",
+    )
     run_parser.set_defaults(func=_run)
     console_parser = subparsers.add_parser(
         "console",

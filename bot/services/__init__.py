@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +39,9 @@ from bot.services.quizzes.report import QuizReports
 from bot.services.web_logins import WebLoginService
 from bot.settings import Settings
 
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
+
 
 @dataclass(frozen=True)
 class Shared:
@@ -56,6 +60,8 @@ class Shared:
     files: IncomingFiles = field(default_factory=IncomingFiles)
     # Words the notices services decide to send (handlers/notices.py: render_notice).
     render: Renderer = field(default=unrendered)
+    # What the operator watches (bot/metrics.py); None in jobs, commands and most tests.
+    metrics: Metrics | None = None
 
     @cached_property
     def seal_key(self) -> bytes:
@@ -134,7 +140,7 @@ class Services:
 
     @cached_property
     def questions(self) -> QuestionService:
-        return QuestionService(self._session, self.clock)
+        return QuestionService(self._session, self.clock, metrics=self._shared.metrics)
 
     @cached_property
     def codes(self) -> CodeService:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from bot.messages import Channel
-from bot.models import ChannelAccount, Member, Organisation, utcnow
+from bot.models import ChannelAccount, ConversationState, Member, Organisation, utcnow
 from bot.services.audit import AuditService
 
 # How precisely the time an account last wrote is kept.
@@ -93,11 +93,22 @@ class AccountService:
 
     async def touch(self, channel: Channel, external_id: str, chat_id: str) -> AccountView:
         """The account for this sender, created on first contact; records when it was seen."""
-        account = await self._session.scalar(
-            select(ChannelAccount)
-            .where(ChannelAccount.channel == channel, ChannelAccount.external_id == external_id)
-            .options(joinedload(ChannelAccount.member).joinedload(Member.organisation))
-        )
+        return (await self.touch_with_state(channel, external_id, chat_id))[0]
+
+    async def touch_with_state(
+        self, channel: Channel, external_id: str, chat_id: str
+    ) -> tuple[AccountView, ConversationState | None]:
+        """touch(), and the account's conversation state row read in the same statement
+        (one round trip fewer per message: issue #16, throughput)."""
+        found = (
+            await self._session.execute(
+                select(ChannelAccount, ConversationState)
+                .outerjoin(ConversationState, ConversationState.account_id == ChannelAccount.id)
+                .where(ChannelAccount.channel == channel, ChannelAccount.external_id == external_id)
+                .options(joinedload(ChannelAccount.member).joinedload(Member.organisation))
+            )
+        ).first()
+        account, state = (None, None) if found is None else found
         if account is None:
             account = ChannelAccount(channel=channel, external_id=external_id, chat_id=chat_id)
             self._session.add(account)
@@ -114,7 +125,7 @@ class AccountService:
             if account.blocked_at is not None:
                 # Writing to the bot again means the member unblocked it.
                 account.blocked_at = None
-        return _view(account)
+        return _view(account), state
 
     async def linked_channels(self, member_id: int) -> list[str]:
         """The messengers the member has a linked account on, the one linked first first."""

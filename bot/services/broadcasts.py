@@ -15,6 +15,7 @@ from bot.models import Broadcast, Member, Organisation, OutboxMessage
 from bot.services.audit import AuditService
 from bot.services.notices import BroadcastNotice, BroadcastProgress, BroadcastReport
 from bot.services.outbox import OutboxService, Status, recipients
+from bot.services.outbox_once import enqueue_account_once
 from bot.services.permissions import PermissionService, Scope
 
 # A notice with its header and signature fits in one Zalo message (2,000 characters), so a
@@ -156,9 +157,12 @@ class BroadcastService:
             else await self._outbox.row(broadcast.progress_row_id)
         )
         if progress is not None and progress.account_id is not None:
-            await self._outbox.enqueue_account(
+            # Keyed: two dispatchers settling the last rows at once queue one report.
+            await enqueue_account_once(
+                self._session,
+                f"broadcast:{broadcast_id}:report",
                 progress.account_id,
-                BroadcastReport(broadcast_id, counts),
+                self._outbox.render(BroadcastReport(broadcast_id, counts)),
                 kind="report",
                 now=self._clock(),
             )

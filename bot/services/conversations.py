@@ -34,6 +34,11 @@ class ConversationService:
         # a message reads its state, may change it and stores choices, with one query.
         self._rows: dict[int, ConversationState | None] = {}
 
+    def known(self, account_id: int, row: ConversationState | None) -> None:
+        """The account's row (or None: it has none) as read by another query of this
+        transaction (AccountService.touch_with_state), so it is not read again."""
+        self._rows[account_id] = row
+
     async def _read(self, account_id: int) -> ConversationState | None:
         if account_id not in self._rows:
             self._rows[account_id] = await self._session.get(ConversationState, account_id)

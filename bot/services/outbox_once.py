@@ -8,9 +8,7 @@ failover, a job retried after a crash, a catch-up run at start) queues each mess
 on PostgreSQL a second transaction inserting the same key waits for the first, then inserts
 nothing. Rows without a key (answers, progress reports) are not affected: NULLs never clash.
 
-The column is not in the schema yet: deploy/notes/idempotency.md gives the model line and
-migration 0010 that add it. Until then the insert below names the table's columns itself;
-once the model has the column, `_OUTBOX` becomes `OutboxMessage.__table__`.
+The column and its unique constraint come with migration 0009 (deploy/notes/idempotency.md).
 """
 
 from __future__ import annotations
@@ -20,23 +18,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, String, column, table
+from sqlalchemy import Insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.expression import TableClause
 
 from bot.messages import Reply
 from bot.models import ChannelAccount, OutboxMessage
 from bot.services.outbox import CHUNK, Status, recipients, to_payload
 
 KEY_COLUMN = "idempotency_key"
-KEY_LENGTH = 200
 
-_OUTBOX: TableClause = table(
-    OutboxMessage.__tablename__,
-    *(column(c.name, c.type) for c in OutboxMessage.__table__.c),
-    column(KEY_COLUMN, String(KEY_LENGTH)),
-)
+_OUTBOX = OutboxMessage.__table__
 
 
 def member_key(key: str, member_id: int) -> str:

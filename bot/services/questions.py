@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,11 +14,21 @@ from bot.models import CommitteeQuestion, HandbookQuery, Organisation
 from bot.services.handbook import SearchResult
 from bot.services.permissions import Actor, PermissionDenied, Scope
 
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
+
 
 class QuestionService:
-    def __init__(self, session: AsyncSession, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        clock: Callable[[], datetime],
+        *,
+        metrics: Metrics | None = None,
+    ) -> None:
         self._session = session
         self._clock = clock
+        self._metrics = metrics
 
     async def log(self, result: SearchResult) -> int:
         row = HandbookQuery(
@@ -29,6 +40,8 @@ class QuestionService:
         )
         self._session.add(row)
         await self._session.flush()
+        if self._metrics is not None:
+            self._metrics.handbook_question(answered=result.answered)
         return row.id
 
     async def feedback(self, query_id: int, helpful: bool) -> bool:

@@ -1,8 +1,9 @@
 """Nudges to secretaries, through the outbox: from the 20th of each month, a unit with members
 and no regular meeting next month is asked to set one (/taohop); a meeting with no agenda
-two days ahead is flagged. Each nudge is recorded in the audit log ("nudge.sent") and looked
-up there before sending, so a restart or a second run never sends it twice. The daily run is
-jobs/nudges.py."""
+two days ahead is flagged. Each secretary's copy of a nudge is keyed in the outbox
+(`nudge:<target>/m<member>`, bot/services/outbox_once.py), so a restart, a second run or two
+leaders overlapping in a failover never send it twice; the audit log ("nudge.sent") records
+it for people. The daily run is jobs/nudges.py."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import AuditEntry, Meeting, Member, RoleGrant
+from bot.models import Meeting, Member, RoleGrant
 from bot.services.audit import AuditService
 from bot.services.meetings.calendar import MeetingService, Occurrence
 from bot.services.notices import AgendaMissing, Notice, RegularMeetingMissing
 from bot.services.organisations import member_counts
 from bot.services.outbox import OutboxService
+from bot.services.outbox_once import enqueue_members_once
 from bot.services.permissions import Role
 
 ACTOR = "system:nudges"
@@ -60,12 +62,6 @@ class NudgeService:
         self._now = now
         self._tz = timezone
 
-    async def _already_sent(self, target: str) -> bool:
-        found = await self._session.scalar(
-            select(AuditEntry.id).where(AuditEntry.action == ACTION, AuditEntry.target == target)
-        )
-        return found is not None
-
     async def _secretaries(self, unit_id: int) -> list[int]:
         rows = await self._session.scalars(
             select(RoleGrant.member_id)
@@ -79,13 +75,17 @@ class NudgeService:
         return sorted(set(rows))
 
     async def _send_once(self, unit_id: int, target: str, notice: Notice) -> bool:
-        """Sends to the unit's secretaries unless this nudge was sent before."""
-        if await self._already_sent(target):
-            return False
+        """Sends to the unit's secretaries; each is sent this nudge once, whoever runs it
+        (a secretary appointed after the unit was nudged gets it at the next run)."""
         secretaries = await self._secretaries(unit_id)
         if not secretaries:
             return False
-        await self._outbox.enqueue_members(secretaries, notice, kind="nudge", now=self._now)
+        reply = self._outbox.render(notice)
+        queued = await enqueue_members_once(
+            self._session, f"nudge:{target}", secretaries, reply, kind="nudge", now=self._now
+        )
+        if not queued.inserted:
+            return False
         await self._audit.record(ACTOR, ACTION, target, unit=unit_id)
         return True
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.models import Meeting, MeetingReminder
 from bot.services.notices import MeetingReminder as Reminder
 from bot.services.outbox import OutboxService
+from bot.services.outbox_once import enqueue_members_once
 
 if TYPE_CHECKING:
     from bot.services.meetings.calendar import MeetingService
@@ -121,9 +122,11 @@ class ReminderService:
                 )
             return False
         reminder.status = "sent"
-        await self._outbox.enqueue_members(
+        await enqueue_members_once(
+            self._session,
+            f"reminder:{reminder.id}",
             await self._calendar.unit_members(meeting.organisation_id),
-            Reminder(meeting, reminder.occurrence_at),
+            self._outbox.render(Reminder(meeting, reminder.occurrence_at)),
             kind="reminder",
             now=now,
         )

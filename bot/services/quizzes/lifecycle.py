@@ -20,6 +20,7 @@ from bot.models import ChannelAccount, Member, Organisation, Quiz, QuizAttempt, 
 from bot.services.audit import AuditService
 from bot.services.notices import QuizClosingSoon, QuizInvitation, QuizResults
 from bot.services.outbox import OutboxService
+from bot.services.outbox_once import enqueue_members_once
 from bot.services.permissions import Actor, PermissionService
 from bot.services.quizzes.catalogue import QuizCatalogue, shipped_banks
 from bot.services.quizzes.report import QuizReports
@@ -195,8 +196,13 @@ class QuizSchedule:
         if quiz.closes_at - now <= REMIND_BEFORE_CLOSING:
             quiz.reminded_at = now  # the invitation already says when it closes
         members = await self._linked_members(quiz.id)
-        await self._outbox.enqueue_members(
-            members, QuizInvitation(quiz), kind="quiz_invitation", now=now
+        await enqueue_members_once(
+            self._session,
+            f"quiz:{quiz.id}:open",
+            members,
+            self._outbox.render(QuizInvitation(quiz)),
+            kind="quiz_invitation",
+            now=now,
         )
         log.info("quiz %d opened: %d invitations", quiz.id, len(members))
 
@@ -207,8 +213,13 @@ class QuizSchedule:
         )
         done = set(await self._session.scalars(finished))
         waiting = [m for m in await self._linked_members(quiz.id) if m not in done]
-        await self._outbox.enqueue_members(
-            waiting, QuizClosingSoon(quiz), kind="quiz_reminder", now=now
+        await enqueue_members_once(
+            self._session,
+            f"quiz:{quiz.id}:remind",
+            waiting,
+            self._outbox.render(QuizClosingSoon(quiz)),
+            kind="quiz_reminder",
+            now=now,
         )
 
     async def _close(self, quiz: Quiz) -> None:
@@ -229,8 +240,13 @@ class QuizSchedule:
         workbook and the chart (as /baocaoquiz does), checking again who asks."""
         assert quiz.report_to_member_id is not None
         report = await QuizReports(self._session).build(quiz)
-        await self._outbox.enqueue_members(
-            [quiz.report_to_member_id], QuizResults(report), kind="quiz_report", now=self._clock()
+        await enqueue_members_once(
+            self._session,
+            f"quiz:{quiz.id}:report",
+            [quiz.report_to_member_id],
+            self._outbox.render(QuizResults(report)),
+            kind="quiz_report",
+            now=self._clock(),
         )
 
     async def recent(self, limit: int) -> list[Quiz]:
