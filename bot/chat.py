@@ -10,6 +10,9 @@ conversation state."""
 from __future__ import annotations
 
 import logging
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.button_data import Seal
 from bot.channels.choices import picked, stored
@@ -25,17 +28,43 @@ log = logging.getLogger(__name__)
 MAX_INPUT_CHARS = 2000
 
 
+class Receipt(Protocol):
+    """The durable record of the update being answered (bot/channels/intake.py), kept in
+    the handler's own transaction: the update counts as handled exactly when the handler's
+    writes are committed."""
+
+    async def claim(self, session: AsyncSession) -> bool:
+        """First in the transaction: takes the update for this process; False when it is
+        already handled or another process holds it."""
+        ...
+
+    async def record(self, session: AsyncSession, replies: list[Reply]) -> None:
+        """Last in the transaction: the update is handled and these are its replies."""
+        ...
+
+
 class ChatCore:
     def __init__(self, database: Database, router: Router, shared: Shared) -> None:
         self._database = database
         self._router = router
         self._shared = shared
 
-    async def handle(self, incoming: Incoming, traits: ChannelTraits) -> list[Reply]:
+    @property
+    def database(self) -> Database:
+        return self._database
+
+    async def handle(
+        self, incoming: Incoming, traits: ChannelTraits, receipt: Receipt | None = None
+    ) -> list[Reply] | None:
+        """The replies to one message; None when `receipt` says another process has it."""
         if incoming.text is not None and len(incoming.text) > MAX_INPUT_CHARS:
-            return [Reply(text("errors.too_long", limit=MAX_INPUT_CHARS))]
+            return await self._answer_plainly(
+                [Reply(text("errors.too_long", limit=MAX_INPUT_CHARS))], receipt
+            )
         try:
             async with self._database.session() as session, session.begin():
+                if receipt is not None and not await receipt.claim(session):
+                    return None
                 services = Services.for_session(session, self._shared)
                 account = await services.accounts.touch(
                     incoming.channel, incoming.sender_id, incoming.chat_id
@@ -50,6 +79,8 @@ class ChatCore:
                 )
                 if not traits.has_buttons:
                     await services.conversations.set_choices(account.id, stored(replies))
+                if receipt is not None:
+                    await receipt.record(session, replies)
             if services.outbox.enqueued:
                 self._shared.notify_outbox()
             if services.quizzes.scheduled:
@@ -58,4 +89,16 @@ class ChatCore:
         except Exception:
             # The message text may hold a phone or card number: log only where it came from.
             log.exception("handler failed for a %s message", incoming.channel)
-            return [Reply(text("errors.internal"))]
+        return await self._answer_plainly([Reply(text("errors.internal"))], receipt)
+
+    async def _answer_plainly(
+        self, replies: list[Reply], receipt: Receipt | None
+    ) -> list[Reply] | None:
+        """Replies that need no handler, recorded as the update's answer."""
+        if receipt is None:
+            return replies
+        async with self._database.session() as session, session.begin():
+            if not await receipt.claim(session):
+                return None
+            await receipt.record(session, replies)
+        return replies

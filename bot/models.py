@@ -437,3 +437,29 @@ class QuizAnswer(Base):
     chosen: Mapped[int | None] = mapped_column(Integer)  # index into the question's choices
     correct: Mapped[bool] = mapped_column(Boolean)
     answered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IntakeUpdate(Base):
+    """An update a messenger delivered (webhook or poll), written before it is acknowledged
+    and answered from here (bot/channels/intake.py): a crash loses nothing, a redelivery is
+    refused by the unique key. `replies` holds the answer between the transaction that
+    handled the update and its delivery; payload and replies are cleared once finished, the
+    key is kept a while to recognise redeliveries."""
+
+    __tablename__ = "intake_updates"
+    __table_args__ = (
+        UniqueConstraint("channel", "update_key"),
+        Index("ix_intake_updates_open", "channel", "finished_at", "chat_key", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    # Telegram's update_id; Zalo's message id (or a digest of the body when it has none).
+    update_key: Mapped[str] = mapped_column(String(64))
+    # Updates of one chat are answered one after another, in the order received.
+    chat_key: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    handled_at: Mapped[datetime | None]
+    replies: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    finished_at: Mapped[datetime | None]

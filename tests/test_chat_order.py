@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 
 from bot.channels.chat_order import ChatTurns
-from bot.chat import ChatCore
+from bot.chat import ChatCore, Receipt
+from bot.db import Database
 from bot.messages import ChannelTraits, Incoming, Reply
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.fakes.zalo_api import FakeZaloServer
@@ -17,20 +18,30 @@ from tests.zalo_harness import running_zalo, zalo_settings
 class GatedCore(ChatCore):
     """Echoes every message; one starting with "wait" is held until `release` is set."""
 
-    def __init__(self) -> None:
+    def __init__(self, database: Database) -> None:
+        self._database = database
         self.release = asyncio.Event()
         self.handled: list[str] = []
 
-    async def handle(self, incoming: Incoming, traits: ChannelTraits) -> list[Reply]:
+    async def handle(
+        self, incoming: Incoming, traits: ChannelTraits, receipt: Receipt | None = None
+    ) -> list[Reply] | None:
         assert incoming.text is not None
         if incoming.text.startswith("wait"):
             await self.release.wait()
         self.handled.append(incoming.text)
-        return [Reply(f"echo {incoming.text}")]
+        replies = [Reply(f"echo {incoming.text}")]
+        if receipt is not None:  # recorded as handled, as the real core does
+            async with self._database.session() as session, session.begin():
+                assert await receipt.claim(session)
+                await receipt.record(session, replies)
+        return replies
 
 
-async def test_telegram_answers_another_chat_while_one_waits(database_url: str) -> None:
-    core = GatedCore()
+async def test_telegram_answers_another_chat_while_one_waits(
+    database_url: str, database: Database
+) -> None:
+    core = GatedCore(database)
     async with FakeTelegramServer() as server:
         async with running_channel(telegram_settings(server, database_url), core):
             server.push_message(1, "wait, first")
@@ -44,8 +55,10 @@ async def test_telegram_answers_another_chat_while_one_waits(database_url: str) 
     assert core.handled == ["other chat", "wait, first", "second"]
 
 
-async def test_zalo_answers_another_chat_while_one_waits(database_url: str) -> None:
-    core = GatedCore()
+async def test_zalo_answers_another_chat_while_one_waits(
+    database_url: str, database: Database
+) -> None:
+    core = GatedCore(database)
     async with FakeZaloServer() as server:
         async with running_zalo(zalo_settings(server, database_url), core):
             server.push_text("z-1", "wait, first")

@@ -3,8 +3,10 @@ webhook route. It only translates; the conversation lives in the handlers."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable
+from collections.abc import Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -28,15 +30,8 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.ext import (
-    AIORateLimiter,
-    Application,
-    BaseUpdateProcessor,
-    ContextTypes,
-    TypeHandler,
-)
+from telegram.ext import AIORateLimiter, Application
 
-from bot.channels.chat_order import CONCURRENT_UPDATES, ChatTurns
 from bot.channels.delivery import (
     ChatNotFound,
     DeliveryError,
@@ -47,6 +42,7 @@ from bot.channels.delivery import (
     SenderUnauthorized,
     TransientError,
 )
+from bot.channels.intake import Entry, IntakeProcessor, check_depth
 from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.text_split import split_text
 from bot.chat import ChatCore
@@ -58,6 +54,8 @@ log = logging.getLogger(__name__)
 
 TELEGRAM_TRAITS = ChannelTraits(has_buttons=True, text_limit=4096, can_share_contact=True)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+# Seconds to wait after a failed getUpdates, growing with each failure in a row.
+POLL_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
 
 
 def to_incoming(update: Update) -> Incoming | None:
@@ -78,15 +76,44 @@ def to_incoming(update: Update) -> Incoming | None:
         return Incoming(
             **base,
             contact=Contact(
-                message.contact.phone_number, str(contact_user) if contact_user else None
+                clean_text(message.contact.phone_number) or "",
+                str(contact_user) if contact_user else None,
             ),
         )
-    if message.text is not None:
-        return Incoming(**base, text=message.text)
+    if isinstance(message.text, str):
+        return Incoming(**base, text=clean_text(message.text))
     attachment = _attachment(message)
     return Incoming(
-        **base, attachment=attachment, text=message.caption, media=_media(message, attachment)
+        **base,
+        attachment=attachment,
+        text=clean_text(message.caption),
+        media=_media(message, attachment),
     )
+
+
+def clean_text(value: object) -> str | None:
+    """Text as the conversation may store it: NUL bytes dropped (PostgreSQL refuses them in
+    text), anything that is not a string (a forged update) taken as no text."""
+    if not isinstance(value, str):
+        return None
+    return value.replace("\x00", "")
+
+
+def intake_entry(data: dict[str, Any], bot: Bot) -> Entry:
+    """A webhook body or polled update as the intake stores it. Raises ValueError for what
+    is not a Telegram update (no update_id, wrong shapes, dates out of range, deep nesting)."""
+    update_id = data.get("update_id")
+    if not isinstance(update_id, int) or isinstance(update_id, bool):
+        raise ValueError("no update_id")
+    check_depth(data)
+    try:
+        update = Update.de_json(data, bot)
+    except (AttributeError, KeyError, TypeError, ValueError, OverflowError, OSError) as exc:
+        raise ValueError("not a Telegram update") from exc
+    if update is None:
+        raise ValueError("not a Telegram update")
+    chat = update.effective_chat
+    return Entry(str(update_id), "" if chat is None else str(chat.id), data)
 
 
 def _media(message: Message, attachment: Attachment) -> Media | None:
@@ -138,30 +165,13 @@ async def _send_media(bot: Bot, chat_id: str, media: Media | None) -> None:
         await bot.send_document(chat_id=chat_id, document=media.file_id)
 
 
-class ChatOrderedUpdates(BaseUpdateProcessor):
-    """PTB answers updates one at a time by default, so one slow answer delays every
-    member; this answers different chats concurrently and keeps each chat's order."""
-
-    def __init__(self, max_concurrent_updates: int = CONCURRENT_UPDATES) -> None:
-        super().__init__(max_concurrent_updates)
-        self._turns = ChatTurns()
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None:
-            await coroutine
-            return
-        async with self._turns.turn(str(chat.id)):
-            await coroutine
-
-    async def initialize(self) -> None:
-        pass
-
-    async def shutdown(self) -> None:
-        pass
-
-
 class TelegramChannel:
+    """Polls (or is fed by the webhook route) into the durable intake, and answers what the
+    intake hands back (bot/channels/intake.py)."""
+
+    channel = Channel.TELEGRAM
+    traits = TELEGRAM_TRAITS
+
     def __init__(self, settings: Settings, core: ChatCore, *, poll_timeout: int = 10) -> None:
         if settings.telegram_token is None:
             raise ValueError("TelegramChannel needs TELEGRAM_TOKEN")
@@ -180,48 +190,100 @@ class TelegramChannel:
             # held to the 30-a-second pace of bulk notices (the outbox dispatcher keeps that
             # one): a member is waiting for each, and Telegram's 429 still says when to wait.
             .rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=1))
-            .concurrent_updates(ChatOrderedUpdates())
+            # Updates go through the intake, not PTB's update queue and updater.
+            .updater(None)
         )
-        if settings.telegram_webhook_mode:
-            builder = builder.updater(None)
         self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
-        self.application.add_handler(TypeHandler(Update, self._on_update))
-        self.application.add_error_handler(self._on_error)
+        self.intake = IntakeProcessor(core.database, core, self)
+        self._stop = asyncio.Event()
+        self._poller: asyncio.Task[None] | None = None
+        self._answering: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.application.initialize()
+        bot = self.application.bot
         if self._settings.telegram_webhook_mode:
-            await self.application.bot.set_webhook(
+            await bot.set_webhook(
                 url=self._settings.telegram_webhook_url or "",
                 secret_token=self._settings.telegram_webhook_secret,
                 allowed_updates=ALLOWED_UPDATES,
             )
         else:
-            assert self.application.updater is not None
-            await self.application.updater.start_polling(
-                timeout=self._poll_timeout, allowed_updates=ALLOWED_UPDATES
-            )
-        await self.application.start()
+            # getUpdates answers 409 while a webhook is set.
+            await bot.delete_webhook()
+            self._poller = asyncio.create_task(self._poll())
+        self._stop.clear()
+        self._answering = asyncio.create_task(self.intake.run(self._stop))
         log.info(
             "Telegram: started (%s)",
             "webhook" if self._settings.telegram_webhook_mode else "polling",
         )
 
     async def stop(self) -> None:
-        if self.application.updater is not None and self.application.updater.running:
-            await self.application.updater.stop()
-        if self.application.running:
-            await self.application.stop()
+        """Ends the long poll at once (what it fetched is stored or will be fetched again),
+        then lets the updates in hand finish."""
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
+        self._stop.set()
+        if self._answering is not None:
+            await self._answering
+            self._answering = None
         await self.application.shutdown()
 
     async def feed_webhook(self, data: dict[str, Any]) -> None:
-        """Queue an update the web app received; each chat's updates are answered in order.
-        Raises ValueError for a body that is not an update."""
+        """Stores an update the web app received; it is answered from the intake. Raises
+        ValueError for a body that is not an update."""
+        await self.intake.receive([intake_entry(data, self.application.bot)])
+
+    async def _poll(self) -> None:
+        """getUpdates in a loop. The offset that confirms updates to Telegram is only sent
+        once they are stored, so a crash in between has Telegram send them again."""
+        bot = self.application.bot
+        offset = 0
+        failures = 0
+        while True:
+            try:
+                updates = await bot.get_updates(
+                    offset=offset,
+                    timeout=self._poll_timeout,
+                    allowed_updates=ALLOWED_UPDATES,
+                    read_timeout=self._poll_timeout + 10,
+                )
+                entries, offset_after = _polled(updates, offset)
+                await self.intake.receive(entries)
+            except (TelegramError, OSError) as error:
+                failures += 1
+                delay = POLL_BACKOFF[min(failures, len(POLL_BACKOFF)) - 1]
+                log.warning("Telegram: getUpdates failed (%r); retrying in %.0f s", error, delay)
+                await asyncio.sleep(delay)
+                continue
+            failures = 0
+            offset = offset_after
+
+    def incoming(self, payload: dict[str, Any]) -> Incoming | None:
+        update = Update.de_json(payload, self.application.bot)
+        return None if update is None else to_incoming(update)
+
+    async def deliver(
+        self, payload: dict[str, Any], incoming: Incoming, replies: list[Reply]
+    ) -> None:
+        """Sends the replies, then stops the spinner on a pressed button. The press is
+        already handled: Telegram refuses to answer queries older than about 15 s, and that
+        must not lose it."""
         try:
-            update = Update.de_json(data, self.application.bot)
-        except (AttributeError, KeyError, TypeError, ValueError) as exc:
-            raise ValueError("not a Telegram update") from exc
-        await self.application.update_queue.put(update)
+            await self.send(incoming.chat_id, replies)
+        except TelegramError as error:
+            # Update contents are not logged: they may hold phone or card numbers.
+            log.error("Telegram: could not send a reply: %r", error)
+        callback = payload.get("callback_query")
+        if isinstance(callback, dict) and isinstance(callback.get("id"), str):
+            try:
+                await self.application.bot.answer_callback_query(callback["id"])
+            except TelegramError as error:
+                log.info("Telegram: a button press was not acknowledged: %r", error)
 
     async def send(self, chat_id: str, replies: list[Reply]) -> None:
         bot = self.application.bot
@@ -239,22 +301,18 @@ class TelegramChannel:
                     document=InputFile(reply.document.content, filename=reply.document.filename),
                 )
 
-    async def _on_update(self, update: object, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not isinstance(update, Update):
-            return
-        incoming = to_incoming(update)
-        if update.callback_query is not None:
-            # Stops the spinner on the pressed button whatever the outcome.
-            await update.callback_query.answer()
-        if incoming is None:
-            return
-        replies = await self._core.handle(incoming, TELEGRAM_TRAITS)
-        await self.send(incoming.chat_id, replies)
 
-    async def _on_error(self, _update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        # Sending failed (network, blocked bot...). Update contents are not logged: they may
-        # hold phone or card numbers.
-        log.error("Telegram: error while handling an update: %r", context.error)
+def _polled(updates: Sequence[Update], offset: int) -> tuple[list[Entry], int]:
+    """The updates of a getUpdates answer as the intake stores them, and the offset that
+    confirms them."""
+    entries = []
+    for update in updates:
+        offset = max(offset, update.update_id + 1)
+        chat = update.effective_chat
+        entries.append(
+            Entry(str(update.update_id), "" if chat is None else str(chat.id), update.to_dict())
+        )
+    return entries, offset
 
 
 def _classify(error: TelegramError) -> DeliveryError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 from collections.abc import Mapping, Sequence
@@ -18,7 +19,6 @@ from typing import Any
 
 import aiohttp
 
-from bot.channels.chat_order import CONCURRENT_UPDATES, ChatTurns
 from bot.channels.choices import numbered
 from bot.channels.delivery import (
     ChatNotFound,
@@ -30,6 +30,7 @@ from bot.channels.delivery import (
     SenderUnauthorized,
     TransientError,
 )
+from bot.channels.intake import Entry, IntakeProcessor, check_depth
 from bot.channels.text_split import split_text
 from bot.chat import ChatCore
 from bot.messages import Attachment, Channel, ChannelTraits, Incoming, Reply
@@ -56,8 +57,6 @@ POLL_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
 DEFAULT_RETRY_AFTER = 60.0
 # A reply is retried once after a 429 if Zalo asks for at most this many seconds.
 MAX_REPLY_RETRY_WAIT = 5.0
-# Seconds `stop` lets the worker answer updates already received.
-STOP_GRACE = 10.0
 REQUEST_TIMEOUT = 20.0
 
 
@@ -153,6 +152,23 @@ def parse_update(data: object) -> dict[str, Any]:
     return data
 
 
+def intake_entry(data: object) -> Entry:
+    """A webhook body or polled update as the intake stores it, keyed by Zalo's message id
+    (Zalo has no update id), or by a digest of the update when it has none. Raises
+    ValueError for what is not a Zalo update."""
+    check_depth(data)
+    update = parse_update(data)
+    message = update.get("message")
+    message = message if isinstance(message, dict) else {}
+    key = message.get("message_id")
+    if not isinstance(key, str | int) or isinstance(key, bool) or not str(key):
+        digest = hashlib.sha256(json.dumps(update, sort_keys=True).encode()).hexdigest()
+        key = f"sha256:{digest[:48]}"
+    chat = message.get("chat")
+    chat_id = _id(chat) if isinstance(chat, dict) else None
+    return Entry(str(key)[:64], (chat_id or "")[:64], update)
+
+
 def _id(party: Mapping[str, Any]) -> str | None:
     value = party.get("id")
     return str(value) if isinstance(value, str | int) and str(value) else None
@@ -175,9 +191,11 @@ def to_incoming(update: Mapping[str, Any]) -> Incoming | None:
     event = update.get("event_name")
     if event == TEXT_EVENT:
         body = message.get("text")
-        return Incoming(
-            Channel.ZALO, sender_id, chat_id, text=body if isinstance(body, str) else ""
-        )
+        if not isinstance(body, str):
+            # Only a forged update has a text that is not a string: answered as unreadable.
+            return Incoming(Channel.ZALO, sender_id, chat_id, attachment=Attachment.UNSUPPORTED)
+        # PostgreSQL refuses NUL bytes in text.
+        return Incoming(Channel.ZALO, sender_id, chat_id, text=body.replace("\x00", ""))
     attachment = _ATTACHMENTS.get(str(event))
     if attachment is None:
         return None
@@ -199,6 +217,12 @@ def render(reply: Reply, choices: list[str]) -> list[str]:
 
 
 class ZaloChannel:
+    """Polls (or is fed by the webhook route) into the durable intake, and answers what the
+    intake hands back (bot/channels/intake.py)."""
+
+    channel = Channel.ZALO
+    traits = ZALO_TRAITS
+
     def __init__(
         self,
         settings: Settings,
@@ -214,12 +238,9 @@ class ZaloChannel:
         self._poll_timeout = poll_timeout
         self._backoff = backoff
         self._api = ZaloApi(settings.zalo_base_url, settings.zalo_token)
-        self._updates: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-        # As on Telegram: chats answered concurrently, each chat's messages in order.
-        self._turns = ChatTurns()
-        self._slots = asyncio.Semaphore(CONCURRENT_UPDATES)
-        self._answering: set[asyncio.Task[None]] = set()
-        self._worker: asyncio.Task[None] | None = None
+        self.intake = IntakeProcessor(core.database, core, self)
+        self._stop = asyncio.Event()
+        self._answering: asyncio.Task[None] | None = None
         self._poller: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -240,7 +261,8 @@ class ZaloChannel:
         except BaseException:
             await self._api.close()
             raise
-        self._worker = asyncio.create_task(self._work())
+        self._stop.clear()
+        self._answering = asyncio.create_task(self.intake.run(self._stop))
         if not self._settings.zalo_webhook_mode:
             self._poller = asyncio.create_task(self._poll())
         log.info("Zalo: started (%s)", "webhook" if self._settings.zalo_webhook_mode else "polling")
@@ -253,18 +275,28 @@ class ZaloChannel:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
-        if self._worker is not None:
-            self._updates.put_nowait(None)
-            try:
-                await asyncio.wait_for(self._worker, STOP_GRACE)
-            except TimeoutError:
-                log.warning("Zalo: stopped before every received message was answered")
+            self._poller = None
+        self._stop.set()
+        if self._answering is not None:
+            await self._answering
+            self._answering = None
         await self._api.close()
 
     async def feed_webhook(self, data: dict[str, Any]) -> None:
-        """Queue an update the web app received. Raises ValueError for a body that is not
-        an update."""
-        self._updates.put_nowait(parse_update(data))
+        """Stores an update the web app received; it is answered from the intake. Raises
+        ValueError for a body that is not an update."""
+        await self.intake.receive([intake_entry(data)])
+
+    def incoming(self, payload: dict[str, Any]) -> Incoming | None:
+        return to_incoming(payload)
+
+    async def deliver(
+        self, payload: dict[str, Any], incoming: Incoming, replies: list[Reply]
+    ) -> None:
+        try:
+            await self.send(incoming.chat_id, replies)
+        except (ZaloApiError, aiohttp.ClientError, TimeoutError) as error:
+            log.error("Zalo: could not send a reply: %s", _describe(error))
 
     async def send(self, chat_id: str, replies: list[Reply]) -> None:
         for reply, choices in numbered(replies):
@@ -307,46 +339,29 @@ class ZaloChannel:
             if update is None:
                 continue
             try:
-                self._updates.put_nowait(parse_update(update))
+                entry = intake_entry(update)
             except ValueError:
                 log.warning("Zalo: getUpdates answered something that is not an update")
+                continue
+            await self._store(entry)
 
     async def _pause(self, failures: int, error: BaseException, at_least: float) -> None:
         delay = max(self._backoff[min(failures, len(self._backoff)) - 1], at_least)
         log.warning("Zalo: getUpdates failed (%s); retrying in %.0f s", _describe(error), delay)
         await asyncio.sleep(delay)
 
-    async def _work(self) -> None:
-        """Hands each update to its own task; on stop, waits for those in hand."""
-        while (update := await self._updates.get()) is not None:
-            await self._slots.acquire()
-            task = asyncio.create_task(self._answer(update))
-            self._answering.add(task)
-            task.add_done_callback(self._answered)
-        if self._answering:
-            await asyncio.gather(*self._answering)
-
-    def _answered(self, task: asyncio.Task[None]) -> None:
-        self._answering.discard(task)
-        self._slots.release()
-
-    async def _answer(self, update: dict[str, Any]) -> None:
-        try:
-            incoming = to_incoming(update)
-            if incoming is None:
+    async def _store(self, entry: Entry) -> None:
+        """Zalo forgets an update once getUpdates answered it: retried until stored."""
+        failures = 0
+        while True:
+            try:
+                await self.intake.receive([entry])
                 return
-            async with self._turns.turn(incoming.chat_id):
-                await self._process(incoming)
-        except Exception:
-            # Update contents are not logged: they may hold phone or card numbers.
-            log.exception("Zalo: error while handling an update")
-
-    async def _process(self, incoming: Incoming) -> None:
-        replies = await self._core.handle(incoming, ZALO_TRAITS)
-        try:
-            await self.send(incoming.chat_id, replies)
-        except (ZaloApiError, aiohttp.ClientError, TimeoutError) as error:
-            log.error("Zalo: could not send a reply: %s", _describe(error))
+            except Exception as error:
+                failures += 1
+                delay = self._backoff[min(failures, len(self._backoff)) - 1]
+                log.warning("Zalo: could not store an update (%r); retrying", type(error))
+                await asyncio.sleep(delay)
 
 
 def classify(error: ZaloApiError) -> DeliveryError:
