@@ -34,6 +34,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.chat_order import CONCURRENT_UPDATES
+from bot.channels.delivery import RetryLater, TransientError
 from bot.chat import ChatCore
 from bot.db import Database
 from bot.messages import Channel, ChannelTraits, Incoming, Reply
@@ -48,6 +49,13 @@ IDLE_POLL = 1.0
 # After an unexpected error (the database gone), a chat waits this long before its row is
 # tried again.
 RETRY_PAUSE = 5.0
+# A delivery that failed for a reason that may pass (a timeout, a 5xx, a 429) is tried this
+# many times in all, RETRY_PAUSE apart (or as long as a 429 asks), the chat waiting meanwhile.
+DELIVERY_ATTEMPTS = 4
+# On PostgreSQL a delivery keeps a connection (its row lock) while the messenger answers:
+# at most this many at once, so that a slow Bot API cannot take every connection of the
+# pool (5 + 10 overflow by default) from the webhooks and the handlers.
+LOCKED_DELIVERIES = 8
 # Seconds `run` lets updates in hand finish once asked to stop.
 STOP_GRACE = 10.0
 # Finished rows are kept this long, so that a redelivery is still recognised.
@@ -124,7 +132,8 @@ class Receiver(Protocol):
     async def deliver(
         self, payload: dict[str, Any], incoming: Incoming, replies: list[Reply]
     ) -> None:
-        """Sends the replies; logs and swallows what the messenger refuses."""
+        """Sends the replies; logs and swallows what the messenger refuses for good.
+        Raises TransientError or RetryLater when they may go through later."""
         ...
 
 
@@ -182,6 +191,7 @@ class IntakeProcessor:
         self._locks = database.engine.dialect.name == "postgresql"
         self._news = asyncio.Event()
         self._busy: set[str] = set()  # chats with a row in hand in this process
+        self._deliveries = asyncio.Semaphore(LOCKED_DELIVERIES)
         self._tasks: set[asyncio.Task[None]] = set()
         self._swept_at = utcnow() - SWEEP_EVERY
 
@@ -271,7 +281,17 @@ class IntakeProcessor:
                 return  # another process has it
         else:
             replies = [from_payload(reply) for reply in row.replies or []]
-        await self._deliver(row_id, row.payload or {}, incoming, replies)
+        for attempt in range(1, DELIVERY_ATTEMPTS + 1):
+            try:
+                await self._deliver(row_id, row.payload or {}, incoming, replies)
+                return
+            except (TransientError, RetryLater) as error:
+                if attempt == DELIVERY_ATTEMPTS:
+                    log.error("intake: gave up sending a %s reply: %s", self._channel, error)
+                    await self._finish_unanswered(row_id)
+                    return
+                wait = error.retry_after if isinstance(error, RetryLater) else RETRY_PAUSE
+                await asyncio.sleep(wait)
 
     def _parse(self, payload: dict[str, Any] | None) -> Incoming | None:
         if payload is None:
@@ -304,7 +324,7 @@ class IntakeProcessor:
                 await self._finish(session, row_id)
             return
         # The row stays locked while its replies go out: no other process sends them too.
-        async with self._database.session() as session, session.begin():
+        async with self._deliveries, self._database.session() as session, session.begin():
             if not await self._hold(session, row_id):
                 return
             await self._receiver.deliver(payload, incoming, replies)

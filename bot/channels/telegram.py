@@ -272,10 +272,14 @@ class TelegramChannel:
     ) -> None:
         """Sends the replies, then stops the spinner on a pressed button. The press is
         already handled: Telegram refuses to answer queries older than about 15 s, and that
-        must not lose it."""
+        must not lose it. Raises TransientError or RetryLater when the replies may go
+        through later."""
         try:
             await self.send(incoming.chat_id, replies)
         except TelegramError as error:
+            failure = _classify(error)
+            if isinstance(failure, TransientError | RetryLater):
+                raise failure from None
             # Update contents are not logged: they may hold phone or card numbers.
             log.error("Telegram: could not send a reply: %r", error)
         callback = payload.get("callback_query")

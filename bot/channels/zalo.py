@@ -295,7 +295,12 @@ class ZaloChannel:
     ) -> None:
         try:
             await self.send(incoming.chat_id, replies)
-        except (ZaloApiError, aiohttp.ClientError, TimeoutError) as error:
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise TransientError(f"network: {type(error).__name__}") from None
+        except ZaloApiError as error:
+            failure = classify(error)
+            if isinstance(failure, TransientError | RetryLater):
+                raise failure from None
             log.error("Zalo: could not send a reply: %s", _describe(error))
 
     async def send(self, chat_id: str, replies: list[Reply]) -> None:

@@ -258,6 +258,9 @@ class FakeTelegramServer:
         self.per_chat_rate_limit = per_chat_rate_limit
         self.send_delay = 0.0
         self.calls: list[Call] = []
+        # Set: send methods are answered; cleared by hold_sends (see there).
+        self._sends_open = asyncio.Event()
+        self._sends_open.set()
 
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -601,6 +604,15 @@ class FakeTelegramServer:
         """Every call to this chat answers 400 "chat not found"."""
         self._missing.add(chat_id)
 
+    def hold_sends(self) -> None:
+        """From now on, hold every send request unanswered and undelivered until
+        `release_sends`; one whose client is gone by then (a process killed) was never
+        delivered, as when a request never reached Telegram."""
+        self._sends_open.clear()
+
+    def release_sends(self) -> None:
+        self._sends_open.set()
+
     def set_delay(self, seconds: float) -> None:
         """Delay every answer to a send method by ``seconds``."""
         self.send_delay = seconds
@@ -625,6 +637,10 @@ class FakeTelegramServer:
         # woken by wait_for sees the outcome).
         if name == "getUpdates":
             self.calls.append(call)
+        if name in SEND_METHODS and not self._sends_open.is_set():
+            await self._sends_open.wait()
+            if _client_gone():
+                return web.Response(status=499)
         try:
             result = await self._dispatch(name, handler, params)
         except ApiError as error:
