@@ -1,10 +1,9 @@
 """The one aiohttp web app: health check and messenger webhooks. Secrets are checked in
-constant time before the body is read."""
+constant time, as bytes, before the body is read; then only a JSON body of a bounded size is
+read, and the update is stored in the intake (bot/channels/intake.py) before the 200."""
 
 from __future__ import annotations
 
-import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.channels.telegram import TelegramChannel
+from bot.channels.webhook_guard import LogThrottle, read_json_body, secret_matches
 from bot.channels.zalo import ZaloChannel
 
 log = logging.getLogger(__name__)
@@ -20,31 +20,41 @@ TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
 TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ZALO_WEBHOOK_PATH = "/zalo/webhook"
 ZALO_SECRET_HEADER = "X-Bot-Api-Secret-Token"
-MAX_WEBHOOK_BYTES = 1024 * 1024
+# Telegram and Zalo updates are a few kilobytes; a larger body is refused unread.
+MAX_WEBHOOK_BYTES = 256 * 1024
 
 # Takes a decoded JSON object; raises ValueError when it is not the messenger's update.
 Feed = Callable[[dict[str, Any]], Awaitable[None]]
 
 
-def _secret_matches(request: web.Request, header: str, secret: str) -> bool:
-    given = request.headers.get(header, "")
-    return hmac.compare_digest(given.encode(), secret.encode())
-
-
 def _webhook(messenger: str, header: str, secret: str, feed: Feed) -> web.Handler:
-    async def handle(request: web.Request) -> web.Response:
-        if not _secret_matches(request, header, secret):
-            log.warning("%s webhook: refused a call with a missing or wrong secret", messenger)
+    throttle = LogThrottle()
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        source = request.remote or "?"
+        if not secret_matches(request, header, secret.encode()):
+            throttle.warning(
+                log,
+                source,
+                "secret",
+                "%s webhook: refused a call with a missing or wrong secret",
+                messenger,
+            )
             return web.Response(status=403, text="forbidden")
-        try:
-            data = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return web.Response(status=400, text="malformed JSON")
+        data, refusal = await read_json_body(request, MAX_WEBHOOK_BYTES)
+        if refusal is not None:
+            throttle.warning(
+                log, source, "body", "%s webhook: refused a body (%s)", messenger, refusal.reason
+            )
+            return refusal
         try:
             if not isinstance(data, dict):
                 raise ValueError("not an object")
             await feed(data)
         except ValueError:
+            throttle.warning(
+                log, source, "update", "%s webhook: refused a body that is not an update", messenger
+            )
             return web.Response(status=400, text=f"not a {messenger} update")
         return web.Response(text="ok")
 
