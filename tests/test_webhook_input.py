@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from bot.channels.webapp import (
     MAX_WEBHOOK_BYTES,
@@ -24,7 +25,7 @@ from bot.channels.webapp import (
 )
 from bot.chat import ChatCore
 from bot.db import Database
-from bot.models import ChannelAccount, HandbookQuery, IntakeUpdate
+from bot.models import ChannelAccount, HandbookQuery, IntakeUpdate, utcnow
 from bot.services import Shared
 from bot.services.handbook import HandbookIndex
 from bot.texts import text
@@ -279,3 +280,18 @@ async def test_zalo_redelivery_is_answered_once_and_odd_text_politely(
     assert plain.status == 415
     assert await _count(database, IntakeUpdate) == 2
     assert await _count(database, ChannelAccount) == 1
+
+
+async def test_a_failing_statement_does_not_carry_what_the_member_wrote(
+    database: Database,
+) -> None:
+    secret = "gọi 0912345678 nhé"
+    with pytest.raises(IntegrityError) as failure:  # answered may not be NULL
+        async with database.session() as session, session.begin():
+            await session.execute(
+                insert(HandbookQuery).values(
+                    question=secret, answered=None, score=0.0, asked_at=utcnow()
+                )
+            )
+    assert "0912345678" not in str(failure.value)
+    assert "hidden due to hide_parameters" in str(failure.value)
