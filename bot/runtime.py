@@ -35,6 +35,7 @@ from bot.settings import Settings
 from handlers import build_router
 from handlers.notices import render_notice
 from jobs.dispatcher import Dispatcher, DispatchSettings
+from jobs.housekeeping import Housekeeping, schedule_housekeeping
 from jobs.nudges import SecretaryNudges, schedule_nudges
 from jobs.quizzes import QuizScheduler
 from jobs.reminders import ReminderScheduler
@@ -150,6 +151,7 @@ async def running_bot(
         await reminders.start()
         await quizzes.start()
         schedule_nudges(scheduler, nudges)
+        schedule_housekeeping(scheduler, Housekeeping(database, clock=clock))
         await nudges.run()  # catches up a day the process was down
         yield Bot(
             ChatCore(database, build_router(), shared),

@@ -5,18 +5,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from bot.messages import Channel
-from bot.models import ChannelAccount, Member, Organisation, utcnow
+from bot.models import (
+    ChannelAccount,
+    CommitteeQuestion,
+    Member,
+    Organisation,
+    OutboxMessage,
+    utcnow,
+)
 from bot.services.audit import AuditService
 
 # How precisely the time an account last wrote is kept.
 SEEN_RESOLUTION = timedelta(hours=1)
+
+# An account nobody linked, that gave no consent and holds nothing, is forgotten this long
+# after it last wrote: every sender gets one at first contact (a fuzzer, a stray user).
+EMPTY_ACCOUNT_TTL = timedelta(days=1)
 
 # The messengers proactive messages go through; a member may prefer one of them.
 MESSENGERS = (Channel.TELEGRAM, Channel.ZALO)
@@ -148,3 +159,23 @@ class AccountService:
             f"member:{member_id}", "channel.prefer", f"member:{member_id}", channel=channel
         )
         return True
+
+    async def purge_empty(self, seen_before: datetime) -> int:
+        """Deletes the accounts that hold nothing worth keeping and last wrote before
+        `seen_before`: not linked, no consent, no linking attempt or lock on record (the
+        lock must survive), no committee question, no outbox row. Their conversation step
+        goes with them. Returns how many."""
+        account = ChannelAccount
+        result = await self._session.execute(
+            delete(account).where(
+                account.member_id.is_(None),
+                account.consent_at.is_(None),
+                account.link_failures == 0,
+                account.link_window_started_at.is_(None),
+                account.link_locked_until.is_(None),
+                account.last_seen_at < seen_before,
+                ~exists().where(CommitteeQuestion.account_id == account.id),
+                ~exists().where(OutboxMessage.account_id == account.id),
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
