@@ -449,7 +449,7 @@ class IntakeUpdate(Base):
     __tablename__ = "intake_updates"
     __table_args__ = (
         UniqueConstraint("channel", "update_key"),
-        Index("ix_intake_updates_open", "channel", "finished_at", "chat_key", "id"),
+        Index("ix_intake_updates_open", "channel", "finished_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.channels.chat_order import ChatTurns
 from bot.chat import ChatCore, Receipt
 from bot.db import Database
 from bot.messages import ChannelTraits, Incoming, Reply
@@ -70,25 +69,3 @@ async def test_zalo_answers_another_chat_while_one_waits(
             await server.wait_for("sendMessage", 2, chat_id="z-1")
         assert server.sent_texts("z-1") == ["echo wait, first", "echo second"]
     assert core.handled == ["other chat", "wait, first", "second"]
-
-
-async def test_a_chat_turn_is_forgotten_once_its_messages_are_done() -> None:
-    turns = ChatTurns()
-    order: list[str] = []
-
-    async def take(chat: str, name: str, hold: asyncio.Event | None = None) -> None:
-        async with turns.turn(chat):
-            if hold is not None:
-                await hold.wait()
-            order.append(name)
-
-    hold = asyncio.Event()
-    first = asyncio.create_task(take("a", "a1", hold))
-    second = asyncio.create_task(take("a", "a2"))
-    await asyncio.sleep(0)
-    assert turns.chats == 1
-    await take("b", "b1")
-    hold.set()
-    await asyncio.gather(first, second)
-    assert order == ["b1", "a1", "a2"]
-    assert turns.chats == 0

@@ -61,6 +61,9 @@ STOP_GRACE = 10.0
 # Finished rows are kept this long, so that a redelivery is still recognised.
 KEEP_FINISHED = timedelta(days=2)
 SWEEP_EVERY = timedelta(hours=1)
+# How many of the oldest open rows are read, per update answered at once, to find the
+# chats to take next.
+WINDOW_PER_SLOT = 4
 # Deeper JSON than this is not a messenger update (Telegram's nests a few levels).
 MAX_DEPTH = 32
 
@@ -236,23 +239,44 @@ class IntakeProcessor:
         free = self._concurrency - len(self._tasks)
         if free <= 0:
             return
-        open_rows = IntakeUpdate.channel == self._channel, IntakeUpdate.finished_at.is_(None)
-        query = (
-            select(func.min(IntakeUpdate.id), IntakeUpdate.chat_key)
-            .where(*open_rows)
-            .group_by(IntakeUpdate.chat_key)
-            .order_by(func.min(IntakeUpdate.id))
-            .limit(free)
-        )
-        if self._busy:
-            query = query.where(IntakeUpdate.chat_key.not_in(self._busy))
-        async with self._database.session() as session:
-            heads = (await session.execute(query)).all()
+        heads = await self._heads(free)
         for row_id, chat in heads:
             self._busy.add(chat)
             task = asyncio.create_task(self._answer(row_id, chat))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    async def _heads(self, wanted: int) -> list[tuple[int, str]]:
+        """The oldest open row of up to `wanted` chats not in hand here. The oldest open rows
+        are read in order (a chat's first there is its oldest); only when they are all of
+        chats in hand does it group every open row by chat."""
+        open_rows = IntakeUpdate.channel == self._channel, IntakeUpdate.finished_at.is_(None)
+        window = WINDOW_PER_SLOT * self._concurrency
+        async with self._database.session() as session:
+            rows = (
+                await session.execute(
+                    select(IntakeUpdate.id, IntakeUpdate.chat_key)
+                    .where(*open_rows)
+                    .order_by(IntakeUpdate.id)
+                    .limit(window)
+                )
+            ).all()
+            heads: dict[str, int] = {}
+            for row_id, chat in rows:
+                if chat not in self._busy and chat not in heads:
+                    heads[chat] = row_id
+            if len(rows) == window and len(heads) < wanted:
+                grouped = (
+                    select(func.min(IntakeUpdate.id), IntakeUpdate.chat_key)
+                    .where(*open_rows)
+                    .group_by(IntakeUpdate.chat_key)
+                    .order_by(func.min(IntakeUpdate.id))
+                    .limit(wanted)
+                )
+                if self._busy:
+                    grouped = grouped.where(IntakeUpdate.chat_key.not_in(self._busy))
+                heads = {chat: row_id for row_id, chat in (await session.execute(grouped)).all()}
+        return sorted((row_id, chat) for chat, row_id in heads.items())[:wanted]
 
     async def _answer(self, row_id: int, chat: str) -> None:
         try:

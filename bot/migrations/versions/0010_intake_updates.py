@@ -35,7 +35,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_intake_updates_open",
         "intake_updates",
-        ["channel", "finished_at", "chat_key", "id"],
+        ["channel", "finished_at", "id"],
         unique=False,
     )
 
