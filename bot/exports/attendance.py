@@ -16,6 +16,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bot.exports.cells import as_text, row
 from bot.services.meetings.attendance import FLAG_MONTHS, Cell, Mark, MemberRecord, UnitRecord
 
 SUMMARY_TITLE = "Tổng hợp"
@@ -44,7 +45,7 @@ class UnitSheet:
 
 
 def _header(sheet: Worksheet, headers: Sequence[str], widths: Sequence[int]) -> None:
-    sheet.append(list(headers))
+    sheet.append(row(sheet, headers))
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
         sheet.cell(row=1, column=index).font = _BOLD
@@ -78,11 +79,11 @@ def _unit_sheet(workbook: Workbook, title: str, record: UnitRecord, tz: ZoneInfo
     sheet = workbook.create_sheet(title)
     dates = [o.at.astimezone(tz).strftime("%d/%m %H:%M") for o in record.occurrences]
     _header(sheet, ["Họ và tên", *dates, *COUNT_HEADERS], [30, *[12] * len(dates), 10, 14, 16])
-    for row, member in enumerate(record.members, start=2):
-        sheet.cell(row=row, column=1, value=member.full_name)
-        _mark_cells(sheet, row, member.cells)
+    for line, member in enumerate(record.members, start=2):
+        as_text(sheet.cell(row=line, column=1, value=member.full_name))
+        _mark_cells(sheet, line, member.cells)
         for offset, count in enumerate(_counts(member)):
-            sheet.cell(row=row, column=len(dates) + 2 + offset, value=count)
+            sheet.cell(row=line, column=len(dates) + 2 + offset, value=count)
 
 
 def _summary(sheet: Worksheet, units: Sequence[UnitSheet]) -> None:
@@ -91,14 +92,17 @@ def _summary(sheet: Worksheet, units: Sequence[UnitSheet]) -> None:
         for member in unit.record.members:
             months = ", ".join(f"{m:02d}" for m in member.unexcused_months) or None
             sheet.append(
-                [
-                    unit.name,
-                    member.full_name,
-                    *_counts(member),
-                    member.count(Mark.UNMARKED),
-                    months,
-                    "Có" if member.flagged else None,
-                ]
+                row(
+                    sheet,
+                    [
+                        unit.name,
+                        member.full_name,
+                        *_counts(member),
+                        member.count(Mark.UNMARKED),
+                        months,
+                        "Có" if member.flagged else None,
+                    ],
+                )
             )
             if member.flagged:
                 sheet.cell(row=sheet.max_row, column=len(SUMMARY_HEADERS)).font = _RED

@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment
 
+from bot.exports.cells import cell
 from bot.exports.spreadsheets import header_sheet
 from bot.services.content_review import ReviewItem
 
@@ -45,10 +45,10 @@ def write_review_list(path: Path, items: Iterable[ReviewItem]) -> None:
             item.reviewed,
             item.reviewed_by or "",
         ):
-            cell = WriteOnlyCell(sheet, value)
-            cell.alignment = wrap
+            item_cell = cell(sheet, value)
+            item_cell.alignment = wrap
             if value is not None and hasattr(value, "isoformat"):
-                cell.number_format = "dd/mm/yyyy"
-            cells.append(cell)
+                item_cell.number_format = "dd/mm/yyyy"
+            cells.append(item_cell)
         sheet.append(cells)
     workbook.save(path)

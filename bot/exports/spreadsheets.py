@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from bot.exports.cells import cell, row
 from bot.models import HandbookQuery
 from bot.services.adoption import AdoptionRow
 from bot.services.codes import IssuedCode
@@ -37,9 +37,9 @@ def header_sheet(
     sheet.freeze_panes = "A2"
     header = []
     for text in headers:
-        cell = WriteOnlyCell(sheet, text)
-        cell.font = _BOLD
-        header.append(cell)
+        title = cell(sheet, text)
+        title.font = _BOLD
+        header.append(title)
     sheet.append(header)
     return sheet
 
@@ -50,11 +50,11 @@ def write_codes(path: Path, codes: Iterable[IssuedCode], timezone: ZoneInfo) -> 
     workbook = Workbook(write_only=True)
     sheet = header_sheet(workbook, "Mã kích hoạt", CODE_HEADERS, (32, 36, 16, 18))
     for issued in codes:
-        code = WriteOnlyCell(sheet, issued.code)
+        code = cell(sheet, issued.code)
         code.font = _BOLD
-        expires = WriteOnlyCell(sheet, issued.expires_at.astimezone(timezone).replace(tzinfo=None))
+        expires = cell(sheet, issued.expires_at.astimezone(timezone).replace(tzinfo=None))
         expires.number_format = "dd/mm/yyyy hh:mm"
-        sheet.append([issued.full_name, issued.unit_name, code, expires])
+        sheet.append(row(sheet, [issued.full_name, issued.unit_name, code, expires]))
     workbook.save(path)
 
 
@@ -62,20 +62,20 @@ def write_adoption(path: Path, rows: Iterable[AdoptionRow]) -> None:
     """The adoption report, indented as the tree is, total rows in bold."""
     workbook = Workbook(write_only=True)
     sheet = header_sheet(workbook, "Tỷ lệ liên kết", ADOPTION_HEADERS, (48, 12, 12, 12, 14, 10))
-    for row in rows:
-        font = _BOLD if row.is_total else None
-        unit = WriteOnlyCell(sheet, row.unit_name)
-        unit.alignment = Alignment(indent=row.depth)
-        rate = WriteOnlyCell(sheet, round(row.rate, 4))
+    for line in rows:
+        font = _BOLD if line.is_total else None
+        unit = cell(sheet, line.unit_name)
+        unit.alignment = Alignment(indent=line.depth)
+        rate = cell(sheet, round(line.rate, 4))
         rate.number_format = "0.0%"
         cells = [
             unit,
-            *(WriteOnlyCell(sheet, n) for n in (row.members, row.telegram, row.zalo, row.linked)),
+            *(cell(sheet, n) for n in (line.members, line.telegram, line.zalo, line.linked)),
             rate,
         ]
         if font is not None:
-            for cell in cells:
-                cell.font = font
+            for each in cells:
+                each.font = font
         sheet.append(cells)
     workbook.save(path)
 
@@ -87,18 +87,21 @@ def write_editor_questions(path: Path, rows: Iterable[HandbookQuery], timezone: 
     """Questions the handbook missed or answered with a thumbs down, for the editors."""
     workbook = Workbook(write_only=True)
     sheet = header_sheet(workbook, "Câu hỏi cần bổ sung", EDITOR_HEADERS, (18, 60, 14, 32, 8, 12))
-    for row in rows:
-        asked = WriteOnlyCell(sheet, row.asked_at.astimezone(timezone).replace(tzinfo=None))
+    for query in rows:
+        asked = cell(sheet, query.asked_at.astimezone(timezone).replace(tzinfo=None))
         asked.number_format = "dd/mm/yyyy hh:mm"
-        verdict = {True: "👍", False: "👎", None: None}[row.helpful]
+        verdict = {True: "👍", False: "👎", None: None}[query.helpful]
         sheet.append(
-            [
-                asked,
-                row.question,
-                "có" if row.answered else "không",
-                row.entry_id or "",
-                row.score,
-                verdict,
-            ]
+            row(
+                sheet,
+                [
+                    asked,
+                    query.question,
+                    "có" if query.answered else "không",
+                    query.entry_id or "",
+                    query.score,
+                    verdict,
+                ],
+            )
         )
     workbook.save(path)
