@@ -121,6 +121,7 @@ def settings_for(url: str, server: FakeTelegramServer) -> Settings:
         {
             "SOTAY_DATABASE_URL": url,
             "TELEGRAM_TOKEN": server.token,
+            "SOTAY_SECRET_KEY": "test-secret-key-not-for-production-0123456789",
             "TELEGRAM_BASE_URL": server.base_url,
         }
     )
@@ -169,6 +170,7 @@ async def kill_mode(folder: Path, seed: int) -> None:
             **os.environ,
             "SOTAY_DATABASE_URL": url,
             "TELEGRAM_TOKEN": server.token,
+            "SOTAY_SECRET_KEY": "test-secret-key-not-for-production-0123456789",
             "TELEGRAM_BASE_URL": server.base_url,
             "SOTAY_OUTBOX_CLAIM_TIMEOUT": "5",
         }

@@ -31,6 +31,7 @@ async def bot_process(
         **os.environ,
         "SOTAY_DATABASE_URL": url,
         "TELEGRAM_TOKEN": token,
+        "SOTAY_SECRET_KEY": "test-secret-key-not-for-production-0123456789",
         "TELEGRAM_BASE_URL": base_url,
         **(env or {}),
     }

@@ -161,18 +161,36 @@ class RoleGrant(Base):
 
 
 class ActivationCode(Base):
-    """A single-use code a secretary hands to a member to link an account; only its hash is
-    stored."""
+    """A single-use code a secretary hands to a member to link an account; only its keyed
+    hash is stored (bot/services/codes.py)."""
 
     __tablename__ = "activation_codes"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # "hmac-sha256" keyed by SOTAY_SECRET_KEY; "sha256" for codes issued before migration
+    # 0011, honoured until they expire (at most 14 days) and never written again.
+    hash_scheme: Mapped[str] = mapped_column(
+        String(16), default="hmac-sha256", server_default="hmac-sha256"
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     issued_by: Mapped[str] = mapped_column(String(100))
+
+
+class LinkFailure(Base):
+    """A failed linking attempt (unknown card, wrong phone, bad code), for the limits per
+    card and overall that a lock per account cannot give: many fresh accounts guessing
+    together. `member_id` is the member whose card was tried, when the card exists. Rows
+    older than a day are purged (jobs/retention.py)."""
+
+    __tablename__ = "link_failures"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
 
 
 class ConversationState(Base):

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from bot.secret_key import MIN_LENGTH, embedded_secret_key
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/sotay.db"
 DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org"
 DEFAULT_ZALO_BASE_URL = "https://bot-api.zaloplatforms.com"
@@ -64,6 +66,10 @@ class Settings:
     zalo_webhook_secret: str | None = None
     # Zalo publishes no sending limits; 10 a second overall is a cautious guess.
     zalo_rate_per_second: float = 10.0
+    # Keys activation code hashes and button seals (bot/secret_key.py).
+    secret_key: str = field(default_factory=embedded_secret_key, repr=False)
+    # Handbook query texts and outbox bodies older than this are purged (jobs/retention.py).
+    retention_days: int = 180
 
     @classmethod
     def load(cls, environ: Mapping[str, str], env_file: Path | None = Path(".env")) -> Settings:
@@ -101,6 +107,10 @@ class Settings:
         )
         port_text = get("SOTAY_HTTP_PORT")
         return cls(
+            secret_key=_secret_key(get("SOTAY_SECRET_KEY"), token or zalo_token),
+            retention_days=int(
+                _positive(get("SOTAY_RETENTION_DAYS") or "180", "SOTAY_RETENTION_DAYS")
+            ),
             database_url=_database_url(get("SOTAY_DATABASE_URL") or DEFAULT_DATABASE_URL),
             telegram_token=token,
             telegram_base_url=_telegram_base_url(get("TELEGRAM_BASE_URL")),
@@ -169,6 +179,20 @@ def _zalo_webhook(
     if url and token is None:
         raise SettingsError("ZALO_TOKEN is required when ZALO_WEBHOOK_URL is set")
     return url, secret
+
+
+def _secret_key(value: str | None, messenger_token: str | None) -> str:
+    """Required with a messenger: a generated file is fine for the console demo only."""
+    if value is None:
+        if messenger_token is not None:
+            raise SettingsError(
+                "SOTAY_SECRET_KEY is required when TELEGRAM_TOKEN or ZALO_TOKEN is set "
+                "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        return embedded_secret_key()
+    if len(value) < MIN_LENGTH:
+        raise SettingsError(f"SOTAY_SECRET_KEY must be at least {MIN_LENGTH} characters")
+    return value
 
 
 def _url(value: str | None, name: str, *, https: bool = False) -> str | None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from bot.button_data import ButtonData
 from bot.messages import Button, Reply
 from bot.router import Context, Router
 from bot.services.linking import MAX_FAILURES, LinkAttempt, LinkResult, looks_like_code
+from bot.services.notices import LinkGuessing
 from bot.services.permissions import Action
 from bot.texts import text
 
@@ -66,7 +68,6 @@ async def _outcome(ctx: Context, attempt: LinkAttempt) -> list[Reply]:
     if attempt.result is LinkResult.NOT_OWN_CONTACT:
         return [_contact_prompt("link.not_own_contact", left=left)]
     key = {
-        LinkResult.UNKNOWN_CARD: "link.unknown_card",
         LinkResult.PHONE_MISMATCH: "link.phone_mismatch",
         LinkResult.BAD_CODE: "link.bad_code",
     }[attempt.result]
@@ -118,7 +119,7 @@ async def link_step(ctx: Context) -> list[Reply]:
     if state.step == Step.CONSENT:
         return [Reply(text("link.consent_pending"))]
     if incoming.contact is not None and state.step == Step.CONTACT:
-        member_id = int(state.data["member_id"])
+        member_id = state.data.get("member_id")
         return await _outcome(
             ctx,
             await linking.link_by_contact(
@@ -128,14 +129,15 @@ async def link_step(ctx: Context) -> list[Reply]:
     entered = (incoming.text or "").strip()
     if entered and looks_like_code(entered):
         return await _outcome(ctx, await linking.link_by_code(ctx.account.id, entered))
-    if state.step == Step.CONTACT:
+    if state.step == Step.CONTACT and not any(char.isdigit() for char in entered):
         return [_contact_prompt("link.contact_or_code")]
     if not entered:
         return [Reply(text("link.ask_card"))]
     if not ctx.traits.can_share_contact:
         return [Reply(text("link.code_needed"))]
     attempt = await linking.check_card(ctx.account.id, entered)
-    if attempt.result is LinkResult.CARD_FOUND:
+    if attempt.result is LinkResult.CARD_TAKEN:
+        # The same step whether the card exists: the phone check tells, to its owner only.
         await ctx.services.conversations.start(
             ctx.account.id, FLOW, Step.CONTACT, {"member_id": attempt.member_id}
         )
@@ -167,6 +169,11 @@ async def _unlink_member(ctx: Context, card: str) -> list[Reply]:
     count = await ctx.services.linking.unlink_member(target.id, actor=f"member:{secretary.id}")
     key = "unlink.done" if count else "unlink.none"
     return [Reply(text(key, count=count, name=target.full_name))]
+
+
+def render_guessing(notice: LinkGuessing, timezone: ZoneInfo) -> Reply:
+    until = notice.locked_until.astimezone(timezone).strftime("%H:%M ngày %d/%m/%Y")
+    return Reply(text("link.guessing", name=notice.full_name, unit=notice.unit, until=until))
 
 
 def register(router: Router) -> None:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.messages import Reply
 from bot.services import notices
-from handlers import attendance, broadcast, meetings, quiz, quiz_report
+from handlers import attendance, broadcast, linking, meetings, quiz, quiz_report
 
 _RENDERERS: dict[type, Callable[[Any, ZoneInfo], Reply]] = {
     notices.MeetingReminder: meetings.render_reminder,
@@ -19,6 +19,7 @@ _RENDERERS: dict[type, Callable[[Any, ZoneInfo], Reply]] = {
     notices.MeetingChanged: meetings.render_changed,
     notices.RegularMeetingMissing: attendance.render_regular_missing,
     notices.AgendaMissing: attendance.render_agenda_missing,
+    notices.LinkGuessing: linking.render_guessing,
     notices.QuizInvitation: quiz.render_invitation,
     notices.QuizClosingSoon: quiz.render_closing_soon,
     notices.QuizResults: quiz_report.render_results,

@@ -15,6 +15,7 @@ from bot.db import Database
 from bot.messages import Channel, ChannelTraits, Incoming, Reply
 from bot.models import ChannelAccount, Member, Organisation, RoleGrant, utcnow
 from bot.services import Services, Shared
+from bot.services.codes import CodeService
 from bot.settings import Settings
 from handlers.notices import render_notice
 
@@ -34,6 +35,11 @@ async def say(
     return await core.handle(
         Incoming(Channel.TELEGRAM, card, card, text=body, button_data=button), TRAITS
     )
+
+
+def code_service(session: AsyncSession, settings: Settings | None = None) -> CodeService:
+    """Activation codes as every surface gets them: keyed by the settings' secret."""
+    return Services.for_session(session, Shared(settings or Settings())).codes
 
 
 def labels(reply: Reply) -> list[str]:

@@ -80,6 +80,7 @@ def telegram_sender(
         {
             "SOTAY_DATABASE_URL": database_url,
             "TELEGRAM_TOKEN": server.token,
+            "SOTAY_SECRET_KEY": "test-secret-key-not-for-production-0123456789",
             "TELEGRAM_BASE_URL": server.base_url,
         }
     )

@@ -30,6 +30,7 @@ async def test_send_waits_until_every_reachable_member_has_it(
     async with FakeTelegramServer() as server:
         monkeypatch.setenv("SOTAY_DATABASE_URL", database_url)
         monkeypatch.setenv("TELEGRAM_TOKEN", server.token)
+        monkeypatch.setenv("SOTAY_SECRET_KEY", "test-secret-key-not-for-production-0123456789")
         monkeypatch.setenv("TELEGRAM_BASE_URL", server.base_url)
         command = ["broadcast", "send", "--unit", PATH, "--text-file", str(notice)]
         assert await asyncio.to_thread(main, command) == 0

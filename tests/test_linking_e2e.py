@@ -16,7 +16,6 @@ from bot.db import Database
 from bot.demo import seed_demo
 from bot.models import ActivationCode, AuditEntry, ChannelAccount, ConversationState, Member
 from bot.services import Shared
-from bot.services.codes import CodeService
 from bot.services.handbook import HandbookIndex
 from bot.services.linking import CONSENT_VERSION
 from bot.texts import text
@@ -24,11 +23,13 @@ from handlers import build_router
 from handlers.notices import render_notice
 from tests.clock import Clock
 from tests.fakes.telegram_api import FakeTelegramServer
+from tests.harness import code_service
 from tests.telegram_harness import keyboard_labels, running_channel, telegram_settings
 
 USER = 7001
 # Demo member 90000004 (Phạm Quốc Dũng, Chi bộ Sở Tư pháp) has phone 0900000004.
 CARD, PHONE = "90000004", "0900000004"
+ASK_CONTACT = text("link.ask_contact", button="Chia sẻ số điện thoại")
 
 
 THIS_ACCOUNT = select(ChannelAccount).where(
@@ -80,10 +81,12 @@ async def press(server: FakeTelegramServer, data: str, user: int = USER) -> dict
     return calls[-1].params
 
 
-async def share(server: FakeTelegramServer, phone: str, *, owner: int = USER) -> dict:
-    before = len(server.calls_to("sendMessage", chat_id=USER))
-    server.push_contact(USER, phone, contact_user_id=owner)
-    calls = await server.wait_for("sendMessage", before + 1, chat_id=USER)
+async def share(
+    server: FakeTelegramServer, phone: str, *, owner: int | None = None, user: int = USER
+) -> dict:
+    before = len(server.calls_to("sendMessage", chat_id=user))
+    server.push_contact(user, phone, contact_user_id=user if owner is None else owner)
+    calls = await server.wait_for("sendMessage", before + 1, chat_id=user)
     return calls[-1].params
 
 
@@ -156,8 +159,10 @@ async def test_wrong_card_is_refused(
     server: FakeTelegramServer, telegram: TelegramChannel, database: Database
 ) -> None:
     await to_card_step(server)
-    reply = await say(server, "12345678")
-    assert reply["text"] == text("link.unknown_card", left=4)
+    # Told apart from a roster card only by the phone check.
+    assert (await say(server, "12345678"))["text"] == ASK_CONTACT
+    reply = await share(server, PHONE)
+    assert reply["text"] == text("link.phone_mismatch", left=3)
     assert await linked_member(database) is None
 
 
@@ -167,7 +172,7 @@ async def test_someone_elses_contact_is_refused(
     await to_card_step(server)
     await say(server, CARD)
     reply = await share(server, PHONE, owner=USER + 99)
-    assert reply["text"] == text("link.not_own_contact", button="Chia sẻ số điện thoại", left=4)
+    assert reply["text"] == text("link.not_own_contact", button="Chia sẻ số điện thoại", left=3)
     assert keyboard_labels(reply) == ["Chia sẻ số điện thoại"]
     assert await linked_member(database) is None
 
@@ -178,7 +183,7 @@ async def test_own_contact_with_another_number_is_refused(
     await to_card_step(server)
     await say(server, CARD)
     reply = await share(server, "0912345678")
-    assert reply["text"] == text("link.phone_mismatch", left=4)
+    assert reply["text"] == text("link.phone_mismatch", left=3)
     assert await linked_member(database) is None
 
 
@@ -186,8 +191,8 @@ async def test_five_failures_lock_linking_for_an_hour(
     server: FakeTelegramServer, telegram: TelegramChannel, database: Database, clock: Clock
 ) -> None:
     await to_card_step(server)
-    for left in (4, 3, 2, 1):
-        assert (await say(server, "11111111"))["text"] == text("link.unknown_card", left=left)
+    for _ in range(4):
+        assert (await say(server, "11111111"))["text"] == ASK_CONTACT
     locked = await say(server, "11111111")
     assert locked["text"] == text("link.locked", until="16:00 ngày 25/11/2026")
     assert "account.link_locked" in await audit_actions(database)
@@ -197,7 +202,7 @@ async def test_five_failures_lock_linking_for_an_hour(
     )
     clock.now += timedelta(hours=1, minutes=1)
     await to_card_step(server)
-    assert (await say(server, CARD))["text"].startswith("Đã tìm thấy số thẻ")
+    assert (await say(server, CARD))["text"] == ASK_CONTACT
 
 
 async def test_failures_spread_over_more_than_an_hour_do_not_lock(
@@ -207,16 +212,22 @@ async def test_failures_spread_over_more_than_an_hour_do_not_lock(
     for _ in range(4):
         await say(server, "11111111")
     clock.now += timedelta(minutes=61)
-    assert (await say(server, "11111111"))["text"] == text("link.unknown_card", left=4)
+    assert (await say(server, "11111111"))["text"] == ASK_CONTACT
+    assert (await share(server, PHONE))["text"] == text("link.phone_mismatch", left=3)
 
 
 async def test_an_activation_code_links_once(
-    server: FakeTelegramServer, telegram: TelegramChannel, database: Database, clock: Clock
+    server: FakeTelegramServer,
+    telegram: TelegramChannel,
+    database: Database,
+    database_url: str,
+    clock: Clock,
 ) -> None:
+    settings = telegram_settings(server, database_url)
     async with database.session() as session, session.begin():
         member = await session.scalar(select(Member).where(Member.card_number == CARD))
         assert member is not None
-        issued = await CodeService(session).issue_for_unit(
+        issued = await code_service(session, settings).issue_for_unit(
             member.organisation_id, issued_by="test", now=clock.now
         )
     code = next(c.code for c in issued if c.member_id == member.id)
@@ -239,12 +250,16 @@ async def test_a_member_links_one_account_per_messenger(
     await link_by_phone(server)
     other = USER + 2
     await to_card_step(server, other)
-    assert (await say(server, CARD, user=other))["text"] == text("link.already_linked")
+    # Only the owner of the card's phone learns that the card is linked already.
+    assert (await say(server, CARD, user=other))["text"] == ASK_CONTACT
+    reply = await share(server, PHONE, user=other)
+    assert reply["text"] == text("link.already_linked")
     # After /huylienket on the first account, the second may link.
     assert (await say(server, "/huylienket"))["text"] == text("link.unlinked")
     assert await linked_member(database) is None
     await to_card_step(server, other)
-    assert (await say(server, CARD, user=other))["text"].startswith("Đã tìm thấy số thẻ")
+    assert (await say(server, CARD, user=other))["text"] == ASK_CONTACT
+    assert (await share(server, PHONE, user=other))["text"].startswith("Liên kết thành công")
 
 
 async def test_my_data_is_sent_as_a_file_without_full_numbers(

@@ -25,6 +25,7 @@ async def test_run_answers_start_on_telegram(database_url: str, database: object
             {
                 "SOTAY_DATABASE_URL": database_url,
                 "TELEGRAM_TOKEN": server.token,
+                "SOTAY_SECRET_KEY": "test-secret-key-not-for-production-0123456789",
                 "TELEGRAM_BASE_URL": server.base_url,
             }
         )

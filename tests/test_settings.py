@@ -79,6 +79,7 @@ def test_zalo_settings() -> None:
     settings = Settings.from_mapping(
         {
             "ZALO_TOKEN": ZALO_TOKEN,
+            "SOTAY_SECRET_KEY": "test-secret-key-not-for-production-0123456789",
             "ZALO_BASE_URL": "https://bot-api.zaloplatforms.com/bot",
             "ZALO_WEBHOOK_URL": "https://bot.example.vn/zalo/webhook",
             "ZALO_WEBHOOK_SECRET": "8chars-ok",
@@ -90,7 +91,7 @@ def test_zalo_settings() -> None:
     assert settings.zalo_webhook_mode and settings.serves_http and settings.has_messenger
     assert not settings.telegram_webhook_mode
     assert settings.zalo_rate_per_second == 2.5
-    defaults = Settings.from_mapping({"ZALO_TOKEN": ZALO_TOKEN})
+    defaults = Settings.from_mapping({"ZALO_TOKEN": ZALO_TOKEN, "SOTAY_SECRET_KEY": "k" * 32})
     assert defaults.zalo_base_url == "https://bot-api.zaloplatforms.com"
     assert defaults.zalo_rate_per_second == 10.0
     assert defaults.has_messenger and not defaults.serves_http

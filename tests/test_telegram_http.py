@@ -197,7 +197,11 @@ async def test_shut_down_request_refuses_until_initialized_again(
 
 async def test_bot_and_outbox_sender_use_it(core: ChatCore) -> None:
     settings = Settings.from_mapping(
-        {"TELEGRAM_TOKEN": "123456:TEST-token", "TELEGRAM_BASE_URL": "http://127.0.0.1:9"}
+        {
+            "TELEGRAM_TOKEN": "123456:TEST-token",
+            "TELEGRAM_BASE_URL": "http://127.0.0.1:9",
+            "SOTAY_SECRET_KEY": "test-secret-key-not-for-production-0123456789",
+        }
     )
     bot = TelegramChannel(settings, core).application.bot
     sender = TelegramSender(

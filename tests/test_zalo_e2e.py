@@ -30,7 +30,6 @@ from bot.messages import Button, Reply
 from bot.models import ChannelAccount, ConversationState, Member
 from bot.runtime import run_messengers
 from bot.services import Shared
-from bot.services.codes import CodeService
 from bot.services.handbook import HandbookIndex
 from bot.settings import Settings
 from bot.texts import text
@@ -38,7 +37,7 @@ from handlers import build_router
 from handlers.notices import render_notice
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.fakes.zalo_api import FakeZaloServer
-from tests.harness import linked
+from tests.harness import code_service, linked
 from tests.zalo_harness import running_zalo, zalo_settings
 
 USER = "a1b2c3d4e5f60718"
@@ -101,7 +100,7 @@ async def _account(database: Database) -> ChannelAccount | None:
 
 
 async def test_start_consent_by_digit_then_an_activation_code_links(
-    server: FakeZaloServer, zalo: ZaloChannel, database: Database
+    server: FakeZaloServer, zalo: ZaloChannel, database: Database, database_url: str
 ) -> None:
     welcome, consent = await say(server, "/start", replies=2)
     assert welcome == text("start.welcome")
@@ -112,7 +111,7 @@ async def test_start_consent_by_digit_then_an_activation_code_links(
     async with database.session() as session, session.begin():
         member = await session.scalar(select(Member).where(Member.card_number == CARD))
         assert member is not None
-        issued = await CodeService(session).issue_for_unit(
+        issued = await code_service(session, zalo_settings(server, database_url)).issue_for_unit(
             member.organisation_id, issued_by="test", now=datetime.now(UTC)
         )
     code = next(c.code for c in issued if c.member_id == member.id)
@@ -326,6 +325,7 @@ async def test_run_starts_zalo_beside_telegram(database_url: str, database: Data
             {
                 "SOTAY_DATABASE_URL": database_url,
                 "TELEGRAM_TOKEN": telegram_api.token,
+                "SOTAY_SECRET_KEY": "test-secret-key-not-for-production-0123456789",
                 "TELEGRAM_BASE_URL": telegram_api.base_url,
                 "ZALO_TOKEN": zalo_api.token,
                 "ZALO_BASE_URL": zalo_api.base_url,

@@ -19,6 +19,7 @@ def zalo_settings(server: FakeZaloServer, database_url: str, **extra: str) -> Se
         {
             "SOTAY_DATABASE_URL": database_url,
             "ZALO_TOKEN": server.token,
+            "SOTAY_SECRET_KEY": "test-secret-key-not-for-production-0123456789",
             "ZALO_BASE_URL": server.base_url,
             **extra,
         }

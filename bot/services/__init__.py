@@ -3,7 +3,6 @@ gets them one way: `Services.for_session(session, shared)`, one set per transact
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import utcnow
+from bot.secret_key import derive
 from bot.services.accounts import AccountService
 from bot.services.adoption import AdoptionService
 from bot.services.audit import AuditService
@@ -58,18 +58,14 @@ class Shared:
     @cached_property
     def seal_key(self) -> bytes:
         """Seals button data that names an account's rows (bot/button_data.py): derived from
-        the deployment's own secrets (bot tokens, webhook secrets, the database address), so
-        every worker computes the same key and buttons outlive a restart."""
-        settings = self.settings
-        secrets = (
-            settings.database_url,
-            settings.telegram_token,
-            settings.telegram_webhook_secret,
-            settings.zalo_token,
-            settings.zalo_webhook_secret,
-        )
-        material = "\0".join(["sotay button seal", *(secret or "" for secret in secrets)])
-        return hashlib.sha256(material.encode()).digest()
+        the server secret, so every worker computes the same key and buttons outlive a
+        restart."""
+        return derive(self.settings.secret_key, "button seal")
+
+    @cached_property
+    def code_key(self) -> bytes:
+        """Keys the stored hashes of activation codes (bot/services/codes.py)."""
+        return derive(self.settings.secret_key, "activation codes")
 
 
 class Services:
@@ -124,7 +120,7 @@ class Services:
 
     @cached_property
     def linking(self) -> LinkingService:
-        return LinkingService(self._session, self.audit, self.clock)
+        return LinkingService(self._session, self.audit, self.clock, self.codes, self.outbox)
 
     @cached_property
     def permissions(self) -> PermissionService:
@@ -136,7 +132,7 @@ class Services:
 
     @cached_property
     def codes(self) -> CodeService:
-        return CodeService(self._session)
+        return CodeService(self._session, self._shared.code_key)
 
     @cached_property
     def adoption(self) -> AdoptionService:

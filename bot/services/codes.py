@@ -1,16 +1,18 @@
 """Single-use activation codes a secretary hands to members to link a messenger account.
 
-Only a hash of each code is stored: someone who reads the database cannot link an account
-with it. A code is 8 characters from an alphabet without look-alikes, shown as "ABCD-EFGH"."""
+Only an HMAC-SHA256 of each code is stored, keyed by the server secret: someone who reads the
+database cannot link an account with it, nor try the 2^40 codes offline without the secret.
+A code is 8 characters from an alphabet without look-alikes, shown as "ABCD-EFGH"."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, delete, exists, insert, select, update
+from sqlalchemy import Row, and_, delete, exists, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import ActivationCode, ChannelAccount, Member, Organisation
@@ -31,7 +33,16 @@ def normalise_code(text: str) -> str:
     return "".join(text.split()).replace("-", "").upper()
 
 
-def hash_code(code: str) -> str:
+HMAC_SCHEME = "hmac-sha256"
+# Codes issued before migration 0011: accepted until they expire, never written.
+LEGACY_SCHEME = "sha256"
+
+
+def hash_code(key: bytes, code: str) -> str:
+    return hmac.new(key, normalise_code(code).encode(), hashlib.sha256).hexdigest()
+
+
+def _legacy_hash(code: str) -> str:
     return hashlib.sha256(normalise_code(code).encode()).hexdigest()
 
 
@@ -60,8 +71,9 @@ class IssuedCode:
 
 
 class CodeService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, key: bytes) -> None:
         self._session = session
+        self._key = key
 
     async def issue_for_unit(
         self, unit_id: int, *, issued_by: str, now: datetime, include_linked: bool = False
@@ -96,7 +108,7 @@ class CodeService:
         rows = [
             {
                 "member_id": member_id,
-                "code_hash": hash_code(code),
+                "code_hash": hash_code(self._key, code),
                 "created_at": now,
                 "expires_at": expires_at,
                 "issued_by": issued_by,
@@ -115,7 +127,10 @@ class CodeService:
         used codes kept it is not impossible)."""
         codes: dict[str, str] = {}
         while len(codes) < count:
-            batch = {hash_code(c): c for c in (generate_code() for _ in range(count - len(codes)))}
+            batch = {
+                hash_code(self._key, c): c
+                for c in (generate_code() for _ in range(count - len(codes)))
+            }
             batch = {h: c for h, c in batch.items() if h not in codes}
             hashes = list(batch)
             for start in range(0, len(hashes), _CHUNK):
@@ -138,7 +153,16 @@ class CodeService:
         return await self._session.scalar(
             update(ActivationCode)
             .where(
-                ActivationCode.code_hash == hash_code(normalised),
+                or_(
+                    and_(
+                        ActivationCode.code_hash == hash_code(self._key, normalised),
+                        ActivationCode.hash_scheme == HMAC_SCHEME,
+                    ),
+                    and_(
+                        ActivationCode.code_hash == _legacy_hash(normalised),
+                        ActivationCode.hash_scheme == LEGACY_SCHEME,
+                    ),
+                ),
                 ActivationCode.used_at.is_(None),
                 ActivationCode.expires_at > now,
                 ActivationCode.member_id.in_(select(Member.id).where(Member.active)),

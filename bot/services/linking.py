@@ -1,5 +1,12 @@
 """Linking a messenger account to a roster member: consent, card number plus a verified phone
-or a one-time activation code, the lock after repeated failures, unlinking and erasure."""
+or a one-time activation code, the limits on failures, unlinking and erasure.
+
+Three limits, because fresh accounts are free: per account (5 failures an hour lock it for an
+hour), per card (5 failed phone checks an hour on one member's card lock linking by that card
+for an hour, audited, and the unit's secretaries are told) and overall (20 failures in 10
+minutes pause all linking until the window clears, audited). Entering a card number costs the
+account an attempt and gets the same reply whether the card exists, is free or is linked: the
+phone check that follows is what tells, and only to the phone's owner."""
 
 from __future__ import annotations
 
@@ -9,14 +16,24 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from bot.messages import Contact
-from bot.models import ChannelAccount, ConversationState, Member, Organisation, RoleGrant
+from bot.models import (
+    ChannelAccount,
+    ConversationState,
+    LinkFailure,
+    Member,
+    Organisation,
+    RoleGrant,
+)
 from bot.services.audit import AuditService
 from bot.services.codes import CodeService
+from bot.services.notices import LinkGuessing
+from bot.services.outbox import OutboxService
+from bot.services.permissions import Role
 from bot.services.phones import normalise_phone
 from bot.services.roster_file import canonical_card
 
@@ -25,12 +42,16 @@ CONSENT_VERSION = "2026-11"
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(hours=1)
 LOCK_DURATION = timedelta(hours=1)
+MEMBER_MAX_FAILURES = 5
+OVERALL_MAX_FAILURES = 20
+OVERALL_WINDOW = timedelta(minutes=10)
+_SECRETARIES = (Role.SECRETARY, Role.DEPUTY_SECRETARY)
 
 
 class LinkResult(StrEnum):
     LINKED = "linked"
-    CARD_FOUND = "card_found"
-    UNKNOWN_CARD = "unknown_card"
+    # A card number was taken; whether it exists is not told (member_id stays server-side).
+    CARD_TAKEN = "card_taken"
     ALREADY_LINKED = "already_linked"
     NOT_OWN_CONTACT = "not_own_contact"
     PHONE_MISMATCH = "phone_mismatch"
@@ -56,11 +77,18 @@ def _mask(value: str | None) -> str | None:
 
 class LinkingService:
     def __init__(
-        self, session: AsyncSession, audit: AuditService, clock: Callable[[], datetime]
+        self,
+        session: AsyncSession,
+        audit: AuditService,
+        clock: Callable[[], datetime],
+        codes: CodeService,
+        outbox: OutboxService,
     ) -> None:
         self._session = session
         self._audit = audit
         self._clock = clock
+        self._codes = codes
+        self._outbox = outbox
 
     async def _account(self, account_id: int) -> ChannelAccount:
         account = await self._session.get(ChannelAccount, account_id)
@@ -69,9 +97,25 @@ class LinkingService:
         return account
 
     async def locked_until(self, account_id: int) -> datetime | None:
+        """When this account may try again: its own lock, or linking paused for everyone."""
         account = await self._account(account_id)
+        now = self._clock()
         until = account.link_locked_until
-        return until if until is not None and until > self._clock() else None
+        own = until if until is not None and until > now else None
+        paused = await self._window_full(None, OVERALL_MAX_FAILURES, OVERALL_WINDOW)
+        return max(own, paused) if own and paused else own or paused
+
+    async def _window_full(
+        self, member_id: int | None, limit: int, window: timedelta
+    ) -> datetime | None:
+        """Until when `limit` failures (on this member's card, or overall) fill the window."""
+        query = select(LinkFailure.at).where(LinkFailure.at > self._clock() - window)
+        if member_id is not None:
+            query = query.where(LinkFailure.member_id == member_id)
+        oldest_counted = await self._session.scalar(
+            query.order_by(LinkFailure.at.desc()).offset(limit - 1).limit(1)
+        )
+        return None if oldest_counted is None else oldest_counted + window
 
     async def failures(self, account_id: int) -> int:
         """Failed attempts in the current window."""
@@ -89,7 +133,8 @@ class LinkingService:
         return (await self._account(account_id)).consent_at is not None
 
     async def check_card(self, account_id: int, card_text: str) -> LinkAttempt:
-        """First step of linking by phone: is this an active member's card, free to link?"""
+        """First step of linking by phone. Costs an attempt whatever the card: the reply
+        must not tell a roster card from an unknown one."""
         account = await self._account(account_id)
         if (locked := await self.locked_until(account_id)) is not None:
             return LinkAttempt(LinkResult.LOCKED, locked_until=locked)
@@ -99,34 +144,39 @@ class LinkingService:
             )
         )
         if member_id is None:
-            return await self._fail(account, LinkResult.UNKNOWN_CARD)
-        if await self._linked_elsewhere(member_id, account):
-            return LinkAttempt(LinkResult.ALREADY_LINKED, member_id)
-        return LinkAttempt(LinkResult.CARD_FOUND, member_id)
+            self._session.add(LinkFailure(at=self._clock()))
+            await self._overall_limit()
+        if (locked := await self._spend(account)) is not None:
+            return LinkAttempt(LinkResult.LOCKED, locked_until=locked)
+        return LinkAttempt(LinkResult.CARD_TAKEN, member_id)
 
     async def link_by_contact(
-        self, account_id: int, member_id: int, sender_id: str, contact: Contact
+        self, account_id: int, member_id: int | None, sender_id: str, contact: Contact
     ) -> LinkAttempt:
         """Telegram proves a shared contact is the sender's own when its user id matches."""
         account = await self._account(account_id)
         if (locked := await self.locked_until(account_id)) is not None:
             return LinkAttempt(LinkResult.LOCKED, locked_until=locked)
         if contact.user_id != sender_id:
-            return await self._fail(account, LinkResult.NOT_OWN_CONTACT)
-        member = await self._session.get(Member, member_id)
+            return await self._fail(account, LinkResult.NOT_OWN_CONTACT, member_id)
+        member = None if member_id is None else await self._session.get(Member, member_id)
         shared = normalise_phone(contact.phone_number)
         if member is None or shared is None or normalise_phone(member.phone or "") != shared:
-            return await self._fail(account, LinkResult.PHONE_MISMATCH)
+            return await self._fail(account, LinkResult.PHONE_MISMATCH, member_id)
+        # Only the card's owner gets here, so telling them of the lock reveals nothing.
+        card_locked = await self._window_full(member.id, MEMBER_MAX_FAILURES, FAILURE_WINDOW)
+        if card_locked is not None:
+            return LinkAttempt(LinkResult.LOCKED, locked_until=card_locked)
         return await self._link(account, member, "phone")
 
     async def link_by_code(self, account_id: int, code: str) -> LinkAttempt:
         account = await self._account(account_id)
         if (locked := await self.locked_until(account_id)) is not None:
             return LinkAttempt(LinkResult.LOCKED, locked_until=locked)
-        member_id = await CodeService(self._session).redeem(code, now=self._clock())
+        member_id = await self._codes.redeem(code, now=self._clock())
         member = None if member_id is None else await self._session.get(Member, member_id)
         if member is None or not member.active:
-            return await self._fail(account, LinkResult.BAD_CODE)
+            return await self._fail(account, LinkResult.BAD_CODE, None)
         return await self._link(account, member, "code")
 
     async def _linked_elsewhere(self, member_id: int, account: ChannelAccount) -> bool:
@@ -149,14 +199,15 @@ class LinkingService:
         )
         return LinkAttempt(LinkResult.LINKED, member.id)
 
-    async def _fail(self, account: ChannelAccount, result: LinkResult) -> LinkAttempt:
+    async def _spend(self, account: ChannelAccount) -> datetime | None:
+        """Counts an attempt against the account; the lock it reaches, if any."""
         now = self._clock()
         started = account.link_window_started_at
         if started is None or now - started > FAILURE_WINDOW:
             account.link_failures, account.link_window_started_at = 0, now
         account.link_failures += 1
         if account.link_failures < MAX_FAILURES:
-            return LinkAttempt(result)
+            return None
         account.link_locked_until = now + LOCK_DURATION
         account.link_failures, account.link_window_started_at = 0, None
         await self._audit.record(
@@ -165,7 +216,61 @@ class LinkingService:
             None,
             minutes=LOCK_DURATION.seconds // 60,
         )
-        return LinkAttempt(LinkResult.LOCKED, locked_until=account.link_locked_until)
+        return account.link_locked_until
+
+    async def _fail(
+        self, account: ChannelAccount, result: LinkResult, member_id: int | None
+    ) -> LinkAttempt:
+        self._session.add(LinkFailure(at=self._clock(), member_id=member_id))
+        await self._session.flush()
+        if member_id is not None:
+            await self._card_guessed(member_id)
+        await self._overall_limit()
+        if (locked := await self._spend(account)) is not None:
+            return LinkAttempt(LinkResult.LOCKED, locked_until=locked)
+        return LinkAttempt(result)
+
+    async def _count(self, member_id: int | None, window: timedelta) -> int:
+        query = select(func.count()).where(LinkFailure.at > self._clock() - window)
+        if member_id is not None:
+            query = query.where(LinkFailure.member_id == member_id)
+        return await self._session.scalar(query.select_from(LinkFailure)) or 0
+
+    async def _card_guessed(self, member_id: int) -> None:
+        """At the failure that locks a card: an audit line and a word to the unit's
+        secretaries, once per lock."""
+        if await self._count(member_id, FAILURE_WINDOW) != MEMBER_MAX_FAILURES:
+            return
+        member = await self._session.scalar(
+            select(Member).where(Member.id == member_id).options(joinedload(Member.organisation))
+        )
+        assert member is not None
+        until = self._clock() + FAILURE_WINDOW
+        await self._audit.record(
+            "system", "link.card_locked", f"member:{member_id}", failures=MEMBER_MAX_FAILURES
+        )
+        secretaries = set(
+            await self._session.scalars(
+                select(RoleGrant.member_id).where(
+                    RoleGrant.organisation_id == member.organisation_id,
+                    RoleGrant.role.in_(_SECRETARIES),
+                )
+            )
+        )
+        notice = LinkGuessing(member.full_name, member.organisation.name, until)
+        await self._outbox.enqueue_members(
+            secretaries, notice, kind="link_alert", now=self._clock()
+        )
+
+    async def _overall_limit(self) -> None:
+        if await self._count(None, OVERALL_WINDOW) == OVERALL_MAX_FAILURES:
+            await self._audit.record(
+                "system",
+                "link.paused",
+                None,
+                failures=OVERALL_MAX_FAILURES,
+                minutes=OVERALL_WINDOW.seconds // 60,
+            )
 
     async def unlink(self, account_id: int, *, actor: str) -> bool:
         account = await self._account(account_id)

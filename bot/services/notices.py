@@ -63,6 +63,15 @@ class AgendaMissing:
 
 
 @dataclass(frozen=True)
+class LinkGuessing:
+    """To a unit's secretaries: someone is guessing how to link to a member's card."""
+
+    full_name: str
+    unit: str
+    locked_until: datetime
+
+
+@dataclass(frozen=True)
 class QuizInvitation:
     quiz: Quiz
 
@@ -110,6 +119,7 @@ Notice = (
     | MeetingChanged
     | RegularMeetingMissing
     | AgendaMissing
+    | LinkGuessing
     | QuizInvitation
     | QuizClosingSoon
     | QuizResults

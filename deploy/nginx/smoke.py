@@ -66,6 +66,7 @@ async def _workers(
             **os.environ,
             "SOTAY_DATABASE_URL": url,
             "TELEGRAM_TOKEN": server.token,
+            "SOTAY_SECRET_KEY": "test-secret-key-not-for-production-0123456789",
             "TELEGRAM_BASE_URL": server.base_url,
             "TELEGRAM_WEBHOOK_URL": "https://bot.example.vn/telegram/webhook",
             "TELEGRAM_WEBHOOK_SECRET": SECRET,
