@@ -10,6 +10,8 @@ conversation state."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from bot.button_data import Seal
 from bot.channels.choices import picked, stored
@@ -20,6 +22,7 @@ from bot.services import Services, Shared
 from bot.texts import text
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Longer messages are answered with a request to shorten them; Zalo's own limit is 2,000.
 MAX_INPUT_CHARS = 2000
@@ -30,6 +33,19 @@ class ChatCore:
         self._database = database
         self._router = router
         self._shared = shared
+
+    def _notify(self, services: Services) -> None:
+        if services.outbox.enqueued:
+            self._shared.notify_outbox()
+        if services.quizzes.scheduled:
+            self._shared.notify_schedule()
+
+    async def _transaction(self, step: Callable[[Services], Awaitable[T]]) -> T:
+        async with self._database.session() as session, session.begin():
+            services = Services.for_session(session, self._shared)
+            result = await step(services)
+        self._notify(services)
+        return result
 
     async def handle(self, incoming: Incoming, traits: ChannelTraits) -> list[Reply]:
         if incoming.text is not None and len(incoming.text) > MAX_INPUT_CHARS:
@@ -45,15 +61,13 @@ class ChatCore:
                     incoming = picked(incoming, state.choices)
                 handler = self._router.resolve(incoming, state)
                 seal = Seal(self._shared.seal_key, account.id)
-                replies = await handler(
-                    Context(incoming, account, state, services, traits, seal=seal)
-                )
+                context = Context(incoming, account, state, services, traits, seal=seal)
+                replies = await handler(context)
                 if not traits.has_buttons:
                     await services.conversations.set_choices(account.id, stored(replies))
-            if services.outbox.enqueued:
-                self._shared.notify_outbox()
-            if services.quizzes.scheduled:
-                self._shared.notify_schedule()
+            self._notify(services)
+            for work in context.deferred:
+                replies = [*replies, *await work(self._transaction)]
             return replies
         except Exception:
             # The message text may hold a phone or card number: log only where it came from.

@@ -4,8 +4,8 @@ flow in its conversation state, or the default for plain text."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, TypeVar
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.button_data import SEPARATOR, ButtonData, Seal
 from bot.messages import ChannelTraits, Incoming, Reply
@@ -30,6 +30,15 @@ class Context:
     seal: Seal
     # The button data, parsed by the kind the handler was registered for.
     button: ButtonData | None = None
+    # Work to do once this message's transaction has committed (see `after_commit`).
+    deferred: list[Deferred] = field(default_factory=list)
+
+    def after_commit(self, work: Deferred) -> None:
+        """Slow work that needs no transaction open (parsing an uploaded file): run after
+        the message's transaction commits, so the database connection is free for other
+        chats meanwhile; this chat's next message still waits for it. `work` gets a way to
+        run one more transaction and returns replies sent after the handler's."""
+        self.deferred.append(work)
 
     def pressed(self, kind: type[Pressed]) -> Pressed:
         """The button pressed, as the kind this handler was registered for."""
@@ -39,6 +48,9 @@ class Context:
 
 
 Handler = Callable[[Context], Awaitable[list[Reply]]]
+# Runs `step` on the services of a new transaction and returns what it returned.
+Transaction = Callable[[Callable[["Services"], Awaitable[Any]]], Awaitable[Any]]
+Deferred = Callable[[Transaction], Awaitable[list[Reply]]]
 
 
 def _register(table: dict[str, Handler], *keys: str) -> Callable[[Handler], Handler]:

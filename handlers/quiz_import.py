@@ -7,15 +7,18 @@ The file comes through the messenger's fetcher (bot/services/files.py): where th
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from bot.button_data import ButtonData
 from bot.messages import Attachment, Button, Media, Reply
-from bot.router import Context, Router
+from bot.router import Context, Router, Transaction
+from bot.services import Services
 from bot.services.accounts import MemberView
-from bot.services.files import FileTooLarge, FileUnavailable
+from bot.services.files import FileTooLarge, FileUnavailable, IncomingFiles
 from bot.services.permissions import Action, Actor
 from bot.services.quizzes.bank import QuizFileError, bank_slug, read_question_file
+from bot.services.uploads import ParseTooCostly, off_loop
 from bot.texts import text
 from handlers.guards import members_only, requires
 
@@ -123,26 +126,50 @@ async def _import(ctx: Context, member: MemberView, bank: str, media: Media) -> 
     if not await _may_import(ctx, member):
         await ctx.services.conversations.clear(ctx.account.id)
         return [Reply(_t("trainers_only"))]
+    # Fetching and parsing take time and no transaction: after this one commits, so that
+    # other chats are answered meanwhile.
+    ctx.after_commit(
+        partial(_read_and_save, ctx.services.files, member.id, ctx.account.id, bank, media)
+    )
+    return []
+
+
+async def _read_and_save(
+    files: IncomingFiles,
+    member_id: int,
+    account_id: int,
+    bank: str,
+    media: Media,
+    transaction: Transaction,
+) -> list[Reply]:
     try:
-        fetched = await ctx.services.files.fetch(media, max_bytes=MAX_FILE_BYTES)
+        fetched = await files.fetch(media, max_bytes=MAX_FILE_BYTES)
     except FileTooLarge:
         return [Reply(_t("too_large", limit_mb=MAX_FILE_MB))]
     except FileUnavailable:
         return [Reply(_t("unavailable"))]
     try:
-        result = read_question_file(fetched.content, fetched.name)
+        # In a worker process with a CPU limit: the event loop stays free.
+        result = await off_loop(read_question_file, fetched.content, fetched.name)
     except QuizFileError as error:
         return [Reply(_t("file_problem", problem=str(error)))]
+    except ParseTooCostly:
+        return [Reply(_t("too_costly"))]
     if result.problems:
         lines = [f"• {problem}" for problem in result.problems[:MAX_PROBLEMS_SHOWN]]
         if len(result.problems) > MAX_PROBLEMS_SHOWN:
             lines.append(_t("more_problems", count=len(result.problems) - MAX_PROBLEMS_SHOWN))
         return [Reply(_t("row_problems", count=len(result.problems), lines="\n".join(lines)))]
+
+    async def save(services: Services) -> int:
+        added = await services.quiz_catalogue.import_bank(
+            bank, result.questions, actor=f"member:{member_id}"
+        )
+        await services.conversations.clear(account_id)
+        return added
+
     total = len(result.questions)
-    added = await ctx.services.quiz_catalogue.import_bank(
-        bank, result.questions, actor=f"member:{member.id}"
-    )
-    await ctx.services.conversations.clear(ctx.account.id)
+    added: int = await transaction(save)
     return [Reply(_t("imported", total=total, bank=bank, added=added, updated=total - added))]
 
 

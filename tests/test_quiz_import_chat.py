@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,8 +18,15 @@ from bot.chat import ChatCore
 from bot.cli import main
 from bot.db import Database
 from bot.models import AuditEntry, QuizQuestionRow
-from bot.services import Shared
+from bot.services import Shared, uploads
 from bot.services.handbook import HandbookIndex
+from bot.services.quizzes.bank import (
+    MAX_ROWS,
+    MAX_UNPACKED_BYTES,
+    QuizFileError,
+    read_question_file,
+)
+from bot.services.uploads import ParseTooCostly, off_loop
 from bot.texts import text
 from handlers import build_router
 from handlers.notices import render_notice
@@ -33,6 +41,7 @@ from tests.quiz_harness import (
     TelegramMember,
     buttons_of,
     member_id,
+    spin,
     telegram_with_files,
 )
 from tests.secretaries_harness import MEMBER, SECRETARY
@@ -263,3 +272,64 @@ async def test_the_command_line_cannot_write_over_a_shipped_bank(
             )
         )
     assert shipped_rows == 0
+
+
+def zip_bomb(unpacked: int) -> bytes:
+    """A small .xlsx-named zip whose one member unpacks to `unpacked` bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b" " * unpacked)
+    return buffer.getvalue()
+
+
+async def test_files_too_big_unpacked_or_too_long_are_refused_before_parsing(
+    database: Database, telegram: FakeTelegramServer
+) -> None:
+    trainer = TelegramMember(telegram, TRAINER)
+    await trainer.say("/nhapcauhoi")
+    await trainer.say("Tài liệu")
+    bomb = zip_bomb(MAX_UNPACKED_BYTES + 1)
+    assert len(bomb) < MAX_FILE_BYTES
+    (unpacked,) = await trainer.send_file(bomb, "bom.xlsx", mime_type=XLSX)
+    assert "khi giải nén lớn quá 16 MB: một ngân hàng câu hỏi chỉ cần" in unpacked["text"]
+    long_csv = csv([",".join(HEADER), *["Câu?,a,b,,,A,x,Chủ đề,"] * (MAX_ROWS + 1)])
+    (rows,) = await trainer.send_file(long_csv, "dai.csv")
+    too_many = f"có quá {MAX_ROWS} dòng: đồng chí tách thành nhiều tệp nhỏ hơn."
+    assert too_many in rows["text"]
+    row = ["a", "b", "", "", "A", "x", "Chủ đề", ""]
+    long_sheet = xlsx([[f"Câu {n}?", *row] for n in range(MAX_ROWS + 1)])
+    (sheet_rows,) = await trainer.send_file(long_sheet, "dai.xlsx", mime_type=XLSX)
+    assert too_many in sheet_rows["text"]
+    assert await bank_rows(database, "tai-lieu") == []
+
+
+async def test_other_members_are_answered_while_a_file_is_parsed(
+    database: Database, telegram: FakeTelegramServer
+) -> None:
+    trainer, member = TelegramMember(telegram, TRAINER), TelegramMember(telegram, MEMBER)
+    await member.say("/help")
+    await trainer.say("/nhapcauhoi")
+    await trainer.say("Nghị quyết 57")
+    total = MAX_ROWS - 1
+    row = ["a", "b", "c", "", "A", "x", "Nghị quyết 57", ""]
+    sheet = xlsx([[f"Câu hỏi số {n}?", *row] for n in range(total)])
+    before = len(telegram.calls_to("sendMessage", chat_id=int(TRAINER)))
+    telegram.push_document(int(TRAINER), sheet, file_name="lon.xlsx", mime_type=XLSX)
+    # A worker process starts and parses: allow it time on a loaded machine.
+    upload = asyncio.create_task(
+        telegram.wait_for("sendMessage", before + 1, chat_id=int(TRAINER), timeout=30)
+    )
+    (menu,) = await member.say("/help")
+    assert menu["text"] and not upload.done()
+    done = (await upload)[-1].params
+    assert done["text"] == t("imported", total=total, bank="nghi-quyet-57", added=total, updated=0)
+
+
+async def test_a_parse_that_runs_out_of_cpu_time_is_stopped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(uploads, "CPU_SECONDS", 1)
+    with pytest.raises(ParseTooCostly):
+        await off_loop(spin)
+    with pytest.raises(QuizFileError, match="chỉ nhận bảng tính"):
+        await off_loop(read_question_file, b"", "x.pdf")

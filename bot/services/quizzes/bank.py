@@ -12,6 +12,7 @@ import csv
 import io
 import re
 import unicodedata
+import zipfile
 from collections.abc import Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date
@@ -404,6 +405,34 @@ def _cell_text(value: object) -> str:
     return unicodedata.normalize("NFC", str(value)).strip()
 
 
+# A question bank is a few hundred rows; a file past these is refused before it is parsed.
+MAX_ROWS = 2000
+MAX_UNPACKED_BYTES = 16 * 1024 * 1024
+
+
+def check_upload(content: bytes, name: str) -> None:
+    """Refuses a file whose rows or unpacked size (an .xlsx is a zip: its members' declared
+    sizes) pass the limits, without parsing it."""
+    if _check_suffix(name) == ".csv":
+        if content.count(b"\n") > MAX_ROWS:
+            raise QuizFileError(_too_many_rows(name))
+        return
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError):
+        raise QuizFileError(f"Không đọc được tệp {name} như một bảng tính Excel.") from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise QuizFileError(
+            f"Tệp {name} khi giải nén lớn quá {MAX_UNPACKED_BYTES // (1024 * 1024)} MB: "
+            f"một ngân hàng câu hỏi chỉ cần tối đa {MAX_ROWS} dòng, không cần định dạng."
+        )
+
+
+def _too_many_rows(name: str) -> str:
+    return f"Tệp {name} có quá {MAX_ROWS} dòng: đồng chí tách thành nhiều tệp nhỏ hơn."
+
+
 def _csv_rows(content: bytes, name: str) -> list[list[str]]:
     try:
         text = content.decode("utf-8-sig")
@@ -417,16 +446,23 @@ def _csv_rows(content: bytes, name: str) -> list[list[str]]:
 
 
 def _xlsx_rows(content: bytes, name: str) -> list[list[object]]:
+    rows: list[list[object]] = []
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         try:
-            return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+            for row in workbook.worksheets[0].iter_rows(values_only=True):
+                rows.append(list(row))
+                if len(rows) > MAX_ROWS:
+                    break
         finally:
             workbook.close()
     # A file sent in chat may be anything that merely ends in .xlsx: whatever openpyxl
     # stumbles on, the answer is that it is not a spreadsheet.
     except Exception:
         raise QuizFileError(f"Không đọc được tệp {name} như một bảng tính Excel.") from None
+    if len(rows) > MAX_ROWS:
+        raise QuizFileError(_too_many_rows(name))
+    return rows
 
 
 def _check_suffix(name: str) -> str:
@@ -525,6 +561,7 @@ def read_question_rows(path: Path) -> ImportResult:
 def read_question_file(content: bytes, name: str) -> ImportResult:
     """The same checks on a file's bytes (a file sent in chat); `name` gives its kind by
     its suffix and is quoted in the messages."""
+    check_upload(content, name)
     rows = _rows(content, name)
     header = _header(rows[0] if rows else [], name)
     result = ImportResult()
