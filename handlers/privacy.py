@@ -21,7 +21,7 @@ class Erase(ButtonData, prefix="erase"):
 
 
 async def my_data(ctx: Context) -> list[Reply]:
-    data = await ctx.services.linking.personal_data(ctx.account.id)
+    data = await ctx.services.personal_data.export(ctx.account.id)
     content = json.dumps(data, ensure_ascii=False, indent=2).encode()
     return [Reply(text("privacy.data_summary"), document=Document("du-lieu-ca-nhan.json", content))]
 
@@ -39,7 +39,7 @@ async def erase_request(ctx: Context) -> list[Reply]:
 async def erase_answer(ctx: Context) -> list[Reply]:
     if ctx.pressed(Erase).choice is not Choice.YES:
         return [Reply(text("privacy.kept"))]
-    await ctx.services.linking.erase(ctx.account.id)
+    await ctx.services.personal_data.erase(ctx.account.id)
     return [Reply(text("privacy.erased"), clear_keyboard=True)]
 
 

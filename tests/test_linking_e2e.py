@@ -32,9 +32,8 @@ CARD, PHONE = "90000004", "0900000004"
 ASK_CONTACT = text("link.ask_contact", button="Chia sẻ số điện thoại")
 
 
-THIS_ACCOUNT = select(ChannelAccount).where(
-    ChannelAccount.channel == "telegram", ChannelAccount.external_id == str(USER)
-)
+THIS_ACCOUNT_ID = (ChannelAccount.channel == "telegram") & (ChannelAccount.external_id == str(USER))
+THIS_ACCOUNT = select(ChannelAccount).where(THIS_ACCOUNT_ID)
 
 
 @pytest.fixture
@@ -284,13 +283,16 @@ async def test_erasing_my_data_unlinks_and_forgets_consent(
     assert keyboard_labels(confirm) == ["Xóa dữ liệu của tôi", "Không, giữ lại"]
     assert (await press(server, "erase:no"))["text"] == text("privacy.kept")
     assert await linked_member(database) is not None
+    async with database.session() as session:
+        account_id = await session.scalar(select(ChannelAccount.id).where(THIS_ACCOUNT_ID))
     assert (await press(server, "erase:yes"))["text"] == text("privacy.erased")
     async with database.session() as session:
-        account = await session.scalar(THIS_ACCOUNT)
+        assert await session.scalar(THIS_ACCOUNT) is None  # the Telegram id is gone
+        account = await session.get(ChannelAccount, account_id)
         states = await session.scalar(select(func.count()).select_from(ConversationState))
         members = await session.scalar(select(func.count()).select_from(Member))
-    assert account is not None
-    assert account.member_id is None and account.consent_at is None
+    assert account is not None and account.external_id == f"erased:{account_id}"
+    assert account.member_id is None and account.consent_at is None and account.chat_id == ""
     assert states == 0
     assert members == 12  # the roster is the committee's and stays
     assert {"account.erase", "consent.withdraw", "account.unlink"} <= set(

@@ -29,6 +29,7 @@ from bot.services.meetings.reminders import ReminderService
 from bot.services.notices import Renderer, unrendered
 from bot.services.outbox import OutboxService
 from bot.services.permissions import PermissionService
+from bot.services.personal_data import PersonalDataService
 from bot.services.questions import QuestionService
 from bot.services.quizzes.attempts import QuizAttempts
 from bot.services.quizzes.catalogue import QuizCatalogue
@@ -121,6 +122,10 @@ class Services:
     @cached_property
     def linking(self) -> LinkingService:
         return LinkingService(self._session, self.audit, self.clock, self.codes, self.outbox)
+
+    @cached_property
+    def personal_data(self) -> PersonalDataService:
+        return PersonalDataService(self._session, self.audit, self.linking)
 
     @cached_property
     def permissions(self) -> PermissionService:

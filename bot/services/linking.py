@@ -14,19 +14,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from bot.messages import Contact
 from bot.models import (
     ChannelAccount,
-    ConversationState,
     LinkFailure,
     Member,
-    Organisation,
     RoleGrant,
 )
 from bot.services.audit import AuditService
@@ -308,54 +305,3 @@ class LinkingService:
         account = await self._account(account_id)
         account.consent_version, account.consent_at = None, None
         await self._audit.record(f"account:{account_id}", "consent.withdraw")
-
-    async def erase(self, account_id: int) -> None:
-        """The member's own chat data goes; the roster row belongs to the committee and stays."""
-        await self.withdraw_consent(account_id)
-        await self._session.execute(
-            delete(ConversationState).where(ConversationState.account_id == account_id)
-        )
-        await self._audit.record(f"account:{account_id}", "account.erase")
-
-    async def personal_data(self, account_id: int) -> dict[str, Any]:
-        """Everything stored about the account's member, for the member's own eyes; phone and
-        card numbers are masked so the file is harmless if forwarded by mistake."""
-        account = await self._account(account_id)
-        data: dict[str, Any] = {
-            "tai_khoan": {
-                "kenh": account.channel,
-                "lien_ket_luc": account.linked_at.isoformat() if account.linked_at else None,
-                "phien_ban_dong_y": account.consent_version,
-                "dong_y_luc": account.consent_at.isoformat() if account.consent_at else None,
-            }
-        }
-        if account.member_id is None:
-            return data
-        member = await self._session.scalar(
-            select(Member)
-            .where(Member.id == account.member_id)
-            .options(joinedload(Member.organisation))
-        )
-        assert member is not None
-        accounts = await self._session.scalars(
-            select(ChannelAccount).where(ChannelAccount.member_id == member.id)
-        )
-        roles = await self._session.execute(
-            select(RoleGrant.role, Organisation.name)
-            .outerjoin(Organisation, Organisation.id == RoleGrant.organisation_id)
-            .where(RoleGrant.member_id == member.id)
-        )
-        data["dang_vien"] = {
-            "ho_ten": member.full_name,
-            "ngay_sinh": member.birth_date.isoformat() if member.birth_date else None,
-            "so_the": _mask(member.card_number),
-            "so_dien_thoai": _mask(member.phone),
-            "don_vi": member.organisation.name,
-            "loai": "dự bị" if member.probationary else "chính thức",
-        }
-        data["tai_khoan_lien_ket"] = [
-            {"kenh": a.channel, "lien_ket_luc": a.linked_at.isoformat() if a.linked_at else None}
-            for a in accounts
-        ]
-        data["vai_tro"] = [{"vai_tro": role, "don_vi": unit} for role, unit in roles]
-        return data
