@@ -38,6 +38,7 @@ from jobs.dispatcher import Dispatcher, DispatchSettings
 from jobs.nudges import SecretaryNudges, schedule_nudges
 from jobs.quizzes import QuizScheduler
 from jobs.reminders import ReminderScheduler
+from jobs.retention import Retention, schedule_retention
 from jobs.wakeups import DueWork
 
 log = logging.getLogger(__name__)
@@ -151,6 +152,9 @@ async def running_bot(
         await quizzes.start()
         schedule_nudges(scheduler, nudges)
         await nudges.run()  # catches up a day the process was down
+        retention = Retention(database, settings, clock=clock)
+        schedule_retention(scheduler, retention)
+        await retention.run()
         yield Bot(
             ChatCore(database, build_router(), shared),
             shared,

@@ -108,9 +108,7 @@ class Settings:
         port_text = get("SOTAY_HTTP_PORT")
         return cls(
             secret_key=_secret_key(get("SOTAY_SECRET_KEY"), token or zalo_token),
-            retention_days=int(
-                _positive(get("SOTAY_RETENTION_DAYS") or "180", "SOTAY_RETENTION_DAYS")
-            ),
+            retention_days=_days(get("SOTAY_RETENTION_DAYS") or "180", "SOTAY_RETENTION_DAYS"),
             database_url=_database_url(get("SOTAY_DATABASE_URL") or DEFAULT_DATABASE_URL),
             telegram_token=token,
             telegram_base_url=_telegram_base_url(get("TELEGRAM_BASE_URL")),
@@ -238,6 +236,12 @@ def _positive(value: str, name: str) -> float:
     if not number > 0:
         raise SettingsError(f"{name} must be a positive number (got {value!r})")
     return number
+
+
+def _days(value: str, name: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError(f"{name} must be a whole number of days, 1 or more (got {value!r})")
+    return int(value)
 
 
 def _timezone(value: str) -> ZoneInfo:
