@@ -42,6 +42,9 @@ HEADER = [
     "Đơn vị",
     "Vai trò",
     "Loại",
+    "Ngày vào Đảng",
+    "Người giới thiệu 1",
+    "Người giới thiệu 2",
 ]
 _FAMILY = "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý".split()
 _MIDDLE = "Văn Thị Minh Thanh Quốc Đức Thu Ngọc Hữu Xuân Hoài Bảo".split()
@@ -57,6 +60,11 @@ def generate(path: Path, rows: int, rng: random.Random) -> None:
             chi_bo = n // per_chi_bo
             committee = chi_bo // CHI_BO_PER_COMMITTEE % COMMITTEES
             seat = n % per_chi_bo
+            probationary = rng.random() < 0.05
+            # A probationary member's admission in 2025, sponsored by the chi bộ's first two
+            # members (the optional probation columns); blank for the others.
+            admitted = f"{rng.randint(1, 28)}/{rng.randint(1, 12)}/2025"
+            first = 30_000_000 + chi_bo * per_chi_bo
             writer.writerow(
                 [
                     f"{rng.choice(_FAMILY)} {rng.choice(_MIDDLE)} {rng.choice(_GIVEN)}",
@@ -65,7 +73,10 @@ def generate(path: Path, rows: int, rng: random.Random) -> None:
                     f"09{n:08d}",
                     f"Đảng bộ tỉnh Thử nghiệm/Đảng bộ khối {committee + 1}/Chi bộ số {chi_bo + 1}",
                     {0: "bí thư", 1: "phó bí thư"}.get(seat, ""),
-                    "dự bị" if rng.random() < 0.05 else "chính thức",
+                    "dự bị" if probationary else "chính thức",
+                    admitted if probationary else "",
+                    str(first) if probationary and seat > 1 else "",
+                    str(first + 1) if probationary and seat > 1 else "",
                 ]
             )
 

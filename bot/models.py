@@ -105,6 +105,11 @@ class Member(Base):
     phone: Mapped[str | None] = mapped_column(String(20))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     probationary: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Optional roster columns for the probationary year: the admission date and the card
+    # numbers of the two members who sponsored the admission.
+    admission_date: Mapped[date | None] = mapped_column(Date)
+    sponsor_card_1: Mapped[str | None] = mapped_column(String(32))
+    sponsor_card_2: Mapped[str | None] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Where proactive messages go when the member linked several messengers (None: the
     # one linked first).
@@ -437,3 +442,19 @@ class QuizAnswer(Base):
     chosen: Mapped[int | None] = mapped_column(Integer)  # index into the question's choices
     correct: Mapped[bool] = mapped_column(Boolean)
     answered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProbationReminder(Base):
+    """One reminder of a probationary year sent to one member (the probationary member, a
+    sponsor or a secretary). The unique key keeps it to one across restarts and processes;
+    a corrected admission date makes a new year, reminded afresh."""
+
+    __tablename__ = "probation_reminders"
+    __table_args__ = (UniqueConstraint("member_id", "admitted_on", "kind", "recipient_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    admitted_on: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))  # self_review, sponsor, agenda
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)

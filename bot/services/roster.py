@@ -78,6 +78,9 @@ class _Stored:
     organisation_id: int
     probationary: bool
     active: bool
+    admission_date: date | None
+    sponsor_card_1: str | None
+    sponsor_card_2: str | None
 
 
 class RosterService:
@@ -157,6 +160,9 @@ class RosterService:
                 Member.organisation_id,
                 Member.probationary,
                 Member.active,
+                Member.admission_date,
+                Member.sponsor_card_1,
+                Member.sponsor_card_2,
             )
         )
         return {card: _Stored(*rest) for card, *rest in result}
@@ -242,6 +248,15 @@ def _changes(
             if Column.TYPE in columns or before is None
             else before.probationary,
             "active": True,
+            "admission_date": row.admission_date
+            if Column.ADMISSION_DATE in columns or before is None
+            else before.admission_date,
+            "sponsor_card_1": row.sponsors[0]
+            if Column.SPONSOR_1 in columns or before is None
+            else before.sponsor_card_1,
+            "sponsor_card_2": row.sponsors[1]
+            if Column.SPONSOR_2 in columns or before is None
+            else before.sponsor_card_2,
         }
         if before is None:
             new.append({"card_number": row.card_number, "created_at": now, **after})

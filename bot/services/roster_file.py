@@ -42,6 +42,10 @@ class Column(StrEnum):
     UNIT = "Đơn vị"
     ROLE = "Vai trò"
     TYPE = "Loại"
+    # Optional, for the probationary year (bot/services/probation.py).
+    ADMISSION_DATE = "Ngày vào Đảng"
+    SPONSOR_1 = "Người giới thiệu 1"
+    SPONSOR_2 = "Người giới thiệu 2"
 
 
 REQUIRED_COLUMNS = (Column.FULL_NAME, Column.CARD_NUMBER, Column.UNIT)
@@ -53,7 +57,15 @@ def _words(text: str) -> str:
     return " ".join(fold(text).lower().split())
 
 
-_HEADERS = {_words(column.value): column for column in Column}
+_HEADERS = {_words(column.value): column for column in Column} | {
+    _words(alias): column
+    for alias, column in (
+        ("Ngày kết nạp", Column.ADMISSION_DATE),
+        ("Số thẻ người giới thiệu 1", Column.SPONSOR_1),
+        ("Số thẻ người giới thiệu 2", Column.SPONSOR_2),
+    )
+}
+SPONSOR_COLUMNS = (Column.SPONSOR_1, Column.SPONSOR_2)
 _ROLE_WORDS = {
     "bi thu": Role.SECRETARY,
     "pho bi thu": Role.DEPUTY_SECRETARY,
@@ -83,6 +95,9 @@ class RosterRow:
     unit_path: tuple[str, ...]
     roles: frozenset[Role]
     probationary: bool
+    admission_date: date | None = None
+    # The sponsors' card numbers, as the two columns give them (None where blank).
+    sponsors: tuple[str | None, str | None] = (None, None)
 
 
 @dataclass(frozen=True)
@@ -293,6 +308,21 @@ def _parse_row(line: int, values: dict[Column, object]) -> tuple[RosterRow | Non
                 "(bí thư, phó bí thư, tập huấn viên, quản trị, or blank for a member)"
             )
 
+    admission_date: date | None = None
+    if Column.ADMISSION_DATE in values:
+        try:
+            admission_date = _cell_date(values[Column.ADMISSION_DATE])
+        except ValueError:
+            reasons.append("bad admission date (write it as dd/mm/yyyy)")
+
+    sponsors = tuple(
+        canonical_card(_cell_text(values.get(column))) or None for column in SPONSOR_COLUMNS
+    )
+    if card and card in sponsors:
+        reasons.append("a member cannot sponsor their own admission")
+    if any(len(sponsor or "") > MAX_CARD_LENGTH for sponsor in sponsors):
+        reasons.append(f"sponsor's card number longer than {MAX_CARD_LENGTH} characters")
+
     type_text = _cell_text(values.get(Column.TYPE))
     probationary = _TYPE_WORDS.get(_words(type_text))
     if probationary is None:
@@ -310,6 +340,8 @@ def _parse_row(line: int, values: dict[Column, object]) -> tuple[RosterRow | Non
             unit_path=unit_path,
             roles=frozenset(roles),
             probationary=bool(probationary),
+            admission_date=admission_date,
+            sponsors=(sponsors[0], sponsors[1]),
         ),
         reasons,
     )
