@@ -36,6 +36,7 @@ from handlers import build_router
 from handlers.notices import render_notice
 from jobs.dispatcher import Dispatcher, DispatchSettings
 from jobs.nudges import SecretaryNudges, schedule_nudges
+from jobs.probation import ProbationReminders, schedule_probation
 from jobs.quizzes import QuizScheduler
 from jobs.reminders import ReminderScheduler
 from jobs.wakeups import DueWork
@@ -117,7 +118,7 @@ async def running_bot(
 ) -> AsyncIterator[Bot]:
     """The conversation core with the bot's background work running: the outbox
     dispatcher over `senders`, the meeting-reminder and quiz schedulers and the
-    secretaries' nudges, on one APScheduler."""
+    secretaries' nudges and the probationary-year reminders, on one APScheduler."""
     stop = asyncio.Event()
     dispatcher = Dispatcher(database, senders, settings=dispatch_settings(settings), clock=clock)
     scheduler = AsyncIOScheduler(timezone=settings.timezone)
@@ -128,6 +129,7 @@ async def running_bot(
         database, settings, clock=clock, notify_outbox=dispatcher.wake, scheduler=scheduler
     )
     nudges = SecretaryNudges(database, settings, clock=clock, notify_outbox=dispatcher.wake)
+    probation = ProbationReminders(database, settings, clock=clock, notify_outbox=dispatcher.wake)
     shared = Shared(
         settings,
         load_index(),
@@ -151,6 +153,8 @@ async def running_bot(
         await quizzes.start()
         schedule_nudges(scheduler, nudges)
         await nudges.run()  # catches up a day the process was down
+        schedule_probation(scheduler, probation)
+        await probation.run()
         yield Bot(
             ChatCore(database, build_router(), shared),
             shared,

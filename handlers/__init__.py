@@ -16,6 +16,7 @@ from handlers import (
     messenger_choice,
     new_meeting,
     privacy,
+    probation,
     quiz,
     quiz_import,
     quiz_report,
@@ -36,6 +37,7 @@ def build_router() -> Router:
     new_meeting.register(router)
     change_meeting.register(router)
     meeting_setup.register(router, new_meeting.STEPS, change_meeting.STEPS)
+    probation.register(router)
     quiz.register(router)
     quiz_setup.register(router)
     quiz_import.register(router)

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.messages import Reply
 from bot.services import notices
-from handlers import attendance, broadcast, meetings, quiz, quiz_report
+from handlers import attendance, broadcast, meetings, probation, quiz, quiz_report
 
 _RENDERERS: dict[type, Callable[[Any, ZoneInfo], Reply]] = {
     notices.MeetingReminder: meetings.render_reminder,
@@ -25,6 +25,9 @@ _RENDERERS: dict[type, Callable[[Any, ZoneInfo], Reply]] = {
     notices.BroadcastNotice: broadcast.render_notice,
     notices.BroadcastProgress: broadcast.render_progress,
     notices.BroadcastReport: broadcast.render_report,
+    notices.ProbationSelfReview: probation.render_self_review,
+    notices.ProbationSponsor: probation.render_sponsor,
+    notices.ProbationAgenda: probation.render_agenda,
 }
 
 

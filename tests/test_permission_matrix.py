@@ -78,6 +78,7 @@ COMMANDS: dict[str, Needs] = {
     "huylienket": ANYONE,
     "chude": MEMBER,
     "kenh": MEMBER,
+    "dubi": MEMBER,
     "lichhop": MEMBER,
     "chuyencan": MEMBER,
     "tracnghiem": MEMBER,

@@ -29,6 +29,7 @@ from bot.services.meetings.reminders import ReminderService
 from bot.services.notices import Renderer, unrendered
 from bot.services.outbox import OutboxService
 from bot.services.permissions import PermissionService
+from bot.services.probation import ProbationService
 from bot.services.questions import QuestionService
 from bot.services.quizzes.attempts import QuizAttempts
 from bot.services.quizzes.catalogue import QuizCatalogue
@@ -165,6 +166,11 @@ class Services:
         return NudgeService(
             self._session, self.outbox, self.audit, self.meetings, clock(), self._tz
         )
+
+    @cached_property
+    def probation(self) -> ProbationService:
+        """The probationary year at the clock's time."""
+        return ProbationService(self._session, self.outbox, self.clock(), self._tz)
 
     @cached_property
     def quiz_catalogue(self) -> QuizCatalogue:

@@ -16,6 +16,7 @@ from bot.models import Meeting, Quiz
 
 if TYPE_CHECKING:
     from bot.services.outbox import Status
+    from bot.services.probation import Timeline
     from bot.services.quizzes.report import QuizReport
 
 
@@ -104,6 +105,32 @@ class BroadcastReport:
     counts: Mapping[Status, int]
 
 
+@dataclass(frozen=True)
+class ProbationSelfReview:
+    """To a probationary member, a month before the 12 months end: prepare the self-review."""
+
+    name: str
+    timeline: Timeline
+
+
+@dataclass(frozen=True)
+class ProbationSponsor:
+    """To a sponsor the roster names: prepare the comments on the member they sponsored."""
+
+    name: str
+    unit: str
+    timeline: Timeline
+
+
+@dataclass(frozen=True)
+class ProbationAgenda:
+    """To the unit's secretaries when the 12 months end: the recognition goes on an agenda."""
+
+    name: str
+    unit: str
+    timeline: Timeline
+
+
 Notice = (
     MeetingReminder
     | MeetingCancelled
@@ -116,6 +143,9 @@ Notice = (
     | BroadcastNotice
     | BroadcastProgress
     | BroadcastReport
+    | ProbationSelfReview
+    | ProbationSponsor
+    | ProbationAgenda
 )
 
 
