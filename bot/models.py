@@ -144,6 +144,9 @@ class ChannelAccount(Base):
     link_locked_until: Mapped[datetime | None]
     # Set when the messenger said the member blocked the bot; nothing is sent here then.
     blocked_at: Mapped[datetime | None]
+    # When the linked account first asked the handbook something (not what it asked): the
+    # adoption report counts members who linked and never asked anything after the tour.
+    asked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -21,6 +21,7 @@ from handlers import (
     quiz_import,
     quiz_report,
     quiz_setup,
+    tour,
 )
 
 
@@ -30,6 +31,7 @@ def build_router() -> Router:
     linking.register(router)
     privacy.register(router)
     messenger_choice.register(router)
+    tour.register(router)
     adoption.register(router)
     broadcast.register(router)
     inbox.register(router)

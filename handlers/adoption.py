@@ -65,6 +65,13 @@ async def adoption_report(ctx: Context, actor: Actor) -> list[Reply]:
         )
     if len(rows) > MAX_REPORT_LINES:
         lines.append(text("secretary.report_more", count=len(rows) - MAX_REPORT_LINES))
+    idle = [row for row in rows if not row.is_total and row.never_asked]
+    if idle:
+        lines += ["", text("secretary.never_asked_title")]
+        lines += [
+            text("secretary.never_asked_line", unit=row.unit_name, count=row.never_asked)
+            for row in idle[:MAX_REPORT_LINES]
+        ]
     return [Reply("\n".join(lines))]
 
 

@@ -137,6 +137,8 @@ async def question(ctx: Context) -> list[Reply]:
         return [Reply(text("handbook.emoji" if _emoji(typed) else "handbook.no_words"))]
     result = ctx.services.handbook.search(typed)
     query_id = await ctx.services.questions.log(result)
+    if ctx.account.linked:
+        await ctx.services.accounts.note_question(ctx.account.id, ctx.services.clock())
     if result.entry is None or not result.answered:
         return [_not_found(ctx, result, query_id)]
     feedback = (

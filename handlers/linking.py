@@ -12,6 +12,7 @@ from bot.router import Context, Router
 from bot.services.linking import MAX_FAILURES, LinkAttempt, LinkResult, looks_like_code
 from bot.services.permissions import Action
 from bot.texts import text
+from handlers.tour import Tour, step_reply
 
 FLOW = "link"
 
@@ -54,7 +55,8 @@ async def _outcome(ctx: Context, attempt: LinkAttempt) -> list[Reply]:
     if attempt.result is LinkResult.LINKED:
         await services.conversations.clear(ctx.account.id)
         member = await services.accounts.member(attempt.member_id or 0)
-        return [_welcome_linked(member.full_name, member.organisation_name)]
+        tour = await step_reply(ctx, member, Tour.MEMBER, 1)
+        return [_welcome_linked(member.full_name, member.organisation_name), tour]
     if attempt.result is LinkResult.LOCKED:
         await services.conversations.clear(ctx.account.id)
         until = attempt.locked_until or services.clock()

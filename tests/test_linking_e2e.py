@@ -87,6 +87,19 @@ async def share(server: FakeTelegramServer, phone: str, *, owner: int = USER) ->
     return calls[-1].params
 
 
+async def share_and_link(server: FakeTelegramServer, phone: str) -> tuple[dict, dict]:
+    """Shares the account's own contact; returns the welcome and the tour's first step."""
+    before = len(server.calls_to("sendMessage", chat_id=USER))
+    server.push_contact(USER, phone, contact_user_id=USER)
+    calls = await server.wait_for("sendMessage", before + 2, chat_id=USER)
+    welcome, tour = calls[before:]
+    return welcome.params, tour.params
+
+
+def first_tour_step() -> str:
+    return text("tour.step", number=1, total=5, body=text("tour.member_1"))
+
+
 async def to_card_step(server: FakeTelegramServer, user: int = USER) -> None:
     """/start (welcome and consent question), then agree."""
     before = len(server.calls_to("sendMessage", chat_id=user))
@@ -98,7 +111,9 @@ async def to_card_step(server: FakeTelegramServer, user: int = USER) -> None:
 async def link_by_phone(server: FakeTelegramServer) -> None:
     await to_card_step(server)
     await say(server, CARD)
-    assert (await share(server, PHONE))["text"].startswith("Liên kết thành công")
+    welcome, tour = await share_and_link(server, PHONE)
+    assert welcome["text"].startswith("Liên kết thành công")
+    assert tour["text"] == first_tour_step()
 
 
 async def linked_member(database: Database, user: int = USER) -> int | None:
@@ -138,9 +153,15 @@ async def test_right_card_and_own_contact_link_the_account(
     assert prompt["text"] == text("link.ask_contact", button="Chia sẻ số điện thoại")
     assert prompt["reply_markup"]["keyboard"][0][0]["request_contact"] is True
     # Telegram sends numbers in international form.
-    welcome = await share(server, "+84 900 000 004")
+    welcome, tour = await share_and_link(server, "+84 900 000 004")
     assert welcome["text"] == text("link.linked", name="Phạm Quốc Dũng", unit="Chi bộ Sở Tư pháp")
     assert welcome["reply_markup"] == {"remove_keyboard": True}
+    # The first-run tour follows, with inline buttons to try, go on or skip.
+    assert tour["text"] == first_tour_step()
+    assert [[b["text"] for b in row] for row in tour["reply_markup"]["inline_keyboard"]] == [
+        [text("tour.button_try_entry")],
+        [text("tour.button_next"), text("tour.button_skip")],
+    ]
     async with database.session() as session:
         account = await session.scalar(THIS_ACCOUNT)
         member = await session.scalar(select(Member).where(Member.card_number == CARD))
@@ -221,8 +242,13 @@ async def test_an_activation_code_links_once(
         )
     code = next(c.code for c in issued if c.member_id == member.id)
     await to_card_step(server)
-    welcome = await say(server, code.lower().replace("-", " "))
-    assert welcome["text"] == text("link.linked", name="Phạm Quốc Dũng", unit="Chi bộ Sở Tư pháp")
+    before = len(server.calls_to("sendMessage", chat_id=USER))
+    server.push_message(USER, code.lower().replace("-", " "))
+    welcome, tour = (await server.wait_for("sendMessage", before + 2, chat_id=USER))[before:]
+    assert welcome.params["text"] == text(
+        "link.linked", name="Phạm Quốc Dũng", unit="Chi bộ Sở Tư pháp"
+    )
+    assert tour.params["text"] == first_tour_step()
     # The same code from another account is refused.
     other = USER + 1
     await to_card_step(server, other)

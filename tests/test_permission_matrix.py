@@ -79,6 +79,7 @@ COMMANDS: dict[str, Needs] = {
     "chude": MEMBER,
     "kenh": MEMBER,
     "dubi": MEMBER,
+    "huongdan": MEMBER,
     "lichhop": MEMBER,
     "chuyencan": MEMBER,
     "tracnghiem": MEMBER,
@@ -136,6 +137,8 @@ BUTTONS: dict[str, Press] = {
     "erase": Press(ANYONE, lambda rows: "erase:no"),
     "consent": Press(ANYONE, lambda rows: "consent:yes", in_flow=True),
     "kenh": Press(MEMBER, lambda rows: "kenh:telegram"),
+    "tour:go": Press(MEMBER, lambda rows: "tour:go:member:2"),
+    "tour:end": Press(MEMBER, lambda rows: "tour:end"),
     "entry": Press(MEMBER, lambda rows: "entry:bi-thu-chi-bo"),
     "cat": Press(MEMBER, lambda rows: "cat:0"),
     # Sealed to the account they were shown to: without its seal, stale for everyone.

@@ -116,9 +116,17 @@ async def test_start_consent_by_digit_then_an_activation_code_links(
             member.organisation_id, issued_by="test", now=datetime.now(UTC)
         )
     code = next(c.code for c in issued if c.member_id == member.id)
-    assert await say(server, code) == [
-        text("link.linked", name="Phạm Quốc Dũng", unit="Chi bộ Sở Tư pháp")
+    welcome, tour = await say(server, code, replies=2)
+    assert welcome == text("link.linked", name="Phạm Quốc Dũng", unit="Chi bộ Sở Tư pháp")
+    # The first-run tour follows; its buttons are numbered choices on Zalo.
+    assert tour.startswith(text("tour.step", number=1, total=5, body=text("tour.member_1")))
+    assert choices(tour) == [
+        text("tour.button_try_entry"),
+        text("tour.button_next"),
+        text("tour.button_skip"),
     ]
+    (second,) = await say(server, "2")
+    assert second.startswith(text("tour.step", number=2, total=5, body=text("tour.member_2")))
     account = await _account(database)
     assert account is not None and account.member_id == member.id
     assert account.consent_at is not None and account.chat_id == USER

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -115,6 +115,22 @@ class AccountService:
                 # Writing to the bot again means the member unblocked it.
                 account.blocked_at = None
         return _view(account)
+
+    async def note_question(self, account_id: int, now: datetime) -> None:
+        """The linked account asked the handbook something: the first time since it linked
+        is kept (not what it asked)."""
+        await self._session.execute(
+            update(ChannelAccount)
+            .where(
+                ChannelAccount.id == account_id,
+                ChannelAccount.member_id.is_not(None),
+                or_(
+                    ChannelAccount.asked_at.is_(None),
+                    ChannelAccount.asked_at < ChannelAccount.linked_at,
+                ),
+            )
+            .values(asked_at=now)
+        )
 
     async def linked_channels(self, member_id: int) -> list[str]:
         """The messengers the member has a linked account on, the one linked first first."""

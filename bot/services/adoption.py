@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -24,11 +24,22 @@ class AdoptionRow:
     telegram: int
     zalo: int
     linked: int  # on Telegram, Zalo or both
+    # Linked, and never asked the handbook anything since (after the first-run tour): whom
+    # a secretary may help in person.
+    never_asked: int = 0
 
     @property
     def rate(self) -> float:
         """Linked members as a fraction of members, 0 to 1."""
         return self.linked / self.members if self.members else 0.0
+
+
+def _asked(account: type[ChannelAccount]) -> ColumnElement[bool]:
+    """The (outer-joined) account asked the handbook since it linked."""
+    return and_(
+        account.asked_at.isnot(None),
+        or_(account.linked_at.is_(None), account.asked_at >= account.linked_at),
+    )
 
 
 class AdoptionService:
@@ -50,6 +61,16 @@ class AdoptionService:
                 func.count(telegram.id),
                 func.count(zalo.id),
                 func.count(case((telegram.id.isnot(None) | zalo.id.isnot(None), 1))),
+                func.count(
+                    case(
+                        (
+                            (telegram.id.isnot(None) | zalo.id.isnot(None))
+                            & ~_asked(telegram)
+                            & ~_asked(zalo),
+                            1,
+                        )
+                    )
+                ),
             )
             .join(Organisation, Organisation.id == Member.organisation_id)
             .outerjoin(
@@ -67,7 +88,7 @@ class AdoptionService:
         for org_id, *counts in await self._session.execute(query):
             # Add the unit's own counts to it and to each unit above it, up to the scope.
             for ancestor in tree.by_id[org_id].path.strip("/").split("/"):
-                total = totals.setdefault(int(ancestor), [0, 0, 0, 0])
+                total = totals.setdefault(int(ancestor), [0, 0, 0, 0, 0])
                 for i, count in enumerate(counts):
                     total[i] += count
 

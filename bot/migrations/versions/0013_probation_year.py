@@ -1,4 +1,5 @@
-"""the probationary year: admission date and sponsors on the roster, reminders sent once
+"""the probationary year (admission date and sponsors on the roster, reminders sent once);
+when a linked account first asked the handbook
 
 Revision ID: 0013
 Revises: 0008
@@ -25,6 +26,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("admission_date", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("sponsor_card_1", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("sponsor_card_2", sa.String(length=32), nullable=True))
+    with op.batch_alter_table("channel_accounts", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("asked_at", bot.models.UTCDateTime(timezone=True), nullable=True)
+        )
     op.create_table(
         "probation_reminders",
         sa.Column("id", _ID, nullable=False),
@@ -61,6 +66,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_probation_reminders_member_id"), table_name="probation_reminders")
     op.drop_table("probation_reminders")
+    with op.batch_alter_table("channel_accounts", schema=None) as batch_op:
+        batch_op.drop_column("asked_at")
     with op.batch_alter_table("members", schema=None) as batch_op:
         batch_op.drop_column("sponsor_card_2")
         batch_op.drop_column("sponsor_card_1")
