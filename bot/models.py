@@ -461,3 +461,54 @@ class ProbationReminder(Base):
     kind: Mapped[str] = mapped_column(String(16))  # self_review, sponsor, agenda
     recipient_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# A question a day
+
+
+class DailySubscription(Base):
+    """A member who opted in to one question a day, at a local time of their choosing;
+    `next_at` is the next moment one is due (the scheduler wakes at the earliest)."""
+
+    __tablename__ = "daily_subscriptions"
+    __table_args__ = (Index("ix_daily_subscriptions_active_next_at", "active", "next_at"),)
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    minute: Mapped[int] = mapped_column(Integer)  # minutes after local midnight
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    next_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DailyCard(Base):
+    """A shipped-bank question in a member's Leitner boxes (bot/services/daily.py)."""
+
+    __tablename__ = "daily_cards"
+    __table_args__ = (UniqueConstraint("member_id", "question_key"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    question_key: Mapped[str] = mapped_column(String(140))  # "<bank id>/<question id>"
+    topic: Mapped[str] = mapped_column(String(200))
+    box: Mapped[int] = mapped_column(Integer, default=0)
+    due_on: Mapped[date] = mapped_column(Date)
+
+
+class DailySend(Base):
+    """The question of one member's day, as sent: the choices' order and the right one are
+    kept, so an answer is judged as shown even if the bank is edited meanwhile."""
+
+    __tablename__ = "daily_sends"
+    __table_args__ = (UniqueConstraint("member_id", "day"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    question_key: Mapped[str] = mapped_column(String(140))
+    topic: Mapped[str] = mapped_column(String(200))
+    order: Mapped[list[int]] = mapped_column(JSON, default=list)
+    right_shown: Mapped[int] = mapped_column(Integer)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[datetime | None]
+    correct: Mapped[bool | None] = mapped_column(Boolean)

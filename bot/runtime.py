@@ -34,6 +34,7 @@ from bot.services.handbook import load_index
 from bot.settings import Settings
 from handlers import build_router
 from handlers.notices import render_notice
+from jobs.daily import DailyScheduler
 from jobs.dispatcher import Dispatcher, DispatchSettings
 from jobs.nudges import SecretaryNudges, schedule_nudges
 from jobs.probation import ProbationReminders, schedule_probation
@@ -128,14 +129,23 @@ async def running_bot(
     quizzes = QuizScheduler(
         database, settings, clock=clock, notify_outbox=dispatcher.wake, scheduler=scheduler
     )
+    daily = DailyScheduler(
+        database, settings, clock=clock, notify_outbox=dispatcher.wake, scheduler=scheduler
+    )
     nudges = SecretaryNudges(database, settings, clock=clock, notify_outbox=dispatcher.wake)
+
+    def poke_schedules() -> None:
+        """A quiz or a daily question's time changed in chat: look again now."""
+        quizzes.poke()
+        daily.poke()
+
     probation = ProbationReminders(database, settings, clock=clock, notify_outbox=dispatcher.wake)
     shared = Shared(
         settings,
         load_index(),
         clock=clock,
         notify_outbox=dispatcher.wake,
-        notify_schedule=quizzes.poke,
+        notify_schedule=poke_schedules,
         render=render_notice,
     )
     async with AsyncExitStack() as background:
@@ -151,6 +161,7 @@ async def running_bot(
         background.callback(lambda: scheduler.shutdown(wait=False) if scheduler.running else None)
         await reminders.start()
         await quizzes.start()
+        await daily.start()
         schedule_nudges(scheduler, nudges)
         await nudges.run()  # catches up a day the process was down
         schedule_probation(scheduler, probation)
@@ -160,7 +171,7 @@ async def running_bot(
             shared,
             database,
             list(senders),
-            [reminders, quizzes],
+            [reminders, quizzes, daily],
         )
 
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.messages import Reply
 from bot.services import notices
-from handlers import attendance, broadcast, meetings, probation, quiz, quiz_report
+from handlers import attendance, broadcast, daily, meetings, probation, quiz, quiz_report
 
 _RENDERERS: dict[type, Callable[[Any, ZoneInfo], Reply]] = {
     notices.MeetingReminder: meetings.render_reminder,
@@ -28,6 +28,7 @@ _RENDERERS: dict[type, Callable[[Any, ZoneInfo], Reply]] = {
     notices.ProbationSelfReview: probation.render_self_review,
     notices.ProbationSponsor: probation.render_sponsor,
     notices.ProbationAgenda: probation.render_agenda,
+    notices.DailyQuestion: daily.render_question,
 }
 
 

@@ -15,6 +15,7 @@ from bot.button_data import ButtonData
 from bot.messages import Button, Reply
 from bot.router import Context, Router
 from bot.services.accounts import MemberView
+from bot.services.daily import Progress
 from bot.services.meetings.when import format_when
 from bot.services.notices import QuizClosingSoon, QuizInvitation
 from bot.services.quizzes.attempts import Answered, Finished, Outcome, Shown, StartRefused
@@ -214,11 +215,32 @@ async def open_quizzes(ctx: Context, member: MemberView) -> list[Reply]:
     return [Reply("\n".join(lines), buttons=buttons)]
 
 
+def progress_text(progress: Progress) -> str:
+    lines = [
+        text(
+            "daily.progress",
+            streak=progress.streak,
+            answered=progress.answered,
+            correct=progress.correct,
+        )
+    ]
+    if progress.topics:
+        lines.append(text("daily.progress_topics"))
+        lines += [
+            text("daily.progress_topic", topic=t.topic, mastered=t.mastered, seen=t.seen)
+            for t in progress.topics
+        ]
+    return "\n".join(lines)
+
+
 @members_only
 async def results(ctx: Context, member: MemberView) -> list[Reply]:
+    """The quizzes' results, then the daily questions' streak and mastery if any."""
     found = await ctx.services.quiz_attempts.results(member.id, member.organisation_id)
+    progress = await ctx.services.daily.progress(member.id)
+    daily = [] if progress is None else [Reply(progress_text(progress))]
     if not found:
-        return [Reply(text("quiz.results_none"))]
+        return daily or [Reply(text("quiz.results_none"))]
     lines = [text("quiz.results_title")]
     for result in found:
         verdict = "passed" if result.passed else "failed"
@@ -238,7 +260,7 @@ async def results(ctx: Context, member: MemberView) -> list[Reply]:
                 average=average,
             )
         )
-    return [Reply("\n".join(lines))]
+    return [Reply("\n".join(lines)), *daily]
 
 
 # --- Practice ------------------------------------------------------------------------------

@@ -80,6 +80,7 @@ COMMANDS: dict[str, Needs] = {
     "kenh": MEMBER,
     "dubi": MEMBER,
     "huongdan": MEMBER,
+    "hangngay": MEMBER,
     "lichhop": MEMBER,
     "chuyencan": MEMBER,
     "tracnghiem": MEMBER,
@@ -139,6 +140,9 @@ BUTTONS: dict[str, Press] = {
     "kenh": Press(MEMBER, lambda rows: "kenh:telegram"),
     "tour:go": Press(MEMBER, lambda rows: "tour:go:member:2"),
     "tour:end": Press(MEMBER, lambda rows: "tour:end"),
+    "day:t": Press(MEMBER, lambda rows: "day:t:1140"),
+    "day:stop": Press(MEMBER, lambda rows: "day:stop"),
+    "day:a": _row(MEMBER, lambda rows: "day:a:999999:0"),  # nobody's question
     "entry": Press(MEMBER, lambda rows: "entry:bi-thu-chi-bo"),
     "cat": Press(MEMBER, lambda rows: "cat:0"),
     # Sealed to the account they were shown to: without its seal, stale for everyone.

@@ -19,6 +19,7 @@ from bot.services.audit import AuditService
 from bot.services.broadcasts import BroadcastService
 from bot.services.codes import CodeService
 from bot.services.conversations import ConversationService
+from bot.services.daily import DailyService
 from bot.services.files import IncomingFiles
 from bot.services.handbook import HandbookIndex
 from bot.services.linking import LinkingService
@@ -166,6 +167,10 @@ class Services:
         return NudgeService(
             self._session, self.outbox, self.audit, self.meetings, clock(), self._tz
         )
+
+    @cached_property
+    def daily(self) -> DailyService:
+        return DailyService(self._session, self.outbox, self.clock, self._tz)
 
     @cached_property
     def probation(self) -> ProbationService:

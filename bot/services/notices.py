@@ -131,6 +131,16 @@ class ProbationAgenda:
     timeline: Timeline
 
 
+@dataclass(frozen=True)
+class DailyQuestion:
+    """The question of the day (bot/services/daily.py), its choices in the order shown."""
+
+    send_id: int
+    topic: str
+    question: str
+    choices: tuple[str, ...]
+
+
 Notice = (
     MeetingReminder
     | MeetingCancelled
@@ -146,6 +156,7 @@ Notice = (
     | ProbationSelfReview
     | ProbationSponsor
     | ProbationAgenda
+    | DailyQuestion
 )
 
 

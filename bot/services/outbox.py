@@ -195,6 +195,38 @@ class OutboxService:
             counts[row["status"]] += 1
         return counts
 
+    async def enqueue_each(
+        self, messages: Sequence[tuple[int, Reply | Notice]], *, kind: str, now: datetime
+    ) -> int:
+        """A different message to each member (the daily questions), with one recipients
+        query for them all; returns how many are pending."""
+        reached = {
+            r.member_id: r
+            for r in await recipients(self._session, sorted({m for m, _ in messages}))
+        }
+        rows = [
+            {
+                "kind": kind,
+                "member_id": member_id,
+                "account_id": r.account_id,
+                "channel": r.channel,
+                "chat_id": r.chat_id,
+                "payload": to_payload(self.render(message)),
+                "status": Status.PENDING if r.account_id else Status.SKIPPED,
+                "error": None if r.account_id else "not linked",
+                "attempts": 0,
+                "created_at": now,
+                "next_attempt_at": now,
+            }
+            for member_id, message in messages
+            if (r := reached.get(member_id)) is not None
+        ]
+        for start in range(0, len(rows), CHUNK):
+            await self._session.execute(insert(OutboxMessage), rows[start : start + CHUNK])
+        pending = sum(1 for row in rows if row["status"] == Status.PENDING)
+        self.enqueued = self.enqueued or pending > 0
+        return pending
+
     async def enqueue_account(
         self, account_id: int, message: Reply | Notice, *, kind: str, now: datetime
     ) -> int:
