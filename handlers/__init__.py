@@ -22,6 +22,7 @@ from handlers import (
     quiz_import,
     quiz_report,
     quiz_setup,
+    rankings,
     tour,
 )
 
@@ -46,6 +47,7 @@ def build_router() -> Router:
     quiz_setup.register(router)
     quiz_import.register(router)
     quiz_report.register(router)
+    rankings.register(router)
     attendance.register(router)
     handbook.register(router)
     return router

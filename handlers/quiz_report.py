@@ -18,6 +18,7 @@ from bot.services.meetings.when import format_when
 from bot.services.notices import QuizResults
 from bot.services.permissions import Action, Actor
 from bot.services.quizzes.report import Participation, QuizReport
+from bot.services.rankings import Ranked, quiz_ranking
 from bot.texts import text
 from handlers.guards import members_only
 
@@ -60,6 +61,20 @@ def _figures(totals: Participation) -> str:
     )
 
 
+def ranking_line(key: str, ranked: Ranked) -> str:
+    unit = ranked.standing
+    average = text("rankings.no_average") if unit.average is None else f"{unit.average}%"
+    return text(
+        key,
+        rank=ranked.rank,
+        unit=unit.unit_name,
+        participation=unit.participation,
+        took_part=unit.took_part,
+        members=unit.members,
+        average=average,
+    )
+
+
 def _short(question: str) -> str:
     flat = " ".join(question.split())
     if len(flat) <= SHORT_QUESTION_CHARS:
@@ -90,6 +105,9 @@ def summary_text(report: QuizReport, timezone: ZoneInfo) -> str:
     if not report.units:
         lines.append(_t("no_members"))
     lines.append(_t("overall_line", figures=_figures(report.overall)))
+    if len(report.units) > 1:
+        lines += ["", text("rankings.quiz_title")]
+        lines += [ranking_line("rankings.line", r) for r in quiz_ranking(report)[:MAX_UNIT_LINES]]
     missed = [question for question in report.missed if question.wrong][:MOST_MISSED]
     if missed:
         lines += ["", _t("missed_title")]

@@ -91,6 +91,7 @@ COMMANDS: dict[str, Needs] = {
     "thongbao_huy": MEMBER,
     "macode": Action.ISSUE_CODES,
     "baocao": Action.VIEW_REPORTS,
+    "xephang": Action.VIEW_REPORTS,
     "thongbao": Action.BROADCAST,
     "hopthu": Action.ANSWER_QUESTIONS,
     "diemdanh": Action.MANAGE_MEETINGS,

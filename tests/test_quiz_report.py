@@ -174,6 +174,26 @@ EXPECTED_UNITS = {
     JUSTICE: "mời 1 · bắt đầu 1 · làm hết bài 0 · điểm TB 33% · đạt 0/1 (0%)",
 }
 OVERALL = "mời 3 · bắt đầu 2 · làm hết bài 1 · điểm TB 50% · đạt 1/2 (50%)"
+RANKING_LINES = [
+    text(
+        "rankings.line",
+        rank=1,
+        unit=OFFICE,
+        participation=33,
+        took_part=1,
+        members=3,
+        average="67%",
+    ),
+    text(
+        "rankings.line",
+        rank=2,
+        unit=JUSTICE,
+        participation=33,
+        took_part=1,
+        members=3,
+        average="33%",
+    ),
+]
 
 
 async def test_the_trainer_gets_the_results_through_the_outbox_at_closing(
@@ -203,6 +223,10 @@ async def test_the_trainer_gets_the_results_through_the_outbox_at_closing(
             for unit in await unit_order(database)
         ],
         t("overall_line", figures=OVERALL),
+        "",
+        # Units, not members: level on participation, Văn phòng's average is higher.
+        text("rankings.quiz_title"),
+        *RANKING_LINES,
         "",
         t("missed_title"),
         *await most_missed(database, closed.answers),
@@ -248,6 +272,11 @@ async def test_the_button_answers_with_the_workbook_and_the_chart(
         *order,
         "Câu sai nhiều",
         "Câu trả lời",
+        "Xếp hạng",
+    ]
+    assert sheet(workbook, "Xếp hạng")[1:] == [
+        [1, OFFICE, 3, 1, 33, 67],
+        [2, JUSTICE, 3, 1, 33, 33],
     ]
     totals = {
         OFFICE: [OFFICE, 3, 2, 1, 1, 1, 1, 100, 67],

@@ -18,6 +18,7 @@ from openpyxl.styles import Font
 
 from bot.exports.spreadsheets import header_sheet
 from bot.services.quizzes.report import MemberResult, Participation, QuizReport
+from bot.services.rankings import quiz_ranking
 
 TOTAL_HEADERS = (
     "Đơn vị",
@@ -51,6 +52,15 @@ ANSWER_HEADERS = (
     "Đáp án đúng",
     "Kết quả",
     "Thời điểm",
+)
+# Units only, never members: bot/services/rankings.py.
+RANKING_HEADERS = (
+    "Hạng",
+    "Đơn vị",
+    "Đảng viên",
+    "Đã tham gia",
+    "Tỷ lệ tham gia (%)",
+    "Điểm trung bình (%)",
 )
 OVERALL = "Toàn bộ"
 _BOLD = Font(bold=True)
@@ -98,7 +108,7 @@ def _totals_row(name: str, totals: Participation) -> list[object]:
 
 def write_quiz_results(target: Path | IO[bytes], report: QuizReport, timezone: ZoneInfo) -> None:
     workbook = Workbook(write_only=True)
-    used = {"tổng hợp", "theo đơn vị", "theo đảng viên", "câu sai nhiều", "câu trả lời"}
+    used = {"tổng hợp", "theo đơn vị", "theo đảng viên", "câu sai nhiều", "câu trả lời", "xếp hạng"}
     totals = header_sheet(workbook, "Tổng hợp", TOTAL_HEADERS, (44, 11, 14, 11, 11, 9, 8, 11, 14))
     for unit in report.units:
         totals.append(_totals_row(unit.unit_name, unit.totals))
@@ -159,6 +169,20 @@ def write_quiz_results(target: Path | IO[bytes], report: QuizReport, timezone: Z
                 answer.right,
                 outcome,
                 at,
+            ]
+        )
+
+    ranking = header_sheet(workbook, "Xếp hạng", RANKING_HEADERS, (8, 44, 11, 11, 16, 20))
+    for ranked in quiz_ranking(report):
+        unit = ranked.standing
+        ranking.append(
+            [
+                ranked.rank,
+                unit.unit_name,
+                unit.members,
+                unit.took_part,
+                unit.participation,
+                unit.average,
             ]
         )
     workbook.save(target)

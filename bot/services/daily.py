@@ -26,7 +26,7 @@ from enum import StrEnum
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Insert, func, select, update
+from sqlalchemy import Insert, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,6 +35,8 @@ from bot.services.notices import DailyQuestion
 from bot.services.outbox import OutboxService, recipients
 from bot.services.quizzes.bank import QuizQuestion
 from bot.services.quizzes.catalogue import shipped_banks
+from bot.services.quizzes.report import rate
+from bot.services.rankings import Standing
 
 # Days a question waits in each box (box 0: sent, not answered yet).
 INTERVALS = (1, 1, 2, 4, 8, 16)
@@ -352,25 +354,28 @@ class DailyService:
 
     # --- Rankings ------------------------------------------------------------------------
 
-    async def unit_month(self, unit_ids: Sequence[int], year: int, month: int) -> list[UnitMonth]:
-        """Per unit of `unit_ids` (each with the units under it): members subscribed, days
-        answered, right answers, over the month's daily questions."""
+    async def unit_month(self, unit_ids: Sequence[int], year: int, month: int) -> list[Standing]:
+        """Per unit of `unit_ids` (each with the units under it), over the month's daily
+        questions: members who answered at least one, and the share answered right."""
         start = date(year, month, 1)
         end = date(year + month // 12, month % 12 + 1, 1)
-        found: list[UnitMonth] = []
+        found: list[Standing] = []
         for unit_id in unit_ids:
             path = await self._session.scalar(
                 select(Organisation.path).where(Organisation.id == unit_id)
             )
             if path is None:
                 continue
-            sent, answered, correct, members = (
+            answered, correct, members = (
                 await self._session.execute(
                     select(
-                        func.count(DailySend.id),
                         func.count(DailySend.answered_at),
-                        func.count(DailySend.id).filter(DailySend.correct.is_(True)),
-                        func.count(DailySend.member_id.distinct()),
+                        func.count(case((DailySend.correct.is_(True), 1))),
+                        func.count(
+                            case(
+                                (DailySend.answered_at.isnot(None), DailySend.member_id)
+                            ).distinct()
+                        ),
                     )
                     .join(Organisation, Organisation.id == DailySend.organisation_id)
                     .where(
@@ -385,27 +390,13 @@ class DailyService:
                 .join(Organisation, Organisation.id == Member.organisation_id)
                 .where(Organisation.path.startswith(path, autoescape=True), Member.active)
             )
-            found.append(UnitMonth(unit_id, members, roster or 0, sent, answered, correct))
+            name = await self._session.scalar(
+                select(Organisation.name).where(Organisation.id == unit_id)
+            )
+            found.append(
+                Standing(unit_id, name or "", roster or 0, members, rate(correct, answered))
+            )
         return found
-
-
-@dataclass(frozen=True)
-class UnitMonth:
-    unit_id: int
-    members: int  # who got daily questions this month
-    roster: int  # active members
-    sent: int
-    answered: int
-    correct: int
-
-    @property
-    def participation(self) -> float:
-        return self.members / self.roster if self.roster else 0.0
-
-    @property
-    def average(self) -> float:
-        """Right answers as a share of the questions answered."""
-        return self.correct / self.answered if self.answered else 0.0
 
 
 def _pick(
