@@ -26,7 +26,7 @@ from enum import StrEnum
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Insert, case, func, select, update
+from sqlalchemy import Insert, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -186,14 +186,19 @@ class DailyService:
 
     async def send_due(self, member_ids: Sequence[int], grace: timedelta) -> int:
         """Decides and queues the question of the day for these due members and moves each
-        subscription to its next day; returns how many were queued."""
+        subscription to its next day; returns how many were queued. Rows are read and
+        written in bulk: at 19:00 a province's subscribers are due at once."""
         now = self._clock()
-        subs = {
-            s.member_id: s
-            for s in await self._session.scalars(
-                select(DailySubscription).where(DailySubscription.member_id.in_(member_ids))
+        subs = (
+            await self._session.execute(
+                select(
+                    DailySubscription.member_id, DailySubscription.minute, DailySubscription.next_at
+                ).where(
+                    DailySubscription.member_id.in_(member_ids),
+                    DailySubscription.active.is_(True),
+                )
             )
-        }
+        ).all()
         members = dict(
             (
                 await self._session.execute(
@@ -207,11 +212,13 @@ class DailyService:
             r.member_id for r in await recipients(self._session, sorted(members)) if r.account_id
         }
         cards = await self._cards(sorted(reachable))
+        moved: list[dict[str, object]] = []
         sends: list[dict[str, object]] = []
-        for member_id, sub in sorted(subs.items()):
-            due_at = sub.next_at
-            sub.next_at = next_moment(sub.minute, max(now, due_at), self._tz)
-            if not sub.active or member_id not in reachable or now - due_at > grace:
+        for member_id, minute, due_at in sorted(subs):
+            moved.append(
+                {"member_id": member_id, "next_at": next_moment(minute, max(now, due_at), self._tz)}
+            )
+            if member_id not in reachable or now - due_at > grace:
                 continue
             day = due_at.astimezone(self._tz).date()
             picked = _pick(member_id, cards.get(member_id, {}), day)
@@ -231,61 +238,75 @@ class DailyService:
                     "sent_at": now,
                 }
             )
+        if moved:
+            await self._session.execute(update(DailySubscription), moved)
         if not sends:
             return 0
+        table = DailySend.__table__
         inserted = await self._session.execute(
-            _insert(self._session, DailySend).returning(
-                DailySend.__table__.c.id, DailySend.__table__.c.member_id
-            ),
-            sends,
+            _insert(self._session, DailySend).returning(table.c.id, table.c.member_id), sends
         )
-        ids = dict((member_id, send_id) for send_id, member_id in inserted)
+        ids = {member_id: send_id for send_id, member_id in inserted}
         queued = [s for s in sends if s["member_id"] in ids]
-        messages = []
+        messages: list[tuple[int, DailyQuestion]] = []
         for send in queued:
-            member_id = int(str(send["member_id"]))
-            question = pool()[str(send["question_key"])]
+            member_id, key = int(str(send["member_id"])), str(send["question_key"])
+            question = pool()[key]
             order: list[int] = send["order"]  # type: ignore[assignment]
-            notice = DailyQuestion(
-                ids[member_id],
-                question.topic,
-                question.question,
-                tuple(question.choices[i] for i in order),
+            choices = tuple(question.choices[i] for i in order)
+            messages.append(
+                (
+                    member_id,
+                    DailyQuestion(ids[member_id], question.topic, question.question, choices),
+                )
             )
-            messages.append((member_id, notice))
-            await self._ensure_card(cards, member_id, str(send["question_key"]), question, now)
+        await self._come_back_tomorrow(
+            cards, [(int(str(s["member_id"])), str(s["question_key"])) for s in queued], now
+        )
         await self._outbox.enqueue_each(messages, kind=OUTBOX_KIND, now=now)
         return len(queued)
 
-    async def _cards(self, member_ids: Sequence[int]) -> dict[int, dict[str, DailyCard]]:
-        found: dict[int, dict[str, DailyCard]] = {}
+    async def _cards(self, member_ids: Sequence[int]) -> dict[int, dict[str, Card]]:
+        found: dict[int, dict[str, Card]] = {}
         for start in range(0, len(member_ids), CHUNK):
-            chunk = member_ids[start : start + CHUNK]
-            for card in await self._session.scalars(
-                select(DailyCard).where(DailyCard.member_id.in_(chunk))
-            ):
-                found.setdefault(card.member_id, {})[card.question_key] = card
+            rows = await self._session.execute(
+                select(
+                    DailyCard.id,
+                    DailyCard.member_id,
+                    DailyCard.question_key,
+                    DailyCard.box,
+                    DailyCard.due_on,
+                ).where(DailyCard.member_id.in_(member_ids[start : start + CHUNK]))
+            )
+            for card in rows:
+                found.setdefault(card.member_id, {})[card.question_key] = Card(*card)
         return found
 
-    async def _ensure_card(
-        self,
-        cards: dict[int, dict[str, DailyCard]],
-        member_id: int,
-        key: str,
-        question: QuizQuestion,
-        now: datetime,
+    async def _come_back_tomorrow(
+        self, cards: dict[int, dict[str, Card]], sent: list[tuple[int, str]], now: datetime
     ) -> None:
-        """A question sent comes back tomorrow unless it is answered right."""
+        """A question sent comes back tomorrow unless it is answered right: new cards in
+        box 0, known ones due again tomorrow."""
         tomorrow = now.astimezone(self._tz).date() + timedelta(days=1)
-        card = cards.get(member_id, {}).get(key)
-        if card is None:
-            card = DailyCard(
-                member_id=member_id, question_key=key, topic=question.topic, box=0, due_on=tomorrow
-            )
-            self._session.add(card)
-            cards.setdefault(member_id, {})[key] = card
-        else:
-            card.due_on = tomorrow
+        new, known = [], []
+        for member_id, key in sent:
+            card = cards.get(member_id, {}).get(key)
+            if card is None:
+                new.append(
+                    {
+                        "member_id": member_id,
+                        "question_key": key,
+                        "topic": pool()[key].topic,
+                        "box": 0,
+                        "due_on": tomorrow,
+                    }
+                )
+            else:
+                known.append({"id": card.id, "due_on": tomorrow})
+        if new:
+            await self._session.execute(insert(DailyCard), new)
+        if known:
+            await self._session.execute(update(DailyCard), known)
 
     # --- Answering -----------------------------------------------------------------------
 
@@ -399,12 +420,19 @@ class DailyService:
         return found
 
 
-def _pick(
-    member_id: int, cards: dict[str, DailyCard], day: date
-) -> tuple[str, QuizQuestion] | None:
+@dataclass(frozen=True)
+class Card:
+    id: int
+    member_id: int
+    question_key: str
+    box: int
+    due_on: date
+
+
+def _pick(member_id: int, cards: dict[str, Card], day: date) -> tuple[str, QuizQuestion] | None:
     questions = pool()
     known = [c for key, c in cards.items() if key in questions]
-    due = sorted((c for c in known if c.due_on <= day), key=lambda c: (c.due_on, c.box, c.id or 0))
+    due = sorted((c for c in known if c.due_on <= day), key=lambda c: (c.due_on, c.box, c.id))
     if due:
         return due[0].question_key, questions[due[0].question_key]
     unseen = sorted(

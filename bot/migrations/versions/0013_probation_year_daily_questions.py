@@ -135,9 +135,8 @@ def downgrade() -> None:
     op.drop_table("daily_subscriptions")
     op.drop_index(op.f("ix_probation_reminders_member_id"), table_name="probation_reminders")
     op.drop_table("probation_reminders")
-    with op.batch_alter_table("channel_accounts", schema=None) as batch_op:
-        batch_op.drop_column("asked_at")
-    with op.batch_alter_table("members", schema=None) as batch_op:
-        batch_op.drop_column("sponsor_card_2")
-        batch_op.drop_column("sponsor_card_1")
-        batch_op.drop_column("admission_date")
+    # Plain DROP COLUMN (SQLite 3.35+): a batch would copy and drop the referenced tables,
+    # which their rows' foreign keys refuse.
+    op.drop_column("channel_accounts", "asked_at")
+    for column in ("sponsor_card_2", "sponsor_card_1", "admission_date"):
+        op.drop_column("members", column)
