@@ -107,11 +107,13 @@ async def answer(ctx: Context, member: MemberView) -> list[Reply]:
     if found.outcome is AnswerOutcome.ALREADY:
         return [Reply(text("quiz.already_answered"))]
     right = found.outcome is AnswerOutcome.RIGHT
-    lines = [
-        text("quiz.right")
-        if right
-        else text("quiz.wrong", letter=LETTERS[found.right_shown], choice=found.right_choice)
-    ]
+    letter = LETTERS[found.right_shown]
+    if right:
+        lines = [text("quiz.right")]
+    elif found.right_choice:
+        lines = [text("quiz.wrong", letter=letter, choice=found.right_choice)]
+    else:  # the bank no longer has the question as it was asked
+        lines = [text("daily.wrong_edited", letter=letter)]
     if found.explanation:
         lines.append(text("quiz.explanation", explanation=found.explanation))
     if right and found.next_on is not None:

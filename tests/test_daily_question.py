@@ -234,7 +234,12 @@ async def test_a_question_removed_from_the_bank_is_no_longer_asked(
     monkeypatch.setattr(daily_service, "pool", lambda: edited)
     # Answered after the edit: judged as it was shown.
     (verdict,) = await say(chat, MEMBER, button=answer_data(row, False, first))
-    assert verdict.text.startswith(text("quiz.wrong", letter="ABCD"[first.right_shown], choice=""))
+    assert verdict.text == "\n".join(
+        [
+            text("daily.wrong_edited", letter="ABCD"[first.right_shown]),
+            text("daily.wrong_tomorrow"),
+        ]
+    )
     clock.set(at(26, 19))
     assert await run(database, settings, clock) == 1
     assert (await sends(database))[-1].question_key != first.question_key
