@@ -172,8 +172,13 @@ class RosterService:
         ids: dict[str, int] = {}
         for start in range(0, len(new), _CHUNK):
             chunk = new[start : start + _CHUNK]
+            # NULLs rendered, not left out: rows whose blank cells differ (a sponsor here, none
+            # there) would otherwise split the chunk into many small statements.
             result = await self._session.execute(
-                insert(Member).returning(Member.id, Member.card_number), chunk
+                insert(Member)
+                .returning(Member.id, Member.card_number)
+                .execution_options(render_nulls=True),
+                chunk,
             )
             ids.update((card, member_id) for member_id, card in result)
             bar.update(len(chunk))
