@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class DispatchSettings:
     batch_size: int = 30
+    # Rows sent but not yet recorded are what a crash sends twice; this caps them, however
+    # slow the database is to hand out connections (CI under load: 32 of a batch of 30+10).
+    in_flight: int = 10
     claim_timeout: timedelta = timedelta(seconds=60)
     max_attempts: int = 5
     backoff_base: float = 2.0  # seconds before the first retry; doubles each time
@@ -68,6 +71,7 @@ class Dispatcher:
         self._shared = Shared(Settings(), clock=clock, render=render)
         self._pacers = {channel: Pacer(s.limits) for channel, s in self._senders.items()}
         self._wake = asyncio.Event()
+        self._in_flight = asyncio.Semaphore(self._settings.in_flight)
         self._progress_edited: dict[int, float] = {}
 
     def wake(self) -> None:
@@ -125,7 +129,8 @@ class Dispatcher:
         """Sends one row and records the outcome. Never raises: the rows of a batch are
         sent together, and one row's error must not stop the others or the loop."""
         try:
-            await self._send(row)
+            async with self._in_flight:
+                await self._send(row)
         except Exception:
             # The outcome could not be recorded (the database went away): the row stays
             # claimed and is sent again after the claim timeout.

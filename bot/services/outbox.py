@@ -219,8 +219,8 @@ class OutboxService:
         return row.id
 
     async def claim(self, channels: Sequence[str], now: datetime, limit: int) -> list[Claimed]:
-        """Mark up to `limit` due rows as sending, in one UPDATE. On PostgreSQL the rows are
-        picked with FOR UPDATE SKIP LOCKED so several dispatchers share the table."""
+        """Mark up to `limit` due rows as sending. On PostgreSQL the rows are picked with
+        FOR UPDATE SKIP LOCKED so several dispatchers share the table."""
         due = (
             select(OutboxMessage.id)
             .where(
@@ -231,11 +231,19 @@ class OutboxService:
             .order_by(OutboxMessage.id)
             .limit(limit)
         )
+        picked: Any = due.scalar_subquery()
         if self._session.bind.dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
+            # Picked first, then updated: as a subquery of the UPDATE, PostgreSQL may run
+            # the pick more than once, and with SKIP LOCKED each run finds other rows, so a
+            # batch could take more than `limit`. The rows stay locked until the commit.
+            # (SQLite keeps one statement: a read then a write in one transaction can fail
+            # at once when another process wrote in between.)
+            picked = list(await self._session.scalars(due.with_for_update(skip_locked=True)))
+            if not picked:
+                return []
         result = await self._session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(due.scalar_subquery()))
+            .where(OutboxMessage.id.in_(picked))
             .values(status=Status.SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1)
             .returning(
                 OutboxMessage.id,
