@@ -21,6 +21,7 @@ from bot.web import (
     notices,
     overview,
     quizzes,
+    roster_upload,
     unanswered,
 )
 from bot.web.console import STATE, ConsoleState, console_middleware
@@ -55,6 +56,9 @@ def build_admin_app(database: Database, shared: Shared) -> web.Application:
     router.add_get("/tong-quan.xlsx", overview.overview_xlsx)
     router.add_route("GET", "/dang-vien", members.members)
     router.add_route("POST", "/dang-vien", members.members)
+    router.add_get("/dang-vien/tai-len", roster_upload.upload_form)
+    router.add_post("/dang-vien/xem-truoc", roster_upload.preview)
+    router.add_post("/dang-vien/ap-dung", roster_upload.apply)
     router.add_get("/ma-kich-hoat", codes.codes_page)
     router.add_post("/ma-kich-hoat", codes.issue_codes)
     router.add_get("/thong-bao", notices.compose)
