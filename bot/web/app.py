@@ -20,6 +20,7 @@ from bot.web import (
     members,
     notices,
     overview,
+    quiz_setup,
     quizzes,
     roster_upload,
     unanswered,
@@ -67,6 +68,13 @@ def build_admin_app(database: Database, shared: Shared) -> web.Application:
     router.add_get("/thong-bao/{broadcast}", notices.report)
     router.add_get("/lich-hop", meetings.meetings)
     router.add_get("/trac-nghiem", quizzes.quiz_list)
+    # Before "/trac-nghiem/{quiz}", which would take these names for a quiz's.
+    banks = router.add_resource("/trac-nghiem/ngan-hang")
+    banks.add_route("GET", quiz_setup.banks_page)
+    banks.add_route("POST", quiz_setup.upload_bank)
+    scheduling = router.add_resource("/trac-nghiem/len-lich")
+    scheduling.add_route("GET", quiz_setup.schedule_form)
+    scheduling.add_route("POST", quiz_setup.schedule)
     router.add_get("/trac-nghiem/{quiz}", quizzes.quiz_results)
     router.add_get("/trac-nghiem/{quiz}/ket-qua.xlsx", quizzes.quiz_xlsx)
     router.add_get("/trac-nghiem/{quiz}/bieu-do.png", quizzes.quiz_chart)
