@@ -22,6 +22,7 @@ from bot.web import (
     overview,
     quiz_setup,
     quizzes,
+    roles,
     roster_upload,
     unanswered,
 )
@@ -57,6 +58,8 @@ def build_admin_app(database: Database, shared: Shared) -> web.Application:
     router.add_get("/tong-quan.xlsx", overview.overview_xlsx)
     router.add_route("GET", "/dang-vien", members.members)
     router.add_route("POST", "/dang-vien", members.members)
+    router.add_post("/vai-tro/cap", roles.grant)
+    router.add_post("/vai-tro/thu-hoi", roles.revoke)
     router.add_get("/dang-vien/tai-len", roster_upload.upload_form)
     router.add_post("/dang-vien/xem-truoc", roster_upload.preview)
     router.add_post("/dang-vien/ap-dung", roster_upload.apply)
