@@ -209,3 +209,31 @@ async def test_a_wrong_schedule_gets_a_clear_message(
     page = await response.text()
     assert message in page and "Chưa có gì được lưu" in page
     assert await _quizzes(console) == []
+
+
+# --- Live progress --------------------------------------------------------------------------
+
+
+async def test_an_open_quizs_page_updates_itself_without_filling_the_audit_log(
+    console: Console,
+) -> None:
+    await console.sign_in(TRAINER)
+    async with console.database.session() as session:
+        open_quiz = await session.scalar(
+            select(Quiz.id).where(Quiz.title == "Tìm hiểu Điều lệ Đảng")
+        )
+        closed = await session.scalar(select(Quiz.id).where(Quiz.title == "Ôn tập về đảng phí"))
+    page = await (await console.client.get(f"/admin/trac-nghiem/{open_quiz}")).text()
+    refresh = f'content="30; url=/admin/trac-nghiem/{open_quiz}?tu-cap-nhat=1"'
+    assert refresh in page and "tự cập nhật mỗi 30 giây" in page
+    again = await console.client.get(f"/admin/trac-nghiem/{open_quiz}?tu-cap-nhat=1")
+    assert again.status == 200 and refresh in await again.text()
+    closed_page = await (await console.client.get(f"/admin/trac-nghiem/{closed}")).text()
+    assert 'http-equiv="refresh"' not in closed_page
+    async with console.database.session() as session:
+        readings = list(
+            await session.scalars(
+                select(AuditEntry.target).where(AuditEntry.action == "quiz.report")
+            )
+        )
+    assert sorted(readings) == sorted([f"quiz:{open_quiz}", f"quiz:{closed}"])
