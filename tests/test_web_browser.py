@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from bot.messages import Channel
 from bot.models import ChannelAccount, Member
 from bot.services import Services
 from bot.web.paths import login_url
-from tests.web_harness import ADMIN, MEMBER, OFFICE, SECRETARY, SIBLING, Console
+from tests.web_harness import ADMIN, MEMBER, OFFICE, SECRETARY, SIBLING, TRAINER, Console
 
 try:
     from playwright.async_api import Browser, Page, async_playwright, expect
@@ -195,3 +196,60 @@ async def test_a_sibling_units_page_is_refused(
     assert response is not None and response.status == 404
     assert "Chỉ cho Sở Tư pháp" not in await page.content()
     await page.screenshot(path=screenshots / "tu-choi.png", full_page=True)
+
+
+async def test_upload_a_roster_see_its_errors_then_preview_and_apply_it(
+    browser: Browser, console: Console, screenshots: Path, tmp_path: Path
+) -> None:
+    office = "Đảng bộ tỉnh Demo/Đảng bộ Khối các cơ quan và doanh nghiệp/Chi bộ Văn phòng"
+    header = "Họ và tên,Số thẻ đảng viên,Đơn vị\n"
+    bad, good = tmp_path / "sai.csv", tmp_path / "danh-sach.csv"
+    bad.write_text(f"{header}Ngô Văn Mới,91000001,{office}\n,91000002,{office}\n")
+    good.write_text(f"{header}Ngô Văn Mới,91000001,{office}\n")
+    page = await signed_in(browser, console, SECRETARY)
+    await page.get_by_role("link", name="Đảng viên").click()
+    await page.get_by_role("link", name="Tải danh sách đảng viên").click()
+    await page.screenshot(path=screenshots / "dang-vien-tai-len.png", full_page=True)
+    await page.set_input_files("input[type=file]", bad)
+    await page.get_by_role("button", name="Xem trước").click()
+    assert "Dòng 3: thiếu họ và tên" in await page.inner_text("#problems")
+    assert await page.get_by_role("button", name="Áp dụng danh sách").count() == 0
+    await page.screenshot(path=screenshots / "dang-vien-loi.png", full_page=True)
+    async with console.database.session() as session:
+        assert (
+            await session.scalar(select(Member.id).where(Member.card_number == "91000001")) is None
+        )
+    await page.get_by_role("link", name="Tải tệp khác").click()
+    await page.set_input_files("input[type=file]", good)
+    await page.get_by_role("button", name="Xem trước").click()
+    assert "Ngô Văn Mới" in await page.inner_text("#added")
+    await page.screenshot(path=screenshots / "dang-vien-xem-truoc.png", full_page=True)
+    await page.get_by_role("button", name="Áp dụng danh sách").click()
+    assert "Thêm mới: 1" in await page.inner_text("#summary")
+    async with console.database.session() as session:
+        name = await session.scalar(
+            select(Member.full_name).where(Member.card_number == "91000001")
+        )
+    assert name == "Ngô Văn Mới"
+
+
+async def test_a_trainer_schedules_a_quiz_from_the_browser(
+    browser: Browser, console: Console, screenshots: Path
+) -> None:
+    page = await signed_in(browser, console, TRAINER)
+    await page.screenshot(path=screenshots / "tong-quan-bieu-do.png", full_page=True)
+    await page.get_by_role("link", name="Trắc nghiệm").click()
+    await page.get_by_role("link", name="Ngân hàng câu hỏi").click()
+    await page.screenshot(path=screenshots / "ngan-hang-cau-hoi.png", full_page=True)
+    await page.get_by_role("link", name="Trắc nghiệm").click()
+    await page.get_by_role("link", name="Lên lịch bài trắc nghiệm").click()
+    await page.get_by_label("Tên bài").fill("Kiểm tra nhanh")
+    await page.get_by_label(OFFICE).check()
+    tomorrow = console.clock().astimezone(console.shared.settings.timezone) + timedelta(days=1)
+    await page.get_by_label("Mở lúc").fill(tomorrow.strftime("%Y-%m-%dT%H:%M"))
+    closes = tomorrow + timedelta(days=7)
+    await page.get_by_label("Đóng lúc").fill(closes.strftime("%Y-%m-%dT%H:%M"))
+    await page.screenshot(path=screenshots / "trac-nghiem-len-lich.png", full_page=True)
+    await page.get_by_role("button", name="Lên lịch").click()
+    assert await page.inner_text("h1") == "Kiểm tra nhanh"
+    assert "Chưa mở" in await page.inner_text("main")

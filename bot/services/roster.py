@@ -6,7 +6,7 @@ created."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -16,8 +16,8 @@ from tqdm import tqdm
 
 from bot.models import Member, Organisation
 from bot.services.audit import AuditService
-from bot.services.organisations import Unit, UnitTree, load_tree, unit_key
-from bot.services.permissions import Role
+from bot.services.organisations import PATH_SEPARATOR, Unit, UnitTree, load_tree, unit_key
+from bot.services.permissions import Role, Scope
 from bot.services.roles import GrantKey, RoleService
 from bot.services.roster_file import (
     Column,
@@ -29,6 +29,8 @@ from bot.services.roster_file import (
 )
 
 _CHUNK = 2000
+OUTSIDE_UNIT = "unit outside your scope"
+OUTSIDE_MEMBER = "the member belongs to a unit outside your scope"
 
 
 # --- Applying --------------------------------------------------------------------------
@@ -70,6 +72,29 @@ class ImportSummary:
 
 
 @dataclass(frozen=True)
+class MemberChange:
+    """One member a file would add, update, move or retire: what a preview lists."""
+
+    line: int  # 0 for a member retired (on no line)
+    full_name: str
+    unit: str  # names path after the import
+    was_unit: str | None = None  # names path before, for a move
+
+
+@dataclass
+class RosterPreview:
+    """What importing a file would do, computed without writing anything."""
+
+    added: list[MemberChange] = field(default_factory=list)
+    updated: list[MemberChange] = field(default_factory=list)
+    moved: list[MemberChange] = field(default_factory=list)
+    leaving: list[MemberChange] = field(default_factory=list)
+    unchanged: int = 0
+    units_created: list[str] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class _Stored:
     id: int
     full_name: str
@@ -92,29 +117,27 @@ class RosterService:
         skip_invalid: bool,
         actor: str,
         now: datetime,
+        scope: Scope | None = None,
     ) -> ImportSummary:
-        """Write the good rows. With problems (also units that were merged away) and not
-        skip_invalid, raises RosterRejected before writing anything. With sync, active
-        members whose card is on no line of the file become inactive."""
+        """Write the good rows. With problems (also units that were merged away, and rows
+        outside `scope`) and not skip_invalid, raises RosterRejected before writing anything.
+        With sync, active members (of `scope`, if given) whose card is on no line of the file
+        become inactive."""
         if sync and not roster.cards_seen:
             raise RosterFileError("the file lists no members: --sync would empty the roster")
         tree = await load_tree(self._session)
-        rows, unit_problems = _rows_in_active_units(roster.rows, tree)
-        summary = ImportSummary(problems=sorted(roster.problems + unit_problems, key=_by_line))
+        stored = await self._stored_members()
+        rows, problems = _checked_rows(roster, tree, stored, scope)
+        summary = ImportSummary(problems=problems)
         if summary.problems and not skip_invalid:
             raise RosterRejected(summary.problems)
         summary.rows = len(rows)
 
         units, summary.units_created = await self._ensure_units(tree, rows)
-        stored = await self._stored_members()
         new, changed = _changes(rows, stored, units, roster.columns, now)
         summary.created, summary.updated = len(new), len(changed)
         summary.unchanged = len(rows) - len(new) - len(changed)
-        retired = (
-            [m.id for card, m in stored.items() if m.active and card not in roster.cards_seen]
-            if sync
-            else []
-        )
+        retired = [m.id for m in _leaving(roster, tree, stored, scope)] if sync else []
         summary.deactivated = len(retired)
 
         with progress(len(new) + len(changed) + len(retired), "writing") as bar:
@@ -145,6 +168,39 @@ class RosterService:
             actor, "roster.import", None, sync=sync, **summary.counts()
         )
         return summary
+
+    async def preview(
+        self, roster: ParsedRoster, *, sync: bool, scope: Scope | None = None
+    ) -> RosterPreview:
+        """What import_roster with these arguments would do, without writing anything."""
+        tree = await load_tree(self._session)
+        stored = await self._stored_members()
+        rows, problems = _checked_rows(roster, tree, stored, scope)
+        preview = RosterPreview(problems=problems)
+        missing: set[str] = set()
+        for row in rows:
+            unit = tree.find(row.unit_path)
+            names = PATH_SEPARATOR.join(row.unit_path)
+            if unit is None:
+                missing.add(names)
+            before = stored.get(row.card_number)
+            change = MemberChange(row.line, row.full_name, names)
+            if before is None:
+                preview.added.append(change)
+            elif unit is None or unit.id != before.organisation_id:
+                was = tree.names_path(before.organisation_id)
+                preview.moved.append(replace(change, was_unit=was))
+            elif _differs(row, before, roster.columns):
+                preview.updated.append(change)
+            else:
+                preview.unchanged += 1
+        if sync and roster.cards_seen:
+            preview.leaving = [
+                MemberChange(0, m.full_name, tree.names_path(m.organisation_id))
+                for m in _leaving(roster, tree, stored, scope)
+            ]
+        preview.units_created = sorted(missing)
+        return preview
 
     async def _stored_members(self) -> dict[str, _Stored]:
         result = await self._session.execute(
@@ -272,6 +328,68 @@ async def _apply_roles(
 
 def _by_line(problem: RowProblem) -> int:
     return problem.line
+
+
+def _differs(row: RosterRow, before: _Stored, columns: frozenset[Column]) -> bool:
+    """A listed member whose stored fields the file would change (their unit aside)."""
+    return (
+        row.full_name != before.full_name
+        or not before.active
+        or (Column.BIRTH_DATE in columns and row.birth_date != before.birth_date)
+        or (Column.PHONE in columns and row.phone != before.phone)
+        or (Column.TYPE in columns and row.probationary != before.probationary)
+    )
+
+
+def _leaving(
+    roster: ParsedRoster, tree: UnitTree, stored: dict[str, _Stored], scope: Scope | None
+) -> list[_Stored]:
+    """The active members (of the scope) on no line of the file: a sync retires them."""
+    return [
+        m
+        for card, m in stored.items()
+        if m.active
+        and card not in roster.cards_seen
+        and (scope is None or scope.contains(tree.path_of(m.organisation_id)))
+    ]
+
+
+def _checked_rows(
+    roster: ParsedRoster, tree: UnitTree, stored: dict[str, _Stored], scope: Scope | None
+) -> tuple[list[RosterRow], list[RowProblem]]:
+    """The rows that may be written, and every problem by line: the file's own, units
+    merged away, and rows outside the scope."""
+    rows, problems = _rows_in_active_units(roster.rows, tree)
+    problems = roster.problems + problems
+    if scope is not None and not scope.everywhere:
+        inside: list[RosterRow] = []
+        for row in rows:
+            reason = _outside(row, tree, stored, scope)
+            if reason is None:
+                inside.append(row)
+            else:
+                problems.append(RowProblem(row.line, reason))
+        rows = inside
+    return rows, sorted(problems, key=_by_line)
+
+
+def _outside(
+    row: RosterRow, tree: UnitTree, stored: dict[str, _Stored], scope: Scope
+) -> str | None:
+    """Why a row lies outside the scope, or None: its unit (or the nearest existing unit
+    above a new one) and the member's current unit must both be in it."""
+    unit = None
+    for name in row.unit_path:
+        below = tree.child(None if unit is None else unit.id, name)
+        if below is None:
+            break
+        unit = below
+    if unit is None or not scope.contains(unit.path):
+        return OUTSIDE_UNIT
+    before = stored.get(row.card_number)
+    if before is not None and not scope.contains(tree.path_of(before.organisation_id)):
+        return OUTSIDE_MEMBER
+    return None
 
 
 def _rows_in_active_units(

@@ -20,7 +20,10 @@ from bot.web import (
     members,
     notices,
     overview,
+    quiz_setup,
     quizzes,
+    roles,
+    roster_upload,
     unanswered,
 )
 from bot.web.console import STATE, ConsoleState, console_middleware
@@ -55,6 +58,11 @@ def build_admin_app(database: Database, shared: Shared) -> web.Application:
     router.add_get("/tong-quan.xlsx", overview.overview_xlsx)
     router.add_route("GET", "/dang-vien", members.members)
     router.add_route("POST", "/dang-vien", members.members)
+    router.add_post("/vai-tro/cap", roles.grant)
+    router.add_post("/vai-tro/thu-hoi", roles.revoke)
+    router.add_get("/dang-vien/tai-len", roster_upload.upload_form)
+    router.add_post("/dang-vien/xem-truoc", roster_upload.preview)
+    router.add_post("/dang-vien/ap-dung", roster_upload.apply)
     router.add_get("/ma-kich-hoat", codes.codes_page)
     router.add_post("/ma-kich-hoat", codes.issue_codes)
     router.add_get("/thong-bao", notices.compose)
@@ -63,6 +71,13 @@ def build_admin_app(database: Database, shared: Shared) -> web.Application:
     router.add_get("/thong-bao/{broadcast}", notices.report)
     router.add_get("/lich-hop", meetings.meetings)
     router.add_get("/trac-nghiem", quizzes.quiz_list)
+    # Before "/trac-nghiem/{quiz}", which would take these names for a quiz's.
+    banks = router.add_resource("/trac-nghiem/ngan-hang")
+    banks.add_route("GET", quiz_setup.banks_page)
+    banks.add_route("POST", quiz_setup.upload_bank)
+    scheduling = router.add_resource("/trac-nghiem/len-lich")
+    scheduling.add_route("GET", quiz_setup.schedule_form)
+    scheduling.add_route("POST", quiz_setup.schedule)
     router.add_get("/trac-nghiem/{quiz}", quizzes.quiz_results)
     router.add_get("/trac-nghiem/{quiz}/ket-qua.xlsx", quizzes.quiz_xlsx)
     router.add_get("/trac-nghiem/{quiz}/bieu-do.png", quizzes.quiz_chart)

@@ -17,6 +17,8 @@ ROLE_NAMES = {
     Role.ADMIN: "Quản trị",
 }
 MAX_QUERY_CHARS = 100
+# What the page says after an admin granted or revoked a role (bot/web/roles.py).
+DONE = {"cap": "Đã cấp vai trò.", "thu-hoi": "Đã thu hồi vai trò."}
 
 
 async def members(request: web.Request) -> web.Response:
@@ -26,7 +28,8 @@ async def members(request: web.Request) -> web.Response:
     if request.method == "POST":
         query = str((await request.post()).get("ten", "")).strip()[:MAX_QUERY_CHARS]
         found = await services_of(request).directory.search(scope, query)
-    units = {unit.id: unit.name for unit in await units_in(request, scope)}
+    unit_list = await units_in(request, scope)
+    units = {unit.id: unit.name for unit in unit_list}
     roles = RoleService(request[SESSION])
     grants = [
         grant
@@ -40,6 +43,8 @@ async def members(request: web.Request) -> web.Response:
         found=found,
         grants=grants,
         units=units,
+        unit_list=unit_list,
         role_names=ROLE_NAMES,
         channel_names=CHANNEL_NAMES,
+        done=DONE.get(request.query.get("xong", "")),
     )

@@ -8,8 +8,11 @@ from aiohttp import web
 from bot.exports.spreadsheets import write_adoption
 from bot.services.adoption import AdoptionRow
 from bot.services.permissions import Action
-from bot.web.console import XLSX, attachment, render, scope_for, services_of, viewer_of
+from bot.services.trends import TrendService
+from bot.web.console import SESSION, XLSX, attachment, render, scope_for, services_of, viewer_of
 from bot.web.files import workbook_bytes
+
+TREND_WEEKS = 12
 
 
 async def _rows(request: web.Request) -> list[AdoptionRow]:
@@ -31,6 +34,16 @@ async def overview(request: web.Request) -> web.Response:
     tops = [row for row in rows if row.depth == 0]
     members = sum(row.members for row in tops)
     linked = sum(row.linked for row in tops)
+    services = services_of(request)
+    trends = TrendService(request[SESSION])
+    now, timezone = services.clock(), services.settings.timezone
+    links = await trends.linked_by_week(
+        viewer.scope(Action.VIEW_REPORTS), TREND_WEEKS, now, timezone
+    )
+    # Handbook questions are kept without who asked: the whole deployment's, for admins.
+    asked, missed = (
+        await trends.questions_by_week(TREND_WEEKS, now, timezone) if viewer.is_admin else ([], [])
+    )
     return render(
         request,
         "overview.html",
@@ -40,6 +53,9 @@ async def overview(request: web.Request) -> web.Response:
         telegram=sum(row.telegram for row in tops),
         zalo=sum(row.zalo for row in tops),
         rate=linked / members if members else 0.0,
+        links=links,
+        asked=asked,
+        missed=missed,
     )
 
 

@@ -12,9 +12,14 @@ from aiohttp import web
 from bot.exports.quiz_results import write_quiz_chart, write_quiz_results
 from bot.models import Quiz
 from bot.services.permissions import Action, Actor
+from bot.services.quizzes.lifecycle import State
 from bot.web.console import XLSX, attachment, not_found, render, scope_for, services_of, viewer_of
 
 RECENT_QUIZZES = 50
+# An open quiz's page reloads itself this often, with REFRESHED in its address: the reloads
+# are not new readings for the audit log (the first view was recorded).
+REFRESH_SECONDS = 30
+REFRESHED = "tu-cap-nhat"
 STATES = {"scheduled": "Chưa mở", "open": "Đang mở", "closed": "Đã đóng"}
 
 
@@ -53,12 +58,15 @@ async def quiz_results(request: web.Request) -> web.Response:
     quiz = await _quiz(request)
     services = services_of(request)
     report = await services.quiz_reports.build(quiz)
-    await services.audit.record(viewer_of(request).ref, "quiz.report", f"quiz:{quiz.id}")
+    if REFRESHED not in request.query:
+        await services.audit.record(viewer_of(request).ref, "quiz.report", f"quiz:{quiz.id}")
     return render(
         request,
         "quiz_results.html",
         quiz=quiz,
         report=report,
+        refresh=REFRESH_SECONDS if quiz.state == State.OPEN else None,
+        refreshed=REFRESHED,
         states=STATES,
         timezone=services.settings.timezone,
     )

@@ -52,3 +52,9 @@ def csrf_token(key: bytes, login_id: int) -> str:
 
 def csrf_matches(key: bytes, login_id: int, given: str) -> bool:
     return hmac.compare_digest(given.encode(), csrf_token(key, login_id).encode())
+
+
+def file_seal(key: bytes, login_id: int, name: str, content: bytes) -> str:
+    """Binds a file a preview showed to this session: the confirming form carries the file
+    back, and only what was previewed, unchanged, is applied."""
+    return _mac(key, f"file:{login_id}:{name}:{hashlib.sha256(content).hexdigest()}")
