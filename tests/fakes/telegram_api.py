@@ -13,7 +13,6 @@ Everything runs on the test's event loop and binds 127.0.0.1 only.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import copy
 import itertools
@@ -23,15 +22,14 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from types import TracebackType
-from typing import Any, Self
+from typing import Any, ClassVar
 
 from aiohttp import web
 
+from tests.fakes.base import ApiError, Call, ChatId, FakeApiServer, Params, client_gone
+
 DEFAULT_TOKEN = "123456:TEST-token"
 
-ChatId = int | str
-Params = dict[str, Any]
 Handler = Callable[[Params], Awaitable[Any]]
 
 # Methods that produce a new message: delays and rate limits apply to them.
@@ -69,17 +67,6 @@ _JSON_FIELDS = frozenset(
     }
 )
 
-_DEFAULT_DESCRIPTIONS = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    409: "Conflict",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-}
-
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
@@ -92,8 +79,6 @@ POLL_CONFLICT = (
     "Conflict: terminated by other getUpdates request; "
     "make sure that only one bot instance is running"
 )
-BLOCKED = "Forbidden: bot was blocked by the user"
-CHAT_NOT_FOUND = "Bad Request: chat not found"
 
 
 # The request being served by the current handler task (used to spot abandoned long polls).
@@ -101,30 +86,7 @@ _current_request: contextvars.ContextVar[web.Request] = contextvars.ContextVar("
 
 
 def _client_gone() -> bool:
-    request = _current_request.get(None)
-    if request is None:
-        return False
-    transport = request.transport
-    return transport is None or transport.is_closing()
-
-
-@dataclass
-class Call:
-    """One Bot API request as the server saw it."""
-
-    method: str
-    params: Params
-    time: float
-    error_code: int | None = None
-    description: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error_code is None
-
-    @property
-    def chat_id(self) -> ChatId | None:
-        return _normalize_chat_id(self.params.get("chat_id"))
+    return client_gone(_current_request.get(None))
 
 
 @dataclass
@@ -138,36 +100,6 @@ class UploadedFile:
     @property
     def size(self) -> int:
         return len(self.content)
-
-
-@dataclass
-class _FailRule:
-    method: str
-    status: int
-    description: str
-    retry_after: int | None
-    remaining: int
-    chat_id: ChatId | None
-
-
-class ApiError(Exception):
-    """An error answer of the Bot API."""
-
-    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
-        super().__init__(f"{code}: {description}")
-        self.code = code
-        self.description = description
-        self.retry_after = retry_after
-
-    def response(self) -> web.Response:
-        body: dict[str, Any] = {
-            "ok": False,
-            "error_code": self.code,
-            "description": self.description,
-        }
-        if self.retry_after is not None:
-            body["parameters"] = {"retry_after": self.retry_after}
-        return web.json_response(body, status=self.code)
 
 
 def _normalize_chat_id(value: Any) -> ChatId | None:
@@ -232,8 +164,20 @@ async def _read_params(request: web.Request) -> Params:
     return _normalized(params)
 
 
-class FakeTelegramServer:
+class FakeTelegramServer(FakeApiServer):
     """An in-process fake of the Telegram Bot API (see module docstring)."""
+
+    DESCRIPTIONS: ClassVar[dict[int, str]] = {
+        400: "Bad Request",
+        401: "Unauthorized",
+        403: "Forbidden",
+        404: "Not Found",
+        409: "Conflict",
+        429: "Too Many Requests",
+        500: "Internal Server Error",
+        502: "Bad Gateway",
+    }
+    BLOCKED = "Forbidden: bot was blocked by the user"
 
     def __init__(
         self,
@@ -244,7 +188,7 @@ class FakeTelegramServer:
         rate_limit_per_second: float | None = None,
         per_chat_rate_limit: bool = False,
     ) -> None:
-        self.token = token
+        super().__init__(token)
         self.bot_user: dict[str, Any] = {
             "id": int(token.split(":", 1)[0]),
             "is_bot": True,
@@ -257,12 +201,6 @@ class FakeTelegramServer:
         self.rate_limit_per_second = rate_limit_per_second
         self.per_chat_rate_limit = per_chat_rate_limit
         self.send_delay = 0.0
-        self.calls: list[Call] = []
-
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
-        self._closing = False
-        self._wakeup = asyncio.Event()
 
         self._last_update_id = 0
         self._pending: list[dict[str, Any]] = []
@@ -276,9 +214,6 @@ class FakeTelegramServer:
         self._file_ids = itertools.count(1)
         self._files: dict[str, UploadedFile] = {}
 
-        self._fail_rules: list[_FailRule] = []
-        self._blocked: set[ChatId] = set()
-        self._missing: set[ChatId] = set()
         self._send_times: deque[float] = deque()
         self._chat_send_times: dict[ChatId, float] = {}
 
@@ -302,42 +237,9 @@ class FakeTelegramServer:
 
     # ----------------------------------------------------------------------------- lifecycle
 
-    async def start(self) -> None:
-        app = web.Application()
+    def _add_routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_get("/file/bot{token}/{path:.*}", self._handle_file)
-        self._closing = False
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self._port = int(self._runner.addresses[0][1])
-
-    async def stop(self) -> None:
-        """Stop serving; pending long polls answer ``[]`` at once."""
-        self._closing = True
-        self._wake()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:PORT``; clients append ``/bot<token>``."""
-        if self._port is None:
-            raise RuntimeError("FakeTelegramServer is not started")
-        return f"http://127.0.0.1:{self._port}"
 
     @property
     def bot_url(self) -> str:
@@ -351,39 +253,12 @@ class FakeTelegramServer:
 
     # ----------------------------------------------------------------------------- recording
 
-    def calls_to(self, method: str, *, chat_id: ChatId | None = None) -> list[Call]:
-        return [call for call in self.calls if _matches(call, method, chat_id)]
+    def chat_key(self, value: Any) -> ChatId | None:
+        return _normalize_chat_id(value)
 
     def sent_messages(self, chat_id: ChatId | None = None) -> list[Params]:
         """Params of the successful sendMessage calls, in order."""
         return [call.params for call in self.calls_to("sendMessage", chat_id=chat_id) if call.ok]
-
-    async def wait_for(
-        self,
-        method: str,
-        count: int = 1,
-        *,
-        chat_id: ChatId | None = None,
-        timeout: float = 5.0,  # noqa: ASYNC109 - part of the fixture API, like asyncio.wait_for
-    ) -> list[Call]:
-        """Wait until ``count`` calls to ``method`` (to ``chat_id``) were answered, failed ones
-        included; return all such calls. Raises AssertionError listing every call on timeout."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            found = self.calls_to(method, chat_id=chat_id)
-            if len(found) >= count:
-                return found
-            remaining = deadline - asyncio.get_running_loop().time()
-            if remaining <= 0:
-                seen = "\n".join(f"  {call}" for call in self.calls) or "  (none)"
-                target = f"{method}" + (f" to chat {chat_id}" if chat_id is not None else "")
-                raise AssertionError(
-                    f"expected {count} call(s) to {target} within {timeout}s, "
-                    f"got {len(found)}; calls seen:\n{seen}"
-                )
-            wakeup = self._wakeup
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wakeup.wait(), remaining)
 
     def clear(self) -> None:
         """Forget recorded calls (queued updates, messages and faults are kept)."""
@@ -572,34 +447,10 @@ class FakeTelegramServer:
 
     # ----------------------------------------------------------------------------- faults
 
-    def fail_next(
-        self,
-        method: str,
-        *,
-        status: int,
-        description: str | None = None,
-        retry_after: int | None = None,
-        count: int = 1,
-        chat_id: ChatId | None = None,
-    ) -> None:
-        """Answer the next ``count`` calls to ``method`` (to ``chat_id``) with an error."""
-        if description is None:
-            description = _DEFAULT_DESCRIPTIONS.get(status, "Error")
-            if status == 429 and retry_after is not None:
-                description = f"Too Many Requests: retry after {retry_after}"
-        rule = _FailRule(method, status, description, retry_after, count, chat_id)
-        self._fail_rules.append(rule)
-
-    def block_chat(self, chat_id: ChatId) -> None:
-        """Every call to this chat answers 403 "bot was blocked by the user"."""
-        self._blocked.add(chat_id)
-
-    def unblock_chat(self, chat_id: ChatId) -> None:
-        self._blocked.discard(chat_id)
-
-    def missing_chat(self, chat_id: ChatId) -> None:
-        """Every call to this chat answers 400 "chat not found"."""
-        self._missing.add(chat_id)
+    def _default_description(self, status: int, retry_after: int | None) -> str:
+        if status == 429 and retry_after is not None:
+            return f"Too Many Requests: retry after {retry_after}"
+        return super()._default_description(status, retry_after)
 
     def set_delay(self, seconds: float) -> None:
         """Delay every answer to a send method by ``seconds``."""
@@ -654,21 +505,6 @@ class FakeTelegramServer:
             self._check_rate_limit(params)
         return await handler(params)
 
-    def _check_faults(self, name: str, params: Params) -> None:
-        chat_id = _normalize_chat_id(params.get("chat_id"))
-        for rule in self._fail_rules:
-            if rule.method == name and (rule.chat_id is None or rule.chat_id == chat_id):
-                rule.remaining -= 1
-                if rule.remaining <= 0:
-                    self._fail_rules.remove(rule)
-                raise ApiError(rule.status, rule.description, rule.retry_after)
-        if chat_id is None:
-            return
-        if chat_id in self._blocked:
-            raise ApiError(403, BLOCKED)
-        if chat_id in self._missing:
-            raise ApiError(400, CHAT_NOT_FOUND)
-
     def _check_rate_limit(self, params: Params) -> None:
         now = time.monotonic()
         while self._send_times and self._send_times[0] <= now - 1.0:
@@ -690,14 +526,7 @@ class FakeTelegramServer:
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0:
                 return
-            wakeup = self._wakeup
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wakeup.wait(), remaining)
-
-    def _wake(self) -> None:
-        """Wake everything waiting for news (long polls, wait_for, delays)."""
-        self._wakeup.set()
-        self._wakeup = asyncio.Event()
+            await self._wait_for_news(remaining)
 
     # ----------------------------------------------------------------------------- methods
 
@@ -727,9 +556,7 @@ class FakeTelegramServer:
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0 or self._closing:
                 return []
-            wakeup = self._wakeup
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wakeup.wait(), remaining)
+            await self._wait_for_news(remaining)
 
     def _confirm(self, offset: int) -> None:
         if offset > 0:
@@ -965,12 +792,6 @@ class FakeTelegramServer:
                 "file_size": upload.size,
             },
         ]
-
-
-def _matches(call: Call, method: str, chat_id: ChatId | None) -> bool:
-    if call.method != method:
-        return False
-    return chat_id is None or call.chat_id == _normalize_chat_id(chat_id)
 
 
 def _int(value: Any) -> int:

@@ -16,99 +16,45 @@ test's event loop and binds 127.0.0.1 only.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import copy
 import itertools
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Literal
 
 from aiohttp import web
+
+from tests.fakes.base import ApiError, Call, FakeApiServer, Params, client_gone
 
 DEFAULT_TOKEN = "1234567890:fake-zalo-access-key"
 TEXT_LIMIT = 2000
 
-Params = dict[str, Any]
 Handler = Callable[[Params, web.Request], Awaitable[Any]]
 
-_DESCRIPTIONS = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    408: "Request timeout",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-}
 # The real wording of these errors is not documented; they only need to be recognisable.
-BLOCKED = "Forbidden: the user blocked the bot"
-CHAT_NOT_FOUND = "Bad Request: chat not found"
 WEBHOOK_ACTIVE = "Conflict: getUpdates is not available while a webhook is set"
 
 
-@dataclass
-class Call:
-    """One API request as the server saw it."""
-
-    method: str
-    params: Params
-    time: float
-    error_code: int | None = None
-    description: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error_code is None
-
-    @property
-    def chat_id(self) -> str | None:
-        value = self.params.get("chat_id")
-        return None if value is None else str(value)
-
-
-@dataclass
-class _FailRule:
-    method: str
-    status: int
-    description: str
-    retry_after: int | None
-    remaining: int
-    chat_id: str | None
-
-
-class ApiError(Exception):
-    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
-        super().__init__(f"{code}: {description}")
-        self.code = code
-        self.description = description
-        self.retry_after = retry_after
-
-    def response(self) -> web.Response:
-        body: dict[str, Any] = {
-            "ok": False,
-            "error_code": self.code,
-            "description": self.description,
-        }
-        if self.retry_after is not None:
-            body["parameters"] = {"retry_after": self.retry_after}
-        return web.json_response(body, status=self.code)
-
-
-def _client_gone(request: web.Request) -> bool:
-    transport = request.transport
-    return transport is None or transport.is_closing()
-
-
-class FakeZaloServer:
+class FakeZaloServer(FakeApiServer):
     """An in-process fake of the Zalo Bot API (see the module docstring)."""
+
+    DESCRIPTIONS: ClassVar[dict[int, str]] = {
+        400: "Bad Request",
+        401: "Unauthorized",
+        403: "Forbidden",
+        404: "Not Found",
+        408: "Request timeout",
+        429: "Too Many Requests",
+        500: "Internal Server Error",
+        502: "Bad Gateway",
+    }
+    # The real wording is not documented; it only needs to be recognisable.
+    BLOCKED = "Forbidden: the user blocked the bot"
 
     def __init__(
         self, *, token: str = DEFAULT_TOKEN, empty_poll: Literal["408", "empty"] = "408"
     ) -> None:
-        self.token = token
+        super().__init__(token)
         self.empty_poll = empty_poll
         self.bot_info = {
             "id": token.split(":", 1)[0],
@@ -116,18 +62,10 @@ class FakeZaloServer:
             "account_type": "BASIC",
             "can_join_groups": False,
         }
-        self.calls: list[Call] = []
         self.webhook: dict[str, Any] = {}
         self._pending: list[dict[str, Any]] = []
         self._message_ids = itertools.count(1)
-        self._fail_rules: list[_FailRule] = []
-        self._blocked: set[str] = set()
-        self._missing: set[str] = set()
         self._revoked = False
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
-        self._closing = False
-        self._wakeup = asyncio.Event()
         self._methods: dict[str, Handler] = {
             "getMe": self._get_me,
             "getUpdates": self._get_updates,
@@ -139,86 +77,16 @@ class FakeZaloServer:
             "getWebhookInfo": self._get_webhook_info,
         }
 
-    # ----------------------------------------------------------------------------- lifecycle
-
-    async def start(self) -> None:
-        app = web.Application()
+    def _add_routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._closing = False
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self._port = int(self._runner.addresses[0][1])
-
-    async def stop(self) -> None:
-        """Stop serving; pending long polls end at once."""
-        self._closing = True
-        self._wake()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:PORT``; clients append ``/bot<token>/<method>``."""
-        if self._port is None:
-            raise RuntimeError("FakeZaloServer is not started")
-        return f"http://127.0.0.1:{self._port}"
 
     # ----------------------------------------------------------------------------- recording
-
-    def calls_to(self, method: str, *, chat_id: str | None = None) -> list[Call]:
-        return [
-            call
-            for call in self.calls
-            if call.method == method and (chat_id is None or call.chat_id == chat_id)
-        ]
 
     def sent_texts(self, chat_id: str | None = None) -> list[str]:
         """The texts of the successful sendMessage calls (to ``chat_id``), in order."""
         return [
             call.params["text"] for call in self.calls_to("sendMessage", chat_id=chat_id) if call.ok
         ]
-
-    async def wait_for(
-        self,
-        method: str,
-        count: int = 1,
-        *,
-        chat_id: str | None = None,
-        timeout: float = 5.0,  # noqa: ASYNC109 - part of the fixture API, like asyncio.wait_for
-    ) -> list[Call]:
-        """Wait until ``count`` calls to ``method`` (to ``chat_id``) were answered, failed ones
-        included; return them all. Raises AssertionError listing every call on timeout."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            found = self.calls_to(method, chat_id=chat_id)
-            if len(found) >= count:
-                return found
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                seen = "\n".join(f"  {call}" for call in self.calls) or "  (none)"
-                target = method + (f" to chat {chat_id}" if chat_id is not None else "")
-                raise AssertionError(
-                    f"expected {count} call(s) to {target} within {timeout}s, "
-                    f"got {len(found)}; calls seen:\n{seen}"
-                )
-            wakeup = self._wakeup
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wakeup.wait(), remaining)
 
     @property
     def pending_updates(self) -> list[dict[str, Any]]:
@@ -282,20 +150,6 @@ class FakeZaloServer:
 
     # ----------------------------------------------------------------------------- faults
 
-    def fail_next(
-        self,
-        method: str,
-        status: int,
-        description: str | None = None,
-        *,
-        retry_after: int | None = None,
-        count: int = 1,
-        chat_id: str | None = None,
-    ) -> None:
-        """Answer the next ``count`` calls to ``method`` (to ``chat_id``) with an error."""
-        text = description or _DESCRIPTIONS.get(status, "Error")
-        self._fail_rules.append(_FailRule(method, status, text, retry_after, count, chat_id))
-
     def rate_limit(self, count: int, *, retry_after: int | None = None) -> None:
         """A 429 storm: the next ``count`` sendMessage calls are refused."""
         self.fail_next(
@@ -305,14 +159,6 @@ class FakeZaloServer:
             retry_after=retry_after,
             count=count,
         )
-
-    def block_chat(self, chat_id: str) -> None:
-        """Every send to this chat answers 403."""
-        self._blocked.add(chat_id)
-
-    def missing_chat(self, chat_id: str) -> None:
-        """Every send to this chat answers 400 "chat not found"."""
-        self._missing.add(chat_id)
 
     def revoke_token(self) -> None:
         """Every call answers 401, as for a token that was reset in Zalo Bot Manager."""
@@ -350,25 +196,6 @@ class FakeZaloServer:
         self._wake()
         return response
 
-    def _check_faults(self, name: str, params: Params) -> None:
-        chat_id = params.get("chat_id")
-        chat = None if chat_id is None else str(chat_id)
-        for rule in self._fail_rules:
-            if rule.method == name and (rule.chat_id is None or rule.chat_id == chat):
-                rule.remaining -= 1
-                if rule.remaining <= 0:
-                    self._fail_rules.remove(rule)
-                raise ApiError(rule.status, rule.description, rule.retry_after)
-        if chat in self._blocked:
-            raise ApiError(403, BLOCKED)
-        if chat in self._missing:
-            raise ApiError(400, CHAT_NOT_FOUND)
-
-    def _wake(self) -> None:
-        """Wake everything waiting for news (long polls, wait_for)."""
-        self._wakeup.set()
-        self._wakeup = asyncio.Event()
-
     # ----------------------------------------------------------------------------- methods
 
     async def _get_me(self, params: Params, request: web.Request) -> dict[str, Any]:
@@ -384,7 +211,7 @@ class FakeZaloServer:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            if _client_gone(request):
+            if client_gone(request):
                 # The client gave up on this poll: keep the update for the next one.
                 return None
             if self._pending:
@@ -392,9 +219,7 @@ class FakeZaloServer:
             remaining = deadline - loop.time()
             if remaining <= 0 or self._closing:
                 break
-            wakeup = self._wakeup
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wakeup.wait(), remaining)
+            await self._wait_for_news(remaining)
         if self.empty_poll == "408":
             raise ApiError(408, "Request timeout")
         return None
