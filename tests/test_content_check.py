@@ -412,8 +412,6 @@ def test_shipped_quiz_questions_are_all_checked_against_their_entries() -> None:
 
 
 def cli_paths(tmp_path: Path, handbook_dir: Path, register: Path) -> list[str]:
-    synonyms = tmp_path / "synonyms.tsv"
-    synonyms.write_text("", encoding="utf-8")
     return [
         "--handbook",
         str(handbook_dir),
@@ -424,15 +422,20 @@ def cli_paths(tmp_path: Path, handbook_dir: Path, register: Path) -> list[str]:
     ]
 
 
+def check_argv(tmp_path: Path, handbook_dir: Path, register: Path) -> list[str]:
+    """`sotay content check` over the test's files, with an empty synonyms list."""
+    synonyms = tmp_path / "synonyms.tsv"
+    synonyms.write_text("", encoding="utf-8")
+    paths = cli_paths(tmp_path, handbook_dir, register)
+    return ["content", "check", *paths, "--synonyms", str(synonyms)]
+
+
 def test_content_check_fails_on_a_bad_entry_with_its_message(
     tmp_path: Path, handbook_dir: Path, register: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     write_entry(handbook_dir, "phi", sources="  - qd-232-2025: Điều 1")
     write_bank(tmp_path / "quizzes", "2026-11-25")
-    synonyms = tmp_path / "synonyms.tsv"
-    synonyms.write_text("", encoding="utf-8")
-    argv = ["content", "check", *cli_paths(tmp_path, handbook_dir, register)]
-    assert main([*argv, "--synonyms", str(synonyms)]) == 1
+    assert main(check_argv(tmp_path, handbook_dir, register)) == 1
     assert capsys.readouterr().out.splitlines() == [
         "phi.md: cites 'qd-232-2025' (Quy định 232-QĐ/TW), superseded by 'qd-294-2025' "
         "(Quy định 294-QĐ/TW): cite the document in force"
@@ -444,10 +447,7 @@ def test_content_check_fails_on_a_stale_quiz_question(
 ) -> None:
     write_entry(handbook_dir, "phi", updated="2026-12-01")
     write_bank(tmp_path / "quizzes", "2026-11-25")
-    synonyms = tmp_path / "synonyms.tsv"
-    synonyms.write_text("", encoding="utf-8")
-    argv = ["content", "check", *cli_paths(tmp_path, handbook_dir, register)]
-    assert main([*argv, "--synonyms", str(synonyms)]) == 1
+    assert main(check_argv(tmp_path, handbook_dir, register)) == 1
     assert capsys.readouterr().out.splitlines() == [
         "thu.yaml: question q01: entry 'phi' changed on 2026-12-01; the question was last "
         "checked on 2026-11-25: check it and set 'reviewed'"
@@ -459,8 +459,7 @@ def test_content_check_reports_a_broken_register_first(
 ) -> None:
     register.write_text(REGISTER.replace("    signed: 2026-02-03\n", ""), encoding="utf-8")
     write_entry(handbook_dir, "phi")
-    argv = ["content", "check", *cli_paths(tmp_path, handbook_dir, register)]
-    assert main(argv) == 1
+    assert main(check_argv(tmp_path, handbook_dir, register)) == 1
     assert capsys.readouterr().out.splitlines()[0] == (
         "sources.yaml: source qd-01-2026: missing field 'signed' (the date of the document)"
     )

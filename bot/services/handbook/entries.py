@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.services.content_problems import ContentProblems, as_date
 from bot.services.handbook import claims
 from bot.services.handbook.sources import (
     Citation,
@@ -90,23 +91,8 @@ class Entry:
         return None
 
 
-class ContentError(ValueError):
-    """The handbook has problems; `problems` lists them, one line each."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
-def _as_date(value: object) -> date | None:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
+class ContentError(ContentProblems):
+    """The handbook has problems."""
 
 
 def _citations(
@@ -156,7 +142,7 @@ def _review(meta: dict[object, object], name: str) -> tuple[date | None, str | N
     raw_date, raw_body = meta.get("reviewed"), meta.get("reviewed_by")
     reviewed = None
     if raw_date is not None:
-        reviewed = _as_date(raw_date)
+        reviewed = as_date(raw_date)
         if reviewed is None:
             problems.append(f"{name}: field 'reviewed' must be a date (YYYY-MM-DD) or empty")
     reviewed_by = str(raw_body).strip() if raw_body is not None and str(raw_body).strip() else None
@@ -232,7 +218,7 @@ def _parse(path: Path, register: Register) -> tuple[Entry | None, list[str]]:
     updated = None
     if meta.get("updated") is None:
         problems.append(f"{name}: missing field 'updated'")
-    elif (updated := _as_date(meta["updated"])) is None:
+    elif (updated := as_date(meta["updated"])) is None:
         problems.append(f"{name}: field 'updated' must be a date (YYYY-MM-DD)")
     citations, found = _citations(meta.get("sources"), register, name)
     problems += found

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import yaml
 
+from bot.services.content_problems import ContentProblems, as_date
+
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _TEXT_FIELDS = ("id", "name", "title", "issuer")
 _OPTIONAL_TEXT_FIELDS = ("superseded_by",)
@@ -97,23 +99,8 @@ class Register(Mapping[str, Source]):
         return source
 
 
-class SourcesError(ValueError):
-    """The register has problems; `problems` lists them, one line each."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
-def _as_date(value: object) -> date | None:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
+class SourcesError(ContentProblems):
+    """The register has problems."""
 
 
 # A rule may take effect a little before the day it is signed (a fee year starting on the 1st);
@@ -125,7 +112,7 @@ def _date_field(raw: dict[object, object], field: str, where: str) -> tuple[date
     value = raw.get(field)
     if value is None:
         return None, []
-    parsed = _as_date(value)
+    parsed = as_date(value)
     if parsed is None:
         return None, [f"{where}: field '{field}' must be a date (YYYY-MM-DD)"]
     return parsed, []

@@ -21,6 +21,7 @@ from pathlib import Path
 import openpyxl
 import yaml
 
+from bot.services.content_problems import ContentProblems
 from bot.services.handbook.entries import load_entries
 from bot.services.handbook.normalize import fold
 from content import CONTENT_DIR, HANDBOOK_DIR
@@ -62,12 +63,8 @@ class QuestionBank:
     questions: tuple[QuizQuestion, ...]
 
 
-class QuizContentError(ValueError):
-    """Question banks have problems; `problems` lists them, one line each."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
+class QuizContentError(ContentProblems):
+    """Question banks have problems."""
 
 
 def _scalar_text(value: object) -> str | None:
