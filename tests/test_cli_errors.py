@@ -381,8 +381,13 @@ def test_ctrl_c_leaves_at_once(
     # stdin stays open: the command is waiting for more when Ctrl+C comes.
     process.send_signal(signal.SIGINT)
     started = time.monotonic()
-    _, stderr = process.communicate(timeout=15)
+    # Not communicate(): it closes stdin, and a command that reads end-of-input before the
+    # signal lands would leave on the end of its input, not on Ctrl+C.
+    process.wait(timeout=15)
     assert time.monotonic() - started < 5
+    assert process.stderr is not None
+    stderr = process.stderr.read()
+    process.stdin.close()
     assert "Traceback" not in stderr, stderr
     assert process.returncode == code, stderr
     if says is not None:
