@@ -193,6 +193,7 @@ def _cases() -> Iterator[Case]:
                 "cannot write {out}/none/chart.png: no directory",
                 database="demo",
             )
+    yield Case("run --web: nothing to answer", ["run", "--web"], 1, "run --web: nothing to answer")
     yield Case("ask: no question", ["ask"], 2, "ask: give a question")
     yield Case("ask: the reader is gone", ["ask", "đảng phí"], 0, None)
     yield Case("ask --jsonl: the reader is gone", ["ask", "--jsonl"], 0, None, stdin="a\nb\n")

@@ -47,6 +47,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.demo:
         _prepare_demo()
     settings = load_settings()
+    if args.web and not settings.serves_http:
+        # Not the console chat: an operator starting a worker wants to hear what is missing.
+        raise CliError(
+            "run --web: nothing to answer: set TELEGRAM_WEBHOOK_URL or ZALO_WEBHOOK_URL "
+            "(with its token), or SOTAY_HTTP_PORT for the web console"
+        )
     if not settings.has_messenger and not settings.serves_http and not args.jobs:
         return _console_chat(settings, None)
     from bot.runtime import PollingOnWebWorker, Role, run
