@@ -88,15 +88,31 @@ async def test_sign_in_with_a_link_and_see_the_demo_figures(
     table = await page.inner_text("table.report")
     for unit in (OFFICE, SIBLING, "Chi bộ thôn Đông", "Chi bộ thôn Tây"):
         assert unit in table
+    # The quiz and meeting columns, visible on an office screen.
+    office = page.locator("table.report tr", has_text=OFFICE)
+    await expect(office.locator("td.quiz-took")).to_have_text("67% (2/3)")
+    await expect(office.locator("td.quiz-passed")).to_have_text("50% (1/2)")
+    await expect(office.locator("td.attendance")).to_have_text("78% (7/9)")
+    for heading in ("Làm bài", "Đạt", "Dự họp"):
+        await expect(page.locator("table.report th", has_text=heading).first).to_be_visible()
     await page.screenshot(path=screenshots / "tong-quan.png", full_page=True)
     await page.set_viewport_size({"width": 390, "height": 844})  # a phone
     await page.screenshot(path=screenshots / "tong-quan-dien-thoai.png", full_page=True)
+    # On a phone the table scrolls sideways to its quiz and meeting columns.
+    attendance = office.locator("td.attendance")
+    before = await attendance.bounding_box()
+    assert before is not None and before["x"] > 390
+    await page.locator("div.scroll").evaluate("table => { table.scrollLeft = table.scrollWidth; }")
+    after = await attendance.bounding_box()
+    assert after is not None and after["x"] + after["width"] <= 390
+    await page.screenshot(path=screenshots / "tong-quan-dien-thoai-cuon.png", full_page=True)
     async with page.expect_download() as download:
         await page.get_by_role("link", name="Tải bảng (.xlsx)").click()
     saved = screenshots.parent / "tong-quan.xlsx"
     await (await download.value).save_as(saved)
     rows = list(load_workbook(saved).active.iter_rows(values_only=True))
     assert rows[1][:2] == ("Đảng bộ tỉnh Demo", 12)
+    assert rows[0][-4:] == ("Tỷ lệ làm bài", "Tỷ lệ đạt", "Buổi họp", "Tỷ lệ dự họp")
     await page.get_by_role("link", name="Lịch họp").click()
     assert "Sinh hoạt thường kỳ" in await page.inner_text("#coming")
     await page.screenshot(path=screenshots / "lich-hop.png", full_page=True)
