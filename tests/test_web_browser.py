@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.messages import Channel
-from bot.models import ChannelAccount, Member
+from bot.models import ChannelAccount, Member, Quiz
 from bot.services import Services
 from bot.web.paths import login_url
 from tests.web_harness import ADMIN, MEMBER, OFFICE, SECRETARY, SIBLING, TRAINER, Console
@@ -265,7 +265,16 @@ async def test_a_trainer_schedules_a_quiz_from_the_browser(
     await page.get_by_label("Mở lúc").fill(tomorrow.strftime("%Y-%m-%dT%H:%M"))
     closes = tomorrow + timedelta(days=7)
     await page.get_by_label("Đóng lúc").fill(closes.strftime("%Y-%m-%dT%H:%M"))
+    await page.get_by_label("Đảng phí (9 câu)").check()
+    await page.get_by_label("Số câu mỗi lượt").fill("5")
+    await page.get_by_label("Thời gian mỗi câu (giây)").fill("60")
+    await page.get_by_label("Hiện giải thích sau mỗi câu").uncheck()
     await page.screenshot(path=screenshots / "trac-nghiem-len-lich.png", full_page=True)
     await page.get_by_role("button", name="Lên lịch").click()
     assert await page.inner_text("h1") == "Kiểm tra nhanh"
     assert "Chưa mở" in await page.inner_text("main")
+    async with console.database.session() as session:
+        quiz = await session.scalar(select(Quiz).where(Quiz.title == "Kiểm tra nhanh"))
+    assert quiz is not None
+    assert (quiz.topics, quiz.question_count, quiz.seconds_per_question) == (["Đảng phí"], 5, 60)
+    assert quiz.shuffle_questions and quiz.shuffle_choices and not quiz.show_explanations
