@@ -69,6 +69,8 @@ async def upload_bank(request: web.Request) -> web.Response:
     if not isinstance(upload, web.FileField):
         raise Refused(400, "Hãy chọn tệp câu hỏi (.xlsx hoặc .csv).")
     content = upload.file.read(MAX_UPLOAD_BYTES + 1)
+    if not content:
+        raise Refused(400, "Hãy chọn tệp câu hỏi (.xlsx hoặc .csv).")
     if len(content) > MAX_UPLOAD_BYTES:
         raise Refused(413, f"Tệp quá lớn (tối đa {MAX_UPLOAD_KB} KB). Không có gì được ghi.")
     shown = (upload.filename or "tệp").replace("\\", "/").rsplit("/", 1)[-1][:100]
