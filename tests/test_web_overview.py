@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
 
+from bot.models import HandbookQuery
 from bot.services import Services
 from tests.web_harness import ADMIN, OFFICE, SECRETARY, SIBLING, SIBLING_SECRETARY, Console
 
@@ -116,3 +118,20 @@ async def test_a_units_blank_shares_are_blank_cells_in_the_xlsx(console: Console
     rows = list(load_workbook(io.BytesIO(await response.read())).active.iter_rows(values_only=True))
     west = next(row for row in rows if row[0] == "Chi bộ thôn Tây")
     assert west[6:] == (0, 0, None, None, 0, None)
+
+
+async def test_admins_see_this_weeks_handbook_questions_not_found(console: Console) -> None:
+    # The demo's inbox question, asked yesterday, was not found in the handbook.
+    now = console.clock()
+    async with console.database.session() as session, session.begin():
+        session.add(HandbookQuery(asked_at=now, question="Hỏi mới", answered=False, score=0.1))
+        session.add(HandbookQuery(asked_at=now, question="Đã có", answered=True, score=0.9))
+        old = now - timedelta(days=14)
+        session.add(HandbookQuery(asked_at=old, question="Tuần trước", answered=False, score=0.1))
+    await console.sign_in(ADMIN)
+    page = await (await console.client.get("/admin/")).text()
+    found = re.search(r'id="missed-week">(\d+)</span></a> câu hỏi không tìm thấy', page)
+    assert found is not None and found.group(1) == "2"
+    console.client.session.cookie_jar.clear()
+    await console.sign_in(SECRETARY)  # kept without who asked: the deployment's, for admins
+    assert 'id="missed-week"' not in await (await console.client.get("/admin/")).text()
