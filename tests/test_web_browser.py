@@ -106,6 +106,7 @@ async def test_sign_in_with_a_link_and_see_the_demo_figures(
     after = await attendance.bounding_box()
     assert after is not None and after["x"] + after["width"] <= 390
     await page.screenshot(path=screenshots / "tong-quan-dien-thoai-cuon.png", full_page=True)
+    await page.set_viewport_size({"width": 1280, "height": 900})  # the office screen again
     async with page.expect_download() as download:
         await page.get_by_role("link", name="Tải bảng (.xlsx)").click()
     saved = screenshots.parent / "tong-quan.xlsx"
