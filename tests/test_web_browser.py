@@ -124,17 +124,27 @@ async def test_sign_in_with_a_link_and_see_the_demo_figures(
     await page.goto(str(console.client.make_url("/admin/nhat-ky")))
     assert "web.login" in await page.inner_text("#audit")
     await page.screenshot(path=screenshots / "nhat-ky.png", full_page=True)
+    await page.get_by_role("link", name="Câu hỏi chưa có").click()
+    assert "họp trực tuyến qua Zalo" in await page.inner_text("main")
+    await page.screenshot(path=screenshots / "cau-hoi-chua-co.png", full_page=True)
 
 
 async def test_a_used_link_shows_a_clear_page(
     browser: Browser, console: Console, screenshots: Path
 ) -> None:
-    link = login_url(str(console.client.make_url("/")).rstrip("/"), "dã-dùng-rồi")
+    token = await console.link_token(SECRETARY)
+    used = await console.client.post(
+        "/admin/dangnhap", data={"token": token}, allow_redirects=False
+    )
+    assert used.status == 303
     page = await (await browser.new_context()).new_page()
-    await page.goto(link)
+    await page.goto(login_url(str(console.client.make_url("/")).rstrip("/"), token))
     await page.get_by_role("button", name="Đăng nhập").click()
     assert "không dùng được" in await page.inner_text("h1")
+    assert "/dangnhap" in await page.inner_text("main")
     await page.screenshot(path=screenshots / "lien-ket-het-han.png", full_page=True)
+    await page.goto(str(console.client.make_url("/admin/")))
+    assert "Cần đăng nhập" in await page.inner_text("main")
 
 
 async def test_issue_activation_codes_and_download_the_sheet(
