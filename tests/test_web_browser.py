@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.messages import Channel
-from bot.models import ChannelAccount, Member
+from bot.models import ChannelAccount, Member, Quiz
 from bot.services import Services
 from bot.web.paths import login_url
 from tests.web_harness import ADMIN, MEMBER, OFFICE, SECRETARY, SIBLING, TRAINER, Console
@@ -88,15 +88,32 @@ async def test_sign_in_with_a_link_and_see_the_demo_figures(
     table = await page.inner_text("table.report")
     for unit in (OFFICE, SIBLING, "Chi bộ thôn Đông", "Chi bộ thôn Tây"):
         assert unit in table
+    # The quiz and meeting columns, visible on an office screen.
+    office = page.locator("table.report tr", has_text=OFFICE)
+    await expect(office.locator("td.quiz-took")).to_have_text("67% (2/3)")
+    await expect(office.locator("td.quiz-passed")).to_have_text("50% (1/2)")
+    await expect(office.locator("td.attendance")).to_have_text("78% (7/9)")
+    for heading in ("Làm bài", "Đạt", "Dự họp"):
+        await expect(page.locator("table.report th", has_text=heading).first).to_be_visible()
     await page.screenshot(path=screenshots / "tong-quan.png", full_page=True)
     await page.set_viewport_size({"width": 390, "height": 844})  # a phone
     await page.screenshot(path=screenshots / "tong-quan-dien-thoai.png", full_page=True)
+    # On a phone the table scrolls sideways to its quiz and meeting columns.
+    attendance = office.locator("td.attendance")
+    before = await attendance.bounding_box()
+    assert before is not None and before["x"] > 390
+    await page.locator("div.scroll").evaluate("table => { table.scrollLeft = table.scrollWidth; }")
+    after = await attendance.bounding_box()
+    assert after is not None and after["x"] + after["width"] <= 390
+    await page.screenshot(path=screenshots / "tong-quan-dien-thoai-cuon.png", full_page=True)
+    await page.set_viewport_size({"width": 1280, "height": 900})  # the office screen again
     async with page.expect_download() as download:
         await page.get_by_role("link", name="Tải bảng (.xlsx)").click()
     saved = screenshots.parent / "tong-quan.xlsx"
     await (await download.value).save_as(saved)
     rows = list(load_workbook(saved).active.iter_rows(values_only=True))
     assert rows[1][:2] == ("Đảng bộ tỉnh Demo", 12)
+    assert rows[0][-4:] == ("Tỷ lệ làm bài", "Tỷ lệ đạt", "Buổi họp", "Tỷ lệ dự họp")
     await page.get_by_role("link", name="Lịch họp").click()
     assert "Sinh hoạt thường kỳ" in await page.inner_text("#coming")
     await page.screenshot(path=screenshots / "lich-hop.png", full_page=True)
@@ -107,17 +124,27 @@ async def test_sign_in_with_a_link_and_see_the_demo_figures(
     await page.goto(str(console.client.make_url("/admin/nhat-ky")))
     assert "web.login" in await page.inner_text("#audit")
     await page.screenshot(path=screenshots / "nhat-ky.png", full_page=True)
+    await page.get_by_role("link", name="Câu hỏi chưa có").click()
+    assert "họp trực tuyến qua Zalo" in await page.inner_text("main")
+    await page.screenshot(path=screenshots / "cau-hoi-chua-co.png", full_page=True)
 
 
 async def test_a_used_link_shows_a_clear_page(
     browser: Browser, console: Console, screenshots: Path
 ) -> None:
-    link = login_url(str(console.client.make_url("/")).rstrip("/"), "dã-dùng-rồi")
+    token = await console.link_token(SECRETARY)
+    used = await console.client.post(
+        "/admin/dangnhap", data={"token": token}, allow_redirects=False
+    )
+    assert used.status == 303
     page = await (await browser.new_context()).new_page()
-    await page.goto(link)
+    await page.goto(login_url(str(console.client.make_url("/")).rstrip("/"), token))
     await page.get_by_role("button", name="Đăng nhập").click()
     assert "không dùng được" in await page.inner_text("h1")
+    assert "/dangnhap" in await page.inner_text("main")
     await page.screenshot(path=screenshots / "lien-ket-het-han.png", full_page=True)
+    await page.goto(str(console.client.make_url("/admin/")))
+    assert "Cần đăng nhập" in await page.inner_text("main")
 
 
 async def test_issue_activation_codes_and_download_the_sheet(
@@ -249,7 +276,16 @@ async def test_a_trainer_schedules_a_quiz_from_the_browser(
     await page.get_by_label("Mở lúc").fill(tomorrow.strftime("%Y-%m-%dT%H:%M"))
     closes = tomorrow + timedelta(days=7)
     await page.get_by_label("Đóng lúc").fill(closes.strftime("%Y-%m-%dT%H:%M"))
+    await page.get_by_label("Đảng phí (9 câu)").check()
+    await page.get_by_label("Số câu mỗi lượt").fill("5")
+    await page.get_by_label("Thời gian mỗi câu (giây)").fill("60")
+    await page.get_by_label("Hiện giải thích sau mỗi câu").uncheck()
     await page.screenshot(path=screenshots / "trac-nghiem-len-lich.png", full_page=True)
     await page.get_by_role("button", name="Lên lịch").click()
     assert await page.inner_text("h1") == "Kiểm tra nhanh"
     assert "Chưa mở" in await page.inner_text("main")
+    async with console.database.session() as session:
+        quiz = await session.scalar(select(Quiz).where(Quiz.title == "Kiểm tra nhanh"))
+    assert quiz is not None
+    assert (quiz.topics, quiz.question_count, quiz.seconds_per_question) == (["Đảng phí"], 5, 60)
+    assert quiz.shuffle_questions and quiz.shuffle_choices and not quiz.show_explanations

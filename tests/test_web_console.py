@@ -602,3 +602,21 @@ async def test_the_admin_finds_members_everywhere(console: Console) -> None:
         )
     ).text()
     assert "Vũ Đức Khang" in page and "Bảng điều khiển" in page
+
+
+async def test_the_audit_log_filters_by_person_and_date(console: Console) -> None:
+    await console.sign_in(SECRETARY)
+    console.client.session.cookie_jar.clear()
+    await console.sign_in(ADMIN)
+    async with console.database.session() as session:
+        secretary = await session.scalar(select(Member.id).where(Member.card_number == SECRETARY))
+    mine = await (
+        await console.client.get("/admin/nhat-ky", params={"nguoi": f"member:{secretary}"})
+    ).text()
+    rows = re.findall(r"<tr><td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td>", mine)
+    assert {actor for actor, _ in rows} == {f"member:{secretary}"}
+    assert ("web.login" in {act for _, act in rows}) and len(rows) >= 2
+    # Entries are stamped by the database's clock, not the test's: dates far either side.
+    for day, listed in (("2000-01-01", True), ("2100-01-01", False)):
+        page = await (await console.client.get("/admin/nhat-ky", params={"tu_ngay": day})).text()
+        assert (f"member:{secretary}</td><td>web.login" in page) is listed, day

@@ -4,7 +4,7 @@ refused and nothing is saved."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import aiohttp
 import pytest
@@ -111,6 +111,7 @@ async def _schedule_form(console: Console, units: list[int], **changes: str) -> 
         ("questions", "5"),
         ("pass_mark", "80"),
         ("attempts", "2"),
+        ("seconds", ""),
         ("opens", _when(console, 1)),
         ("closes", _when(console, 8)),
     ]
@@ -155,6 +156,56 @@ async def test_a_trainer_schedules_a_quiz_for_chosen_units(console: Console) -> 
     assert (quiz.question_count, quiz.pass_mark, quiz.attempts_allowed) == (5, 80, 2)
 
 
+async def test_the_form_offers_what_taoquiz_offers(console: Console) -> None:
+    await console.sign_in(TRAINER)
+    page = await (await console.client.get("/admin/trac-nghiem/len-lich")).text()
+    topics = page.split('id="topics"')[1].split("</fieldset>")[0]
+    assert "Đảng phí (9 câu)" in topics and "Kết nạp đảng viên (15 câu)" in topics
+    assert 'name="seconds"' in page and 'placeholder="không giới hạn"' in page
+    options = page.split('id="options"')[1].split("</fieldset>")[0]
+    # Ticked as /taoquiz starts them.
+    for name in ("shuffle_questions", "shuffle_choices", "explanations"):
+        assert f'name="{name}" checked' in options
+    assert "Để trống «Mở lúc» là mở ngay khi lưu" in page
+
+
+async def _scheduled(console: Console) -> Quiz:
+    async with console.database.session() as session:
+        quiz = await session.scalar(select(Quiz).where(Quiz.title == "Kiểm tra điều lệ"))
+    assert quiz is not None
+    return quiz
+
+
+async def test_topics_time_limit_and_how_it_is_taken_are_saved(console: Console) -> None:
+    await console.sign_in(TRAINER)
+    form = await _schedule_form(console, [await console.unit(OFFICE)], seconds="60")
+    form += [("topic", "Đảng phí"), ("topic", "Đảng viên dự bị"), ("shuffle_questions", "on")]
+    response = await console.client.post(
+        "/admin/trac-nghiem/len-lich", data=form, allow_redirects=False
+    )
+    assert response.status == 303, await response.text()
+    quiz = await _scheduled(console)
+    assert sorted(quiz.topics) == ["Đảng phí", "Đảng viên dự bị"]
+    assert quiz.seconds_per_question == 60
+    assert quiz.shuffle_questions and not quiz.shuffle_choices and not quiz.show_explanations
+
+
+async def test_a_blank_opening_opens_the_quiz_at_once_without_a_time_limit(
+    console: Console,
+) -> None:
+    await console.sign_in(TRAINER)
+    form = await _schedule_form(console, [await console.unit(OFFICE)], opens="")
+    form += [("shuffle_questions", "on"), ("shuffle_choices", "on"), ("explanations", "on")]
+    response = await console.client.post(
+        "/admin/trac-nghiem/len-lich", data=form, allow_redirects=False
+    )
+    assert response.status == 303, await response.text()
+    quiz = await _scheduled(console)
+    assert quiz.opens_at.astimezone(UTC) == console.clock().astimezone(UTC)
+    assert quiz.seconds_per_question is None and quiz.topics == []
+    assert quiz.shuffle_questions and quiz.shuffle_choices and quiz.show_explanations
+
+
 async def test_a_trainer_of_one_chi_bo_may_not_schedule_for_another(console: Console) -> None:
     sibling = await console.unit(SIBLING)
     async with console.database.session() as session, session.begin():
@@ -195,6 +246,13 @@ async def test_a_secretary_may_not_schedule(console: Console) -> None:
         ({"closes": "2020-01-01T08:00"}, "Giờ đóng phải sau giờ mở"),
         ({"bank": "khong-co"}, "Hãy chọn ít nhất một ngân hàng"),
         ({"questions": "100"}, "chỉ có"),
+        ({"seconds": "5"}, "«Thời gian mỗi câu (giây)» cần một số từ 10 đến 600"),
+        ({"seconds": "một phút"}, "«Thời gian mỗi câu (giây)» cần một số từ 10 đến 600"),
+        ({"topic": "Không có chủ đề này"}, "Chủ đề «Không có chủ đề này» không có trong"),
+        (
+            {"topic": "Những điều đảng viên không được làm"},
+            "Các ngân hàng và chủ đề đã chọn chỉ có 2 câu, ít hơn 5 câu mỗi lượt",
+        ),
     ],
 )
 async def test_a_wrong_schedule_gets_a_clear_message(
@@ -202,9 +260,10 @@ async def test_a_wrong_schedule_gets_a_clear_message(
 ) -> None:
     await console.sign_in(TRAINER)
     office = await console.unit(OFFICE)
-    response = await console.client.post(
-        "/admin/trac-nghiem/len-lich", data=await _schedule_form(console, [office], **changes)
-    )
+    form = await _schedule_form(console, [office], **changes)
+    if "topic" in changes:
+        form.append(("topic", changes["topic"]))
+    response = await console.client.post("/admin/trac-nghiem/len-lich", data=form)
     assert response.status == 400
     page = await response.text()
     assert message in page and "Chưa có gì được lưu" in page

@@ -1,6 +1,6 @@
 """Excel workbooks for secretaries, the committee and the editors: activation codes to hand
-out, the adoption report, and the questions the handbook could not answer. Headers are in
-Vietnamese: these files are read by people, not programs."""
+out, the adoption report and the console's Tổng quan, and the questions the handbook could
+not answer. Headers are in Vietnamese: these files are read by people, not programs."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from openpyxl.utils import get_column_letter
 from bot.models import HandbookQuery
 from bot.services.adoption import AdoptionRow
 from bot.services.codes import IssuedCode
+from bot.services.overview import Overview
 
 if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -58,25 +59,70 @@ def write_codes(path: Path, codes: Iterable[IssuedCode], timezone: ZoneInfo) -> 
     workbook.save(path)
 
 
+def _percent(sheet: WriteOnlyWorksheet, fraction: float | None) -> WriteOnlyCell:
+    """A share as a percent cell; blank when there was nothing to count."""
+    cell = WriteOnlyCell(sheet, None if fraction is None else round(fraction, 4))
+    cell.number_format = "0.0%"
+    return cell
+
+
+def _adoption_cells(sheet: WriteOnlyWorksheet, row: AdoptionRow) -> list[WriteOnlyCell]:
+    unit = WriteOnlyCell(sheet, row.unit_name)
+    unit.alignment = Alignment(indent=row.depth)
+    counts = (row.members, row.telegram, row.zalo, row.linked)
+    return [unit, *(WriteOnlyCell(sheet, n) for n in counts), _percent(sheet, row.rate)]
+
+
+def _append(sheet: WriteOnlyWorksheet, cells: list[WriteOnlyCell], total: bool) -> None:
+    if total:
+        for cell in cells:
+            cell.font = _BOLD
+    sheet.append(cells)
+
+
 def write_adoption(path: Path, rows: Iterable[AdoptionRow]) -> None:
     """The adoption report, indented as the tree is, total rows in bold."""
     workbook = Workbook(write_only=True)
     sheet = header_sheet(workbook, "Tỷ lệ liên kết", ADOPTION_HEADERS, (48, 12, 12, 12, 14, 10))
     for row in rows:
-        font = _BOLD if row.is_total else None
-        unit = WriteOnlyCell(sheet, row.unit_name)
-        unit.alignment = Alignment(indent=row.depth)
-        rate = WriteOnlyCell(sheet, round(row.rate, 4))
-        rate.number_format = "0.0%"
+        _append(sheet, _adoption_cells(sheet, row), row.is_total)
+    workbook.save(path)
+
+
+OVERVIEW_HEADERS = (
+    *ADOPTION_HEADERS,
+    "Bài trắc nghiệm đã đóng",
+    "Lượt làm bài",
+    "Tỷ lệ làm bài",
+    "Tỷ lệ đạt",
+    "Buổi họp",
+    "Tỷ lệ dự họp",
+)
+
+
+def _share(percent: int | None) -> float | None:
+    return None if percent is None else percent / 100
+
+
+def write_overview(path: Path, overview: Overview) -> None:
+    """Tổng quan as the console shows it: the adoption columns, then quizzes closed this year
+    (turns taken of those due, share passed of those taken) and meeting attendance (present
+    of the marks given). A share with nothing to count is blank."""
+    workbook = Workbook(write_only=True)
+    widths = (48, 12, 12, 12, 14, 10, 14, 12, 12, 10, 10, 12)
+    sheet = header_sheet(workbook, f"Tổng quan năm {overview.year}", OVERVIEW_HEADERS, widths)
+    for row in overview.rows:
+        quizzes, meetings = row.quizzes, row.meetings
         cells = [
-            unit,
-            *(WriteOnlyCell(sheet, n) for n in (row.members, row.telegram, row.zalo, row.linked)),
-            rate,
+            *_adoption_cells(sheet, row.adoption),
+            WriteOnlyCell(sheet, len(quizzes.quizzes)),
+            WriteOnlyCell(sheet, quizzes.scored),
+            _percent(sheet, _share(quizzes.took_rate)),
+            _percent(sheet, _share(quizzes.pass_rate)),
+            WriteOnlyCell(sheet, meetings.held),
+            _percent(sheet, meetings.rate if meetings.marked else None),
         ]
-        if font is not None:
-            for cell in cells:
-                cell.font = font
-        sheet.append(cells)
+        _append(sheet, cells, row.adoption.is_total)
     workbook.save(path)
 
 

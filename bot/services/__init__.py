@@ -30,6 +30,7 @@ from bot.services.meetings.nudges import NudgeService
 from bot.services.meetings.reminders import ReminderService
 from bot.services.notices import Renderer, unrendered
 from bot.services.outbox import OutboxService
+from bot.services.overview import OverviewService
 from bot.services.permissions import PermissionService
 from bot.services.questions import QuestionService
 from bot.services.quizzes.attempts import QuizAttempts
@@ -197,6 +198,18 @@ class Services:
     @cached_property
     def quiz_reports(self) -> QuizReports:
         return QuizReports(self._session)
+
+    @cached_property
+    def overview(self) -> OverviewService:
+        """Tổng quan's figures: adoption, quizzes and attendance per unit."""
+        return OverviewService(
+            self._session,
+            self.adoption,
+            self.quiz_reports,
+            self.attendance,
+            self.clock,
+            self._tz,
+        )
 
     @cached_property
     def web_logins(self) -> WebLoginService:

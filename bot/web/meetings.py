@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot.services.meetings.attendance import Mark
+from bot.services.meetings.attendance import YearTally
 from bot.services.meetings.calendar import Occurrence
 from bot.services.permissions import Action
 from bot.web.console import render, scope_for, services_of, units_in
@@ -27,25 +27,12 @@ class Coming:
     unanswered: int
 
 
-@dataclass(frozen=True)
-class YearSummary:
-    unit: str
-    held: int
-    attended: int
-    marked: int
-    flagged: int
-
-    @property
-    def rate(self) -> float:
-        return self.attended / self.marked if self.marked else 0.0
-
-
 async def meetings(request: web.Request) -> web.Response:
     scope = scope_for(request, Action.VIEW_REPORTS)
     services = services_of(request)
     year = services.clock().astimezone(services.settings.timezone).year
     coming: list[Coming] = []
-    years: list[YearSummary] = []
+    years: list[tuple[str, YearTally]] = []
     for unit in await units_in(request, scope):
         for occurrence in await services.meetings.upcoming(unit.id, DAYS_AHEAD):
             meeting, at = occurrence.meeting, occurrence.at
@@ -55,16 +42,7 @@ async def meetings(request: web.Request) -> web.Response:
             )
         record = await services.attendance.year(unit.id, year)
         if record.occurrences:
-            cells = [cell for member in record.members for cell in member.cells]
-            years.append(
-                YearSummary(
-                    unit.name,
-                    len(record.occurrences),
-                    sum(cell.mark is Mark.ATTENDED for cell in cells),
-                    sum(cell.mark is not Mark.UNMARKED for cell in cells),
-                    sum(member.flagged for member in record.members),
-                )
-            )
+            years.append((unit.name, YearTally.of(record)))
     coming.sort(key=lambda c: c.occurrence.at)
     return render(
         request,

@@ -1,12 +1,13 @@
 """Tổng quan: per unit of the scope, members on the roster, linked accounts per messenger and
-the share linked (a table with bars), downloadable as xlsx."""
+the share linked (a table with bars), quiz participation and pass rate over this year's
+closed quizzes and meeting attendance this year (OverviewService), downloadable as xlsx."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from bot.exports.spreadsheets import write_adoption
-from bot.services.adoption import AdoptionRow
+from bot.exports.spreadsheets import write_overview
+from bot.services.overview import Overview
 from bot.services.permissions import Action
 from bot.services.trends import TrendService
 from bot.web.console import SESSION, XLSX, attachment, render, scope_for, services_of, viewer_of
@@ -15,14 +16,13 @@ from bot.web.files import workbook_bytes
 TREND_WEEKS = 12
 
 
-async def _rows(request: web.Request) -> list[AdoptionRow]:
+async def _overview(request: web.Request) -> Overview:
     scope = scope_for(request, Action.VIEW_REPORTS)
     # The whole tree for an admin; each granted unit's subtree otherwise.
     units: list[int | None] = (
         [None] if scope.everywhere else scope.roots(viewer_of(request).member.organisation_id)
     )
-    adoption = services_of(request).adoption
-    return [row for unit in units for row in await adoption.report(unit)]
+    return await services_of(request).overview.report(units)
 
 
 async def overview(request: web.Request) -> web.Response:
@@ -30,8 +30,8 @@ async def overview(request: web.Request) -> web.Response:
     if not viewer.may(Action.VIEW_REPORTS):
         # A secretary's deputy may hold only acting roles: send them where they can work.
         return render(request, "home.html")
-    rows = await _rows(request)
-    tops = [row for row in rows if row.depth == 0]
+    report = await _overview(request)
+    tops = [row.adoption for row in report.rows if row.adoption.depth == 0]
     members = sum(row.members for row in tops)
     linked = sum(row.linked for row in tops)
     services = services_of(request)
@@ -47,7 +47,8 @@ async def overview(request: web.Request) -> web.Response:
     return render(
         request,
         "overview.html",
-        rows=rows,
+        rows=report.rows,
+        year=report.year,
         members=members,
         linked=linked,
         telegram=sum(row.telegram for row in tops),
@@ -60,6 +61,6 @@ async def overview(request: web.Request) -> web.Response:
 
 
 async def overview_xlsx(request: web.Request) -> web.Response:
-    rows = await _rows(request)
-    body = workbook_bytes(lambda path: write_adoption(path, rows))
+    report = await _overview(request)
+    body = workbook_bytes(lambda path: write_overview(path, report))
     return attachment("tong-quan.xlsx", body, XLSX)

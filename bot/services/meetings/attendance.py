@@ -67,6 +67,39 @@ class UnitRecord:
         return next((m for m in self.members if m.member_id == member_id), None)
 
 
+@dataclass(frozen=True)
+class YearTally:
+    """A unit's attendance over a year: occurrences held, and of the marks given (members
+    at occurrences the secretary marked), how many were present."""
+
+    held: int = 0
+    attended: int = 0
+    marked: int = 0
+    flagged: int = 0  # members absent without a reason in FLAG_MONTHS months or more
+
+    @property
+    def rate(self) -> float:
+        return self.attended / self.marked if self.marked else 0.0
+
+    def __add__(self, other: YearTally) -> YearTally:
+        return YearTally(
+            self.held + other.held,
+            self.attended + other.attended,
+            self.marked + other.marked,
+            self.flagged + other.flagged,
+        )
+
+    @classmethod
+    def of(cls, record: UnitRecord) -> YearTally:
+        cells = [cell for member in record.members for cell in member.cells]
+        return cls(
+            held=len(record.occurrences),
+            attended=sum(cell.mark is Mark.ATTENDED for cell in cells),
+            marked=sum(cell.mark is not Mark.UNMARKED for cell in cells),
+            flagged=sum(member.flagged for member in record.members),
+        )
+
+
 def _cell(response: MeetingResponse | None) -> Cell:
     if response is None or response.attended is None:
         return Cell(Mark.UNMARKED)

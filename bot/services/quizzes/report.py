@@ -83,6 +83,34 @@ class Participation:
 
 
 @dataclass(frozen=True)
+class QuizTally:
+    """A unit's members over several quizzes, each member counted once per quiz: `members`
+    member-quiz pairs, of which `scored` took it (at closing everyone who started has a
+    score) and `passed` passed."""
+
+    quizzes: frozenset[int] = frozenset()
+    members: int = 0
+    scored: int = 0
+    passed: int = 0
+
+    @property
+    def took_rate(self) -> int | None:
+        return rate(self.scored, self.members)
+
+    @property
+    def pass_rate(self) -> int | None:
+        return rate(self.passed, self.scored)
+
+    def __add__(self, other: QuizTally) -> QuizTally:
+        return QuizTally(
+            self.quizzes | other.quizzes,
+            self.members + other.members,
+            self.scored + other.scored,
+            self.passed + other.passed,
+        )
+
+
+@dataclass(frozen=True)
 class UnitResults:
     unit_id: int
     unit_name: str
@@ -175,6 +203,22 @@ class QuizReports:
             missed=await self._missed(quiz.id),
             answers=await self._answers(quiz.id),
         )
+
+    async def closed_by_unit(self, start: datetime, end: datetime) -> dict[int, QuizTally]:
+        """Per unit, its own members (not those of units under it) over the quizzes that
+        closed in [start, end): counted as each quiz's report counts them."""
+        quiz_ids = await self._session.scalars(
+            select(Quiz.id)
+            .where(Quiz.state == "closed", Quiz.closes_at >= start, Quiz.closes_at < end)
+            .order_by(Quiz.id)
+        )
+        tallies: dict[int, QuizTally] = {}
+        for quiz_id in list(quiz_ids):
+            for member in await self._members(quiz_id):
+                took = int(member.score is not None)
+                one = QuizTally(frozenset({quiz_id}), 1, took, int(member.passed))
+                tallies[member.unit_id] = tallies.get(member.unit_id, QuizTally()) + one
+        return tallies
 
     async def _members(self, quiz_id: int) -> list[MemberResult]:
         paths = list(
