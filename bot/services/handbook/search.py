@@ -556,9 +556,11 @@ class HandbookIndex:
         parsed = _Query()
         budget = _MAX_QUERY_TOKENS
         said: list[list[str]] = []
+        typed: list[list[str]] = []
         for segment in normalize(query, self._abbreviations):
             if budget <= 0:
                 break
+            typed.append(segment[:budget])
             tokens = self._resolve(segment[:budget])
             budget -= len(tokens)
             said.append([token.word for token in tokens])
@@ -597,7 +599,7 @@ class HandbookIndex:
                         parsed.boosts.get(pair, 0.0), 1.0 if content else _FUNCTION_BOOST
                     )
             self._add_concepts(parsed, tokens)
-        parsed.scope = self._scope.assess(said)
+        parsed.scope = self._scope.assess(said, typed)
         parsed.key = heading_key(word for words in said for word in words)
         parsed.pairs = heading_pairs(said)
         return parsed
