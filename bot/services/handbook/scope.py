@@ -341,7 +341,6 @@ OUTSIDE_DOMAINS: Mapping[str, tuple[str, ...]] = {
         "bằng khen",
         "giấy khen",
         "lao động tiên tiến",
-        "huy chương",
     ),
     "nghĩa vụ quân sự": (
         "nghĩa vụ quân sự",
