@@ -260,6 +260,7 @@ def test_shipped_content_is_valid(shipped: HandbookIndex) -> None:
         ("đảng viên bán quán cà phê có vi phạm gì không", "dang-vien-kinh-te-tu-nhan"),
         ("bỏ họp mấy tháng thì bị gạch tên", "xoa-ten-dang-vien"),
         ("dang vien bi ung thu co duoc bot dang phi khong", "dang-phi-mien-giam"),
+        ("uống rượu lái xe bị phạt có bị kỷ luật đảng không", "dang-vien-vi-pham-phap-luat"),
     ],
 )
 def test_shipped_handbook_answers(shipped: HandbookIndex, query: str, expected: str) -> None:
