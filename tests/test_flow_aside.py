@@ -166,7 +166,7 @@ async def test_setting_up_a_quiz_a_question_is_answered_and_the_units_wait(
     await say(core, SECRETARY, "/taoquiz")
     (menu,) = await say(core, SECRETARY, "Ôn tập Điều lệ")
     assert menu.text == text("quiz_setup.choose_units")
-    answer, reminder = await say(core, SECRETARY, "mức đóng đảng phí là bao nhiêu?")
+    answer, reminder = await say(core, SECRETARY, "đảng phí đóng bao nhiêu?")
     assert answer.text.startswith("Mức đóng đảng phí hằng tháng\n\n")
     assert reminder.text == text("quiz_setup.aside")
     office = await unit_id(database, "Chi bộ Văn phòng")
@@ -184,7 +184,7 @@ async def test_in_a_scheduled_quiz_a_question_is_answered_and_the_quiz_waits(
     chat = ChatCore(database, build_router(), Shared(settings, handbook, clock, render_notice))
     (question,) = await say(chat, MEMBER, button=StartQuiz(quiz).pack())
     assert question.text.startswith("Câu 1/3: ")
-    answer, reminder = await say(chat, MEMBER, "mức đóng đảng phí là bao nhiêu?")
+    answer, reminder = await say(chat, MEMBER, "đảng phí đóng bao nhiêu?")
     assert answer.text.startswith("Mức đóng đảng phí hằng tháng\n\n")
     count = len(question.flat_buttons)
     assert reminder.text == text(

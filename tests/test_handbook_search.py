@@ -261,6 +261,7 @@ def test_shipped_content_is_valid(shipped: HandbookIndex) -> None:
         ("bỏ họp mấy tháng thì bị gạch tên", "xoa-ten-dang-vien"),
         ("dang vien bi ung thu co duoc bot dang phi khong", "dang-phi-mien-giam"),
         ("uống rượu lái xe bị phạt có bị kỷ luật đảng không", "dang-vien-vi-pham-phap-luat"),
+        ("đảng phí đóng bao nhiêu?", "dang-phi-muc-dong"),  # an amount: "mức đóng"
     ],
 )
 def test_shipped_handbook_answers(shipped: HandbookIndex, query: str, expected: str) -> None:
