@@ -7,6 +7,9 @@ Sets of questions in benchmarks/data, each reported apart with its own prefix:
   heldout2_            search_heldout2.jsonl: questions typed the way members type (no
                        diacritics, typos, đv/cb/ĐU) and near-topic ones, written before the
                        #12 ranking work and never used to tune
+  heldout3_            search_heldout3.jsonl: the same mix over every category, with
+                       near-topic questions about State affairs, written before the
+                       second round of #12 tuning and never used to tune
   neartopic_           search_near_topic.jsonl: questions about State affairs that share
                        words with Party rules (civil service, unions, pensions, insurance,
                        taxes, Youth Union, wages, residence papers, marriage, traffic), and
@@ -193,6 +196,7 @@ def main() -> int:
     sets = [
         ("heldout_", "search_heldout.jsonl", args.heldout_failures),
         ("heldout2_", "search_heldout2.jsonl", args.heldout_failures),
+        ("heldout3_", "search_heldout3.jsonl", args.heldout_failures),
         ("neartopic_", "search_near_topic.jsonl", args.failures),
         ("neartopic_heldout_", "search_near_topic_heldout.jsonl", args.heldout_failures),
         ("neartopic_probe_", "search_near_topic_probe.jsonl", args.heldout_failures),

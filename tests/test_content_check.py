@@ -275,6 +275,21 @@ def test_a_document_cited_twice_makes_an_ambiguous_source_line(
     ]
 
 
+def test_content_check_refuses_an_ambiguous_source_line(
+    tmp_path: Path, handbook_dir: Path, register: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_entry(handbook_dir, "phi", sources="  - qd-01-2026: Điều 3\n  - qd-01-2026: Điều 5")
+    write_bank(tmp_path / "quizzes", "2026-11-25")
+    synonyms = tmp_path / "synonyms.tsv"
+    synonyms.write_text("", encoding="utf-8")
+    argv = ["content", "check", *cli_paths(tmp_path, handbook_dir, register)]
+    assert main([*argv, "--synonyms", str(synonyms)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        "phi.md: cites 'qd-01-2026' twice: give all its points in one citation, so the source "
+        "line names each document once, with its date"
+    ]
+
+
 def test_each_document_in_the_source_line_carries_its_own_date(
     handbook_dir: Path, register: Path
 ) -> None:

@@ -173,6 +173,16 @@ async def test_handbook_question_without_diacritics(
     assert "Nguồn: " in topic.text
 
 
+async def test_an_answer_citing_several_documents_dates_each_of_them(member: Driver) -> None:
+    # Each document in the source line carries its own date, none the others'.
+    (answer,) = await member.say("dang vien chinh thuc co nhung hinh thuc ky luat nao")
+    assert answer.text.startswith("Các hình thức kỷ luật đối với đảng viên chính thức\n\n")
+    assert (
+        "\n\nNguồn: Quy định 69-QĐ/TW (ngày 06/07/2022), khoản 14 Điều 2, Điều 7; "
+        "Điều lệ Đảng (ngày 19/01/2011); Quy định 296-QĐ/TW (ngày 30/05/2025)."
+    ) in answer.text
+
+
 async def test_unknown_command(member: Driver) -> None:
     assert await member.say("/khongco") == [
         Shown(text("fallback.unknown_command", command="khongco"))

@@ -225,6 +225,7 @@ async def test_party_questions_with_everyday_words_are_answered(
             "Dữ liệu cá nhân và quyền riêng tư khi dùng bot",
         ),
         ("đảng viên có những quyền gì", "Quyền của đảng viên"),
+        ("quyền của đảng viên", "Quyền của đảng viên"),
     ],
 )
 async def test_core_questions_get_their_entry(

@@ -36,6 +36,12 @@ def shipped() -> HandbookIndex:
         ("nghỉ thai sản được hưởng mấy tháng lương", "bảo hiểm xã hội, bảo hiểm y tế"),
         ("tiêu chí hộ nghèo giai đoạn mới là gì", "chính sách xã hội"),
         ("chế độ cho người có công với cách mạng", "chính sách xã hội"),
+        ("trợ cấp người cao tuổi bao nhiêu một tháng", "chính sách xã hội"),
+        ("tien tuat cho gia dinh liet si", "bảo hiểm xã hội, bảo hiểm y tế"),
+        ("thi thang hang giao vien can chung chi gi", "công chức, viên chức"),
+        ("hồ sơ nghỉ hưu gồm những giấy tờ gì", "lương hưu, chế độ hưu trí"),
+        ("được bằng khen thì có được thưởng tiền không", "thi đua, khen thưởng"),
+        ("thue dat nop o dau", "thuế"),
     ],
 )
 def test_state_affairs_sharing_words_are_refused_with_their_domain(
@@ -227,6 +233,24 @@ def test_a_bare_dang_is_the_party_only_beside_words_the_handbook_writes_with_it(
     assert not signal.assess(_segments("dang huong luong huu")).anchored
     assert signal.assess(_segments("đảng")).anchored
     assert signal.assess(_segments("chi bo hop may lan")).anchored
+
+
+def test_a_bare_dang_after_a_person_or_a_time_word_is_doing_not_the_party() -> None:
+    # The handbook writes "tôi đang" nowhere, so the pair alone would read "tôi đảng".
+    signal = ScopeSignal.from_segments(_segments("Tôi đảng viên. Hiện đảng bộ. Đảng viên."))
+    assert not signal.assess(_segments("toi dang huong luong huu")).anchored
+    assert not signal.assess(_segments("hien dang cong tac o xa")).anchored
+    assert signal.assess(_segments("toi dang vien nghi huu")).anchored
+    assert signal.assess(_segments("hien dang bo co bao nhieu nguoi")).anchored
+
+
+def test_a_state_question_said_while_doing_something_is_still_refused(
+    shipped: HandbookIndex,
+) -> None:
+    for typed in ("toi dang huong luong huu co duoc lam them khong", "hien dang la cong chuc"):
+        result = shipped.search(typed)
+        assert not result.answered and result.outside is not None, typed
+    assert shipped.search("minh dang la dang vien du bi thi co duoc bieu quyet khong").answered
 
 
 def test_an_outside_word_vetoes_only_without_an_anchor() -> None:

@@ -252,11 +252,16 @@ def test_shipped_content_is_valid(shipped: HandbookIndex) -> None:
         ("dnag vien di nuoc ngoai co phai bao cao chi bo", "di-nuoc-ngoai"),
         ("cb sinh hoạt mấy lần một tháng", "sinh-hoat-chi-bo-thuong-ky"),
         ("ho so xin vao dang gom nhung gi", "ho-so-ket-nap"),
+        # Chat shorthand (content/abbreviations.tsv): a word said, not an unknown one.
+        ("đvdb có đc biểu quyết ko", "quyen-dang-vien-du-bi"),
+        ("mk bỏ sh cb 3 tháng r thì sao", "xoa-ten-dang-vien"),
         # Everyday words the entry does not use, through content/synonyms.tsv.
         ("sang Lào thăm họ hàng có phải báo cáo chi bộ không", "di-nuoc-ngoai"),
         ("đảng viên bán quán cà phê có vi phạm gì không", "dang-vien-kinh-te-tu-nhan"),
         ("bỏ họp mấy tháng thì bị gạch tên", "xoa-ten-dang-vien"),
         ("dang vien bi ung thu co duoc bot dang phi khong", "dang-phi-mien-giam"),
+        ("uống rượu lái xe bị phạt có bị kỷ luật đảng không", "dang-vien-vi-pham-phap-luat"),
+        ("đảng phí đóng bao nhiêu?", "dang-phi-muc-dong"),  # an amount: "mức đóng"
     ],
 )
 def test_shipped_handbook_answers(shipped: HandbookIndex, query: str, expected: str) -> None:

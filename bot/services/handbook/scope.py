@@ -41,6 +41,11 @@ at the same time), 0.90 (a probe written after this vocabulary was settled), in-
 unchanged. Then "thai sản" and social assistance ("hộ nghèo", "người có công") were added
 from misses of those sets: 1.00, 1.00, 0.925; search_heldout2.jsonl, written before and
 never used to tune, is the fair figure (0.87 → 0.89 over this whole pass of #12).
+A second pass added terms of the same domains that no entry uses (survivors' and funeral
+allowances, the elderly, war invalids, grade promotion, emulation awards, residence
+declarations, ...), found outside terms in the words as typed before typo correction, and
+read a bare "dang" after a person or a time word as "đang": search_heldout3.jsonl, written
+before that pass, went 0.97 → 1.00, the probe 0.925 → 0.975, in-scope figures unchanged.
 """
 
 from __future__ import annotations
@@ -88,6 +93,16 @@ OUTSIDE_DOMAINS: Mapping[str, tuple[str, ...]] = {
         "tinh giản",
         "vị trí việc làm",
         "nội vụ",
+        "chuyên viên",
+        "thăng hạng",
+        "chức danh nghề nghiệp",
+        "hợp đồng làm việc",
+        "kỷ luật hành chính",
+        "giáo viên",
+        "nhà giáo",
+        "nâng hạng",
+        "không chuyên trách",
+        "dôi dư",
     ),
     "công đoàn": (
         "công đoàn",
@@ -127,6 +142,9 @@ OUTSIDE_DOMAINS: Mapping[str, tuple[str, ...]] = {
         "hội chữ thập đỏ",
         "hội khuyến học",
         "mặt trận tổ quốc",
+        "cựu chiến binh",
+        "hội liên hiệp phụ nữ",
+        "chi hội",
     ),
     "bảo hiểm xã hội, bảo hiểm y tế": (
         "bảo hiểm",
@@ -142,6 +160,18 @@ OUTSIDE_DOMAINS: Mapping[str, tuple[str, ...]] = {
         "đúng tuyến",
         "khám chữa bệnh",
         "vssid",
+        "tử tuất",
+        "tiền tuất",
+        "trợ cấp tuất",
+        "chế độ tuất",
+        "mai táng phí",
+        "trợ cấp mai táng",
+        "tai nạn lao động",
+        "bệnh nghề nghiệp",
+        "dưỡng sức",
+        "khám bệnh",
+        "viện phí",
+        "trợ cấp một lần",
     ),
     "chính sách xã hội": (
         "hộ nghèo",
@@ -150,6 +180,17 @@ OUTSIDE_DOMAINS: Mapping[str, tuple[str, ...]] = {
         "người có công",
         "trợ cấp xã hội",
         "bảo trợ xã hội",
+        "người cao tuổi",
+        "tuổi già",
+        "khuyết tật",
+        "liệt sĩ",
+        "thương binh",
+        "bệnh binh",
+        "gia đình chính sách",
+        "chất độc da cam",
+        "vay vốn",
+        "ngân hàng chính sách",
+        "nhà ở xã hội",
     ),
     "lương hưu, chế độ hưu trí": (
         "lương hưu",
@@ -163,6 +204,12 @@ OUTSIDE_DOMAINS: Mapping[str, tuple[str, ...]] = {
         "thủ tục về hưu",
         "sổ hưu",
         "chế độ hưu trí",
+        "chế độ nghỉ hưu",
+        "hồ sơ nghỉ hưu",
+        "hồ sơ hưu trí",
+        "hưu trí tự nguyện",
+        "tuổi hưu",
+        "hưu non",
     ),
     "thuế": (
         "thuế",
@@ -180,6 +227,9 @@ OUTSIDE_DOMAINS: Mapping[str, tuple[str, ...]] = {
         "người phụ thuộc",
         "trước bạ",
         "hóa đơn",
+        "thuế đất",
+        "môn bài",
+        "giá trị gia tăng",
     ),
     "tiền lương, phụ cấp": (
         "lương cơ sở",
@@ -198,6 +248,10 @@ OUTSIDE_DOMAINS: Mapping[str, tuple[str, ...]] = {
         "trả lương",
         "nợ lương",
         "chậm lương",
+        "lương cơ bản",
+        "chế độ tiền lương",
+        "cải cách tiền lương",
+        "tiền thưởng",
     ),
     "cư trú, giấy tờ tùy thân": (
         "hộ khẩu",
@@ -217,6 +271,12 @@ OUTSIDE_DOMAINS: Mapping[str, tuple[str, ...]] = {
         "visa",
         "thị thực",
         "xuất nhập cảnh",
+        "thông tin cư trú",
+        "lưu trú",
+        "tách khẩu",
+        "tách hộ",
+        "chuyển khẩu",
+        "mã định danh",
     ),
     "hộ tịch, hôn nhân và gia đình": (
         "kết hôn",
@@ -275,12 +335,20 @@ OUTSIDE_DOMAINS: Mapping[str, tuple[str, ...]] = {
         "giải phóng mặt bằng",
         "đền bù",
     ),
+    "thi đua, khen thưởng": (
+        "thi đua",
+        "chiến sĩ thi đua",
+        "bằng khen",
+        "giấy khen",
+        "lao động tiên tiến",
+    ),
     "nghĩa vụ quân sự": (
         "nghĩa vụ quân sự",
         "khám nghĩa vụ",
         "đi nghĩa vụ",
         "nhập ngũ",
         "xuất ngũ",
+        "dân quân",
     ),
     "pháp luật và chính quyền": (
         "nghị định",
@@ -297,6 +365,18 @@ OUTSIDE_DOMAINS: Mapping[str, tuple[str, ...]] = {
         "học phí",
         "tuyển sinh",
         "điểm chuẩn",
+        "lý lịch tư pháp",
+        "cử tri",
+        "phó chủ tịch",
+        "thanh tra",
+        "thi hành án",
+        "di chúc",
+        "thừa kế",
+        "hòa giải",
+        "đăng ký kinh doanh",
+        "giấy phép kinh doanh",
+        "học bổng",
+        "ký túc xá",
     ),
 }
 
@@ -352,6 +432,13 @@ class Scope:
 
 _PARTY = "đảng"
 _BARE_PARTY = fold(_PARTY)
+# Typed bare after a person or a time word, "dang" is "đang" (is doing), whatever follows:
+# "toi dang huong luong huu", "hien dang cong tac o xa". The handbook never writes "tôi
+# đang", so the pairs read from it cannot tell; "đảng viên" and the like still anchor.
+_DOING_BEFORE = frozenset(
+    "toi em anh chi minh ong ba me con hien van cung deu lai vua moi ho nguoi".split()
+)
+_PARTY_AFTER = frozenset("vien uy bo phi tich".split())
 
 
 class ScopeSignal:
@@ -376,14 +463,20 @@ class ScopeSignal:
                         spellings.setdefault(f"{fold(pair[0])} {fold(pair[1])}", set()).add(word)
         return cls(frozenset(pair for pair, spelt in spellings.items() if spelt == {_PARTY}))
 
-    def assess(self, segments: Iterable[Sequence[str]]) -> Scope:
-        """The scope of a question, given as segments of normalised words."""
+    def assess(
+        self, segments: Iterable[Sequence[str]], typed: Iterable[Sequence[str]] = ()
+    ) -> Scope:
+        """The scope of a question, given as segments of normalised words (typos
+        corrected), and the same as typed when they differ: the outside terms are words the
+        handbook lacks, so correcting a typo into its vocabulary can hide one ("tien tuat"
+        read as "tiền tuổi")."""
         anchored = False
         outside = None
-        for words in segments:
-            anchored = anchored or self._anchored(words)
+        for words in (*typed, *segments):
             if outside is None:
                 outside = next(iter(self._outside.find(words)), None)
+        for words in segments:
+            anchored = anchored or self._anchored(words)
         return Scope(anchored, outside)
 
     def _anchored(self, words: Sequence[str]) -> bool:
@@ -391,6 +484,9 @@ class ScopeSignal:
             return True
         for i, word in enumerate(words):
             if word == _BARE_PARTY:
+                following = fold(words[i + 1]) if i + 1 < len(words) else None
+                if i > 0 and fold(words[i - 1]) in _DOING_BEFORE and following not in _PARTY_AFTER:
+                    continue
                 before = f"{fold(words[i - 1])} {word}" if i > 0 else None
                 after = f"{word} {fold(words[i + 1])}" if i + 1 < len(words) else None
                 if before in self._party_pairs or after in self._party_pairs:
