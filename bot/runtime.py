@@ -323,12 +323,18 @@ async def run_messengers(
         metrics.watch_outbox(database)
         answers = role is not Role.JOBS
         telegram = (
-            TelegramChannel(settings, bot.core) if answers and settings.telegram_token else None
+            TelegramChannel(settings, bot.core, database=database)
+            if answers and settings.telegram_token
+            else None
         )
         if telegram is not None:
             # Handlers fetch files members send (question sheets) through the shared services.
             bot.shared.files.register(Channel.TELEGRAM, TelegramFiles(telegram.application.bot))
-        zalo = ZaloChannel(settings, bot.core) if answers and settings.zalo_token else None
+        zalo = (
+            ZaloChannel(settings, bot.core, database=database)
+            if answers and settings.zalo_token
+            else None
+        )
         started: dict[str, Callable[[], bool]] = {}
         if telegram is not None:
             started[Channel.TELEGRAM] = lambda: telegram.started
