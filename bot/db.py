@@ -17,6 +17,9 @@ from sqlalchemy.ext.asyncio import (
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
+    # SQLAlchemy's error lines would otherwise quote the statement's values: a member's
+    # message, a phone number.
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_pre_ping=True, **kwargs)
     if parsed.database and parsed.database != ":memory:":
