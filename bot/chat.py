@@ -87,9 +87,7 @@ class ChatCore:
                 if not traits.has_buttons and not keep_choices:
                     await services.conversations.set_choices(account.id, stored(replies))
                 # A stored update (bot/channels/intake.py) is done with what it changed.
-                ticket = await services.intake.finish_in(services.clock())
-            if ticket is not None:
-                ticket.done = True
+                await services.intake.finish_in(services.clock())
             if services.outbox.enqueued:
                 self._shared.notify_outbox()
             if services.quizzes.scheduled:

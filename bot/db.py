@@ -56,9 +56,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 class Database:
     """An engine and its session factory; one per process."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, **engine_options: Any) -> None:
         self.url = url
-        self.engine = create_engine(url)
+        self.engine = create_engine(url, **engine_options)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     def session(self) -> AsyncSession:

@@ -463,7 +463,8 @@ class IntakeUpdate(Base):
     """An update a messenger delivered (webhook or getUpdates), stored before it is
     acknowledged and handled from here (bot/services/intake.py, bot/channels/intake.py):
     unique per messenger and update key, so a redelivery is stored once. `lease_until` is
-    the claim of the process handling it; `done_at` is set when it was handled."""
+    the claim of the process handling it, until its replies were sent; `done_at` is set
+    when it was handled."""
 
     __tablename__ = "intake_updates"
     __table_args__ = (

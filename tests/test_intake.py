@@ -13,11 +13,13 @@ from typing import Any
 from sqlalchemy import select, update
 
 from bot.channels.intake import MAX_ATTEMPTS, Intake
+from bot.channels.telegram import TELEGRAM_TRAITS
 from bot.chat import ChatCore
 from bot.db import Database
-from bot.messages import Channel
+from bot.messages import Channel, Incoming, Reply
 from bot.models import ChannelAccount, IntakeUpdate, utcnow
 from bot.services.intake import Arrival, IntakeService
+from bot.texts import text
 from jobs.housekeeping import Housekeeping
 
 LEASE = timedelta(seconds=30)
@@ -44,7 +46,7 @@ async def _done(database: Database, key: int) -> None:
             select(IntakeUpdate.id).where(IntakeUpdate.update_key == str(key))
         )
         assert row_id is not None
-        await IntakeService(session).mark_done(row_id, utcnow())
+        await IntakeService(session).settle([row_id], utcnow())
 
 
 async def _rows(database: Database) -> list[IntakeUpdate]:
@@ -73,6 +75,21 @@ async def test_a_chats_next_update_waits_for_the_one_before_it(database: Databas
     await _done(database, 3)
     assert await _claim(database) == []
     await _done(database, 1)
+    assert await _claim(database) == [2]
+
+
+async def test_a_chats_next_update_waits_until_the_replies_before_it_went(
+    database: Database,
+) -> None:
+    await _store(database, [_arrival(1, "a"), _arrival(2, "a")])
+    assert await _claim(database) == [1]
+    async with database.session() as session, session.begin():
+        # Handled (the conversation's commit), its replies not sent yet.
+        await session.execute(
+            update(IntakeUpdate).where(IntakeUpdate.update_key == "1").values(done_at=utcnow())
+        )
+    assert await _claim(database) == []
+    await _done(database, 1)  # sent: settled
     assert await _claim(database) == [2]
 
 
@@ -201,14 +218,12 @@ async def test_the_conversation_marks_its_update_done_in_its_own_transaction(
 ) -> None:
     """Through the real chat core: the row is done when the reply goes out, committed with
     the account the message created."""
-    from bot.channels.telegram import TELEGRAM_TRAITS
-    from bot.messages import Incoming
+    at_send: list[tuple[bool, bool, list[str]]] = []
 
-    at_send: list[bool] = []
-
-    async def send(chat_id: str, replies: list[Any]) -> None:
-        rows = await _rows(database)
-        at_send.append(rows[0].done_at is not None)
+    async def send(chat_id: str, replies: list[Reply]) -> None:
+        (row,) = await _rows(database)
+        done, leased = row.done_at is not None, row.lease_until is not None
+        at_send.append((done, leased, [reply.text for reply in replies]))
 
     async def handle(raw: dict[str, Any]) -> None:
         incoming = Incoming(Channel.TELEGRAM, raw["chat"], raw["chat"], text="/help")
@@ -224,7 +239,10 @@ async def test_the_conversation_marks_its_update_done_in_its_own_transaction(
             await asyncio.sleep(0.05)
     finally:
         await intake.stop()
-    assert at_send == [True]
+    # Done when the replies go, its chat still held; let go once they went.
+    assert at_send == [(True, True, [text("help.menu")])]
+    (row,) = await _rows(database)
+    assert row.done_at is not None and row.lease_until is None
     async with database.session() as session:
         assert await session.scalar(select(ChannelAccount.external_id)) == "777"
 

@@ -6,13 +6,15 @@ after the card number, must not overtake the message before it) — across proce
 since a chat's next update is claimable only once the one before it is done.
 
 An update is marked done in the transaction of the conversation that handles it (ChatCore
-reads the ticket this processor sets), so its effects and its being done commit together:
-a crash before that commit handles it again after the restart, a crash after it does not.
-The replies are sent after that commit, so a crash in between (a few milliseconds) loses
-those replies, never the update's effects; sending before the commit would instead send
-them twice, and no messenger API lets a sender find out which of the two happened.
-Updates nobody handles (ignored kinds, those that failed) are marked done in a transaction
-of their own right after."""
+reads the ticket this processor sets): its effects and its being done commit together. A
+crash before that commit handles it again after the restart, a crash after it does not.
+Its replies are sent after the commit, so a crash in the moment between loses those
+replies, never the update's effects. Keeping the replies to send them again after a crash
+was tried: in that design the moment that sends them twice (from a reply sent to its being
+recorded, a database write waiting its turn) proved longer than this one (from the commit
+to the send), and no messenger API lets a sender ask whether a message went. The claim
+stays until the replies are sent, so the chat's next update waits for them. Updates no
+conversation handles (ignored kinds, those that failed) are marked done right after."""
 
 from __future__ import annotations
 
@@ -37,6 +39,9 @@ LEASE = timedelta(seconds=15)
 # A safety net: updates this process stores wake it at once; this finds those another
 # process stored (and then died) or left.
 POLL_INTERVAL = 1.0
+# On PostgreSQL the intake has connections of its own: storing an update (the webhook's 200)
+# must not queue behind the conversations' transactions.
+INTAKE_CONNECTIONS = 3
 # An update claimed this many times without being done (each time, its process died while
 # handling it) is given up, so that it does not hold its chat forever.
 MAX_ATTEMPTS = 5
@@ -57,6 +62,8 @@ class Intake:
         poll_interval: float = POLL_INTERVAL,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        # The conversations' database (for SQLite, with its one connection, also the intake's).
+        self._shared_database = database
         self._database = database
         self._messenger = messenger
         self._handle = handle
@@ -79,7 +86,11 @@ class Intake:
         return new
 
     async def start(self) -> None:
-        if self._database.engine.dialect.name == "sqlite":
+        if self._shared_database.engine.dialect.name == "postgresql":
+            self._database = Database(
+                self._shared_database.url, pool_size=INTAKE_CONNECTIONS, max_overflow=0
+            )
+        elif self._database.engine.dialect.name == "sqlite":
             # SQLite has one process: leases left in the table are its own, from before a
             # crash, and need not be waited out.
             async with self._database.session() as session, session.begin():
@@ -107,6 +118,9 @@ class Intake:
                 task.cancel()
             if late:
                 await asyncio.wait(late)
+        if self._database is not self._shared_database:
+            await self._database.dispose()
+            self._database = self._shared_database
 
     async def _run(self) -> None:
         renewed = asyncio.get_running_loop().time()
@@ -160,16 +174,15 @@ class Intake:
             except Exception:
                 # Update contents are not logged: they may hold phone or card numbers.
                 log.exception("%s: error while handling an update", self._messenger)
-            if not ticket.done:
-                await self._mark_done(row.id)
+            await self._settle(row.id)
         finally:
             self._in_hand.pop(row.id, None)
             self._wake.set()  # the chat's next update may be claimed now
 
-    async def _mark_done(self, row_id: int) -> None:
+    async def _settle(self, row_id: int) -> None:
         try:
             async with self._database.session() as session, session.begin():
-                await IntakeService(session).mark_done(row_id, self._clock())
+                await IntakeService(session).settle([row_id], self._clock())
         except Exception:
-            # Handled again once its lease runs out.
-            log.exception("%s: could not mark an update done", self._messenger)
+            # Its lease runs out: not done, it is handled again; done, its chat goes on.
+            log.exception("%s: could not settle an update", self._messenger)

@@ -38,13 +38,12 @@ class ClaimedUpdate:
     attempts: int
 
 
-@dataclass
+@dataclass(frozen=True)
 class Ticket:
     """The stored update being handled in this task: the conversation's transaction marks it
     done (`finish_in`), so that the update's effects and its being done commit together."""
 
     row_id: int
-    done: bool = False
 
 
 # Set by the intake processor around the handling of one update (a context variable rather
@@ -91,8 +90,9 @@ class IntakeService:
         self, messenger: str, now: datetime, limit: int, lease: timedelta
     ) -> list[ClaimedUpdate]:
         """Leases up to `limit` updates, each the oldest not done of its chat and not leased
-        by a live claim: a chat's next update waits until the one before it is done, so a
-        chat is never handled twice at once and keeps its order, in any number of processes."""
+        by a live claim, after an update of its chat done and no longer leased: a chat's
+        next update waits until the one before it is handled and its replies sent, so a chat
+        is never handled twice at once and keeps its order, in any number of processes."""
         earlier = aliased(IntakeUpdate)
         due = (
             select(IntakeUpdate.id)
@@ -104,7 +104,7 @@ class IntakeService:
                     and_(
                         earlier.messenger == IntakeUpdate.messenger,
                         earlier.chat_key == IntakeUpdate.chat_key,
-                        earlier.done_at.is_(None),
+                        or_(earlier.done_at.is_(None), earlier.lease_until >= now),
                         earlier.id < IntakeUpdate.id,
                     )
                 ),
@@ -132,9 +132,7 @@ class IntakeService:
         """Extends the leases of updates still being handled."""
         if row_ids:
             await self._session.execute(
-                update(IntakeUpdate)
-                .where(IntakeUpdate.id.in_(row_ids), IntakeUpdate.done_at.is_(None))
-                .values(lease_until=until)
+                update(IntakeUpdate).where(IntakeUpdate.id.in_(row_ids)).values(lease_until=until)
             )
 
     async def release(self, messenger: str) -> int:
@@ -142,29 +140,27 @@ class IntakeService:
         at start, the leases it held before a crash."""
         result = await self._session.execute(
             update(IntakeUpdate)
-            .where(
-                IntakeUpdate.messenger == messenger,
-                IntakeUpdate.done_at.is_(None),
-                IntakeUpdate.lease_until.is_not(None),
-            )
+            .where(IntakeUpdate.messenger == messenger, IntakeUpdate.lease_until.is_not(None))
             .values(lease_until=None)
         )
         return result.rowcount or 0
 
-    async def mark_done(self, row_id: int, now: datetime) -> None:
+    async def settle(self, row_ids: Sequence[int], now: datetime) -> None:
+        """Done, and their replies sent (or given up): the chats' next updates may go."""
         await self._session.execute(
             update(IntakeUpdate)
-            .where(IntakeUpdate.id == row_id)
-            .values(done_at=now, lease_until=None)
+            .where(IntakeUpdate.id.in_(row_ids))
+            .values(done_at=func.coalesce(IntakeUpdate.done_at, now), lease_until=None)
         )
 
-    async def finish_in(self, now: datetime) -> Ticket | None:
-        """Marks the update of this task done in the session's transaction; the caller sets
-        the ticket's `done` once that transaction committed."""
+    async def finish_in(self, now: datetime) -> None:
+        """Marks the update of this task, if any, done in the session's transaction; its
+        lease holds its chat until the replies are sent (`settle`)."""
         ticket = current_ticket.get()
         if ticket is not None:
-            await self.mark_done(ticket.row_id, now)
-        return ticket
+            await self._session.execute(
+                update(IntakeUpdate).where(IntakeUpdate.id == ticket.row_id).values(done_at=now)
+            )
 
     async def waiting(self, messenger: str) -> int:
         """Updates stored and not done yet."""
