@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from bot.channels.intake import MAX_ATTEMPTS, Intake
-from bot.channels.telegram import TELEGRAM_TRAITS
+from bot.channels.telegram import TELEGRAM_TRAITS, TelegramChannel
 from bot.chat import ChatCore
 from bot.db import Database
 from bot.messages import Channel, Incoming, Reply
@@ -21,6 +21,8 @@ from bot.models import ChannelAccount, IntakeUpdate, utcnow
 from bot.services.intake import Arrival, IntakeService
 from bot.texts import text
 from jobs.housekeeping import Housekeeping
+from tests.fakes.telegram_api import FakeTelegramServer
+from tests.telegram_harness import running_channel, telegram_settings
 
 LEASE = timedelta(seconds=30)
 
@@ -256,3 +258,51 @@ async def test_housekeeping_purges_done_updates_after_some_days(database: Databa
     assert len(await _rows(database)) == 3  # kept a while, to know a late redelivery
     await housekeeping.run(utcnow() + timedelta(days=8))
     assert [r.update_key for r in await _rows(database)] == ["2"]  # never one not done
+
+
+class HeldCore(ChatCore):
+    """Holds every message until `release` is set (a process about to be killed), then
+    echoes it."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+
+    async def handle(self, incoming: Incoming, traits: Any) -> list[Reply]:
+        await self.release.wait()
+        return [Reply(f"echo {incoming.text}")]
+
+
+async def test_polled_updates_confirmed_to_telegram_survive_a_crash(
+    database: Database, database_url: str
+) -> None:
+    """getUpdates goes through the intake too: once the next poll has confirmed the updates
+    (Telegram forgets them), they are in the table, and a new process answers them."""
+    async with FakeTelegramServer() as server:
+        settings = telegram_settings(server, database_url)
+        first = TelegramChannel(settings, HeldCore(), poll_timeout=1)
+        await first.start()
+        try:
+            for user in (1, 2, 3):
+                server.push_message(user, f"hello {user}")
+            for _ in range(100):
+                if not server.pending_updates and await _count_rows(database) == 3:
+                    break
+                await asyncio.sleep(0.05)
+            assert server.pending_updates == []  # confirmed: Telegram sends them no more
+            await first.intake.stop(grace=0)  # the process dies with them in hand
+        finally:
+            await first.stop()
+        assert server.sent_messages() == []
+        released = HeldCore()
+        released.release.set()
+        async with running_channel(settings, released):
+            await server.wait_for("sendMessage", 3, timeout=30)  # PostgreSQL: leases run out
+    assert sorted(m["text"] for m in server.sent_messages()) == [
+        "echo hello 1",
+        "echo hello 2",
+        "echo hello 3",
+    ]
+
+
+async def _count_rows(database: Database) -> int:
+    return len(await _rows(database))

@@ -3,7 +3,8 @@ is stored in one short transaction (bot/services/intake.py) before it is acknowl
 this processor handles it from the table. Different chats are answered at the same time;
 one chat's updates one after another, in the order they came (a double tap, or a contact
 after the card number, must not overtake the message before it) — across processes too,
-since a chat's next update is claimable only once the one before it is done.
+since a chat's next update is claimable only once the one before it is done and its
+replies went.
 
 An update is marked done in the transaction of the conversation that handles it (ChatCore
 reads the ticket this processor sets): its effects and its being done commit together. A

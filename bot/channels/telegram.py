@@ -258,11 +258,9 @@ class TelegramChannel:
                     offset=offset, timeout=self._poll_timeout, allowed_updates=ALLOWED_UPDATES
                 )
                 if updates:
-                    await self.intake.store([arrival(u.to_dict()) for u in updates])
+                    await self.intake.store(_arrivals(updates))
                     offset = updates[-1].update_id + 1
                 failures = 0
-            except asyncio.CancelledError:
-                raise
             except Exception as error:  # network, Telegram, the database
                 failures += 1
                 delay = self._backoff[min(failures, len(self._backoff)) - 1]
@@ -303,6 +301,18 @@ class TelegramChannel:
         finally:
             if update.callback_query is not None:
                 await _answer_query(update.callback_query)
+
+
+def _arrivals(updates: tuple[Update, ...]) -> list[Arrival]:
+    """A getUpdates batch as the intake stores it; an update that is not one is skipped,
+    so that it cannot hold the offset back forever."""
+    found = []
+    for update in updates:
+        try:
+            found.append(arrival(update.to_dict()))
+        except ValueError:
+            log.warning("Telegram: getUpdates answered an update it cannot read; skipped")
+    return found
 
 
 async def _answer_query(query: CallbackQuery) -> None:
