@@ -469,7 +469,10 @@ class IntakeUpdate(Base):
     __tablename__ = "intake_updates"
     __table_args__ = (
         UniqueConstraint("messenger", "update_key"),
-        Index("ix_intake_updates_waiting", "messenger", "done_at", "chat_key", "id"),
+        # What is waiting, oldest first; and a chat's earlier updates (covering: a claim
+        # checks them for each update it takes).
+        Index("ix_intake_updates_waiting", "messenger", "done_at", "id"),
+        Index("ix_intake_updates_chat", "messenger", "chat_key", "id", "done_at", "lease_until"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

@@ -20,9 +20,11 @@ log = logging.getLogger(__name__)
 JOB_ID = "housekeeping"
 # Telegram redelivers an unacknowledged update for about a day.
 INTAKE_KEEP = timedelta(days=7)
-# An unknown sender's account is kept this long after its last message, so that a
-# stranger halfway through /start is not forgotten mid-sentence.
+# An unknown sender's account is kept this long after its last message, and one halfway
+# through a flow (/start's consent, a card number asked) this long, so that a stranger is
+# not forgotten mid-sentence.
 IDLE_ACCOUNT_KEEP = timedelta(days=1)
+ABANDONED_FLOW_KEEP = timedelta(days=30)
 
 
 class Housekeeping:
@@ -38,7 +40,9 @@ class Housekeeping:
         async with self._database.session() as session, session.begin():
             services = Services.for_session(session, self._shared)
             updates = await services.intake.purge_done(moment - INTAKE_KEEP)
-            accounts = await services.accounts.purge_unlinked(moment - IDLE_ACCOUNT_KEEP)
+            accounts = await services.accounts.purge_unlinked(
+                moment - IDLE_ACCOUNT_KEEP, moment - ABANDONED_FLOW_KEEP
+            )
         if updates or accounts:
             log.info(
                 "housekeeping: %d stored updates and %d empty accounts purged", updates, accounts

@@ -330,3 +330,5 @@ async def test_strangers_sending_garbage_leave_no_accounts_behind(
     async with database.session() as session:
         kept = list(await session.scalars(select(ChannelAccount.external_id)))
     assert kept == [str(USER)]
+    await Housekeeping(database).run(utcnow() + timedelta(days=31))  # abandoned
+    assert await _count(database, ChannelAccount) == 0

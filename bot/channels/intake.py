@@ -76,6 +76,7 @@ class Intake:
         self._stop = asyncio.Event()
         self._in_hand: dict[int, asyncio.Task[None]] = {}
         self._running: asyncio.Task[None] | None = None
+        self._settler: Settler | None = None
 
     async def store(self, arrivals: Sequence[Arrival]) -> int:
         """Stores updates before they are acknowledged; returns how many were new (a
@@ -96,6 +97,7 @@ class Intake:
             # crash, and need not be waited out.
             async with self._database.session() as session, session.begin():
                 await IntakeService(session).release(self._messenger)
+        self._settler = Settler(self._database, self._clock, self._wake)
         self._stop.clear()
         self._running = asyncio.create_task(self._run())
 
@@ -119,6 +121,9 @@ class Intake:
                 task.cancel()
             if late:
                 await asyncio.wait(late)
+        if self._settler is not None:
+            await self._settler.stop()
+            self._settler = None
         if self._database is not self._shared_database:
             await self._database.dispose()
             self._database = self._shared_database
@@ -178,12 +183,46 @@ class Intake:
             await self._settle(row.id)
         finally:
             self._in_hand.pop(row.id, None)
-            self._wake.set()  # the chat's next update may be claimed now
 
     async def _settle(self, row_id: int) -> None:
-        try:
-            async with self._database.session() as session, session.begin():
-                await IntakeService(session).settle([row_id], self._clock())
-        except Exception:
-            # Its lease runs out: not done, it is handled again; done, its chat goes on.
-            log.exception("%s: could not settle an update", self._messenger)
+        assert self._settler is not None
+        await self._settler.settle(row_id)
+
+
+class Settler:
+    """Lets go of the updates whose replies went, in one short transaction for all those
+    that finished meanwhile (a group commit): one write per update would be three where a
+    conversation has one, on SQLite's one connection."""
+
+    def __init__(self, database: Database, clock: Callable[[], datetime], wake: asyncio.Event):
+        self._database = database
+        self._clock = clock
+        self._wake = wake
+        self._waiting: dict[int, asyncio.Future[None]] = {}
+        self._flushing: asyncio.Task[None] | None = None
+
+    async def settle(self, row_id: int) -> None:
+        """Returns once the update is let go (or that failed: its lease runs out)."""
+        future = asyncio.get_running_loop().create_future()
+        self._waiting[row_id] = future
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush())
+        await future
+
+    async def stop(self) -> None:
+        while self._flushing is not None and not self._flushing.done():
+            await self._flushing
+
+    async def _flush(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, {}
+            try:
+                async with self._database.session() as session, session.begin():
+                    await IntakeService(session).settle(list(batch), self._clock())
+            except Exception:
+                # Their leases run out: those not done are handled again, the chats go on.
+                log.exception("intake: could not settle %d updates", len(batch))
+            for future in batch.values():
+                if not future.done():
+                    future.set_result(None)
+            self._wake.set()  # the chats' next updates may be claimed now

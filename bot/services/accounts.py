@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -135,11 +135,12 @@ class AccountService:
                 account.blocked_at = None
         return _view(account), state
 
-    async def purge_unlinked(self, idle_before: datetime) -> int:
-        """Deletes accounts with nothing to keep: never linked nor consenting, no lock
-        against guessing, no flow under way, nothing asked or sent, and quiet since
-        `idle_before`. Every unknown sender gets an account when it writes (its choices and
-        steps live there); this keeps strangers and fuzzers from piling them up."""
+    async def purge_unlinked(self, idle_before: datetime, abandoned_before: datetime) -> int:
+        """Deletes accounts with nothing to keep: not linked nor consenting, no lock against
+        guessing, nothing asked or sent, quiet since `idle_before`, and no flow under way
+        (or one abandoned since `abandoned_before`). Every unknown sender gets an account
+        when it writes (its choices and steps live there); this keeps strangers and fuzzers
+        from piling them up."""
         account = ChannelAccount
         result = await self._session.execute(
             delete(account).where(
@@ -148,9 +149,12 @@ class AccountService:
                 account.link_failures == 0,
                 account.link_locked_until.is_(None),
                 account.last_seen_at < idle_before,
-                ~exists().where(
-                    ConversationState.account_id == account.id,
-                    ConversationState.flow.is_not(None),
+                or_(
+                    account.last_seen_at < abandoned_before,
+                    ~exists().where(
+                        ConversationState.account_id == account.id,
+                        ConversationState.flow.is_not(None),
+                    ),
                 ),
                 ~exists().where(CommitteeQuestion.account_id == account.id),
                 ~exists().where(OutboxMessage.account_id == account.id),

@@ -39,12 +39,18 @@ def upgrade() -> None:
     with op.batch_alter_table("intake_updates", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_intake_updates_done_at"), ["done_at"], unique=False)
         batch_op.create_index(
-            "ix_intake_updates_waiting", ["messenger", "done_at", "chat_key", "id"], unique=False
+            "ix_intake_updates_waiting", ["messenger", "done_at", "id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_intake_updates_chat",
+            ["messenger", "chat_key", "id", "done_at", "lease_until"],
+            unique=False,
         )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("intake_updates", schema=None) as batch_op:
+        batch_op.drop_index("ix_intake_updates_chat")
         batch_op.drop_index("ix_intake_updates_waiting")
         batch_op.drop_index(batch_op.f("ix_intake_updates_done_at"))
 
