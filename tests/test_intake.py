@@ -95,6 +95,16 @@ async def test_a_chats_next_update_waits_until_the_replies_before_it_went(
     assert await _claim(database) == [2]
 
 
+async def test_a_renewal_racing_a_settle_does_not_hold_the_chat(database: Database) -> None:
+    await _store(database, [_arrival(1, "a"), _arrival(2, "a")])
+    assert await _claim(database) == [1]
+    await _done(database, 1)
+    async with database.session() as session, session.begin():
+        # The renewal was decided while 1 was in hand and ran after its settle.
+        await IntakeService(session).renew([1], utcnow() + LEASE)
+    assert await _claim(database) == [2]
+
+
 async def test_a_lease_that_ran_out_is_claimed_again(database: Database) -> None:
     await _store(database, [_arrival(1, "a")])
     assert await _claim(database) == [1]

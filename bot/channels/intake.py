@@ -75,6 +75,8 @@ class Intake:
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._in_hand: dict[int, asyncio.Task[None]] = {}
+        self._settling: set[int] = set()
+        self._tasks: set[asyncio.Task[None]] = set()  # handling or settling
         self._running: asyncio.Task[None] | None = None
         self._settler: Settler | None = None
 
@@ -113,8 +115,8 @@ class Intake:
         self._stop.set()
         await self._running
         self._running = None
-        if self._in_hand:
-            _, late = await asyncio.wait(self._in_hand.values(), timeout=grace)
+        if self._tasks:
+            _, late = await asyncio.wait(self._tasks, timeout=grace)
             if late:
                 log.warning("%s: stopped with %d updates in hand", self._messenger, len(late))
             for task in late:
@@ -137,7 +139,8 @@ class Intake:
             try:
                 claimed = await self._claim(free) if free > 0 else []
                 now = asyncio.get_running_loop().time()
-                if self._in_hand and now - renewed > self._lease.total_seconds() / 3:
+                held = self._in_hand.keys() | self._settling
+                if held and now - renewed > self._lease.total_seconds() / 3:
                     await self._renew()
                     renewed = now
             except Exception:
@@ -145,7 +148,10 @@ class Intake:
                 log.exception("%s: claiming stored updates failed", self._messenger)
                 claimed = []
             for row in claimed:
-                self._in_hand[row.id] = asyncio.create_task(self._process(row))
+                task = asyncio.create_task(self._process(row))
+                self._in_hand[row.id] = task
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
             if claimed and len(claimed) == free:
                 continue
             waiters = [
@@ -166,7 +172,8 @@ class Intake:
 
     async def _renew(self) -> None:
         async with self._database.session() as session, session.begin():
-            await IntakeService(session).renew(list(self._in_hand), self._clock() + self._lease)
+            held = list(self._in_hand.keys() | self._settling)
+            await IntakeService(session).renew(held, self._clock() + self._lease)
 
     async def _process(self, row: ClaimedUpdate) -> None:
         ticket = Ticket(row.id)
@@ -180,9 +187,16 @@ class Intake:
             except Exception:
                 # Update contents are not logged: they may hold phone or card numbers.
                 log.exception("%s: error while handling an update", self._messenger)
-            await self._settle(row.id)
         finally:
             self._in_hand.pop(row.id, None)
+        # Its slot is free for another chat's update; its lease, renewed while it waits,
+        # holds its own chat until the settle commits.
+        self._settling.add(row.id)
+        self._wake.set()
+        try:
+            await self._settle(row.id)
+        finally:
+            self._settling.discard(row.id)
 
     async def _settle(self, row_id: int) -> None:
         assert self._settler is not None

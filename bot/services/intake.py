@@ -129,10 +129,13 @@ class IntakeService:
         return sorted((ClaimedUpdate(*row) for row in result), key=lambda c: c.id)
 
     async def renew(self, row_ids: Sequence[int], until: datetime) -> None:
-        """Extends the leases of updates still being handled."""
+        """Extends the leases of updates still being handled or settled. Not one settled
+        meanwhile: a lease renewed after its settle would hold its chat until it ran out."""
         if row_ids:
             await self._session.execute(
-                update(IntakeUpdate).where(IntakeUpdate.id.in_(row_ids)).values(lease_until=until)
+                update(IntakeUpdate)
+                .where(IntakeUpdate.id.in_(row_ids), IntakeUpdate.lease_until.is_not(None))
+                .values(lease_until=until)
             )
 
     async def release(self, messenger: str) -> int:
