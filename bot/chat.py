@@ -86,6 +86,8 @@ class ChatCore:
                 replies, keep_choices = await self._replies(incoming, traits, account, services)
                 if not traits.has_buttons and not keep_choices:
                     await services.conversations.set_choices(account.id, stored(replies))
+                # A stored update (bot/channels/intake.py) is done with what it changed.
+                await services.intake.finish_in(services.clock())
             if services.outbox.enqueued:
                 self._shared.notify_outbox()
             if services.quizzes.scheduled:

@@ -17,6 +17,9 @@ from sqlalchemy.ext.asyncio import (
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
+    # SQLAlchemy's error lines would otherwise quote the statement's values: a member's
+    # message, a phone number.
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_pre_ping=True, **kwargs)
     if parsed.database and parsed.database != ":memory:":
@@ -53,9 +56,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 class Database:
     """An engine and its session factory; one per process."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, **engine_options: Any) -> None:
         self.url = url
-        self.engine = create_engine(url)
+        self.engine = create_engine(url, **engine_options)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     def session(self) -> AsyncSession:

@@ -112,3 +112,9 @@ class Reply:
     @property
     def flat_buttons(self) -> list[Button]:
         return [button for row in self.buttons for button in row]
+
+
+def without_nul(value: str) -> str:
+    """Text as the adapters pass it on: PostgreSQL text cannot hold a NUL byte, and no
+    member means one."""
+    return value.replace("\x00", "")

@@ -457,3 +457,30 @@ class WebLogin(Base):
     used_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     issued_by: Mapped[str] = mapped_column(String(100))
+
+
+class IntakeUpdate(Base):
+    """An update a messenger delivered (webhook or getUpdates), stored before it is
+    acknowledged and handled from here (bot/services/intake.py, bot/channels/intake.py):
+    unique per messenger and update key, so a redelivery is stored once. `lease_until` is
+    the claim of the process handling it, until its replies were sent; `done_at` is set
+    when it was handled."""
+
+    __tablename__ = "intake_updates"
+    __table_args__ = (
+        UniqueConstraint("messenger", "update_key"),
+        # What is waiting, oldest first; and a chat's earlier updates (covering: a claim
+        # checks them for each update it takes).
+        Index("ix_intake_updates_waiting", "messenger", "done_at", "id"),
+        Index("ix_intake_updates_chat", "messenger", "chat_key", "id", "done_at", "lease_until"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    messenger: Mapped[str] = mapped_column(String(16))
+    update_key: Mapped[str] = mapped_column(String(64))
+    chat_key: Mapped[str] = mapped_column(String(64))
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    lease_until: Mapped[datetime | None]
+    done_at: Mapped[datetime | None] = mapped_column(index=True)

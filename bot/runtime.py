@@ -46,6 +46,7 @@ from bot.web.app import build_admin_app
 from handlers import build_router
 from handlers.notices import render_notice
 from jobs.dispatcher import Dispatcher, DispatchSettings
+from jobs.housekeeping import Housekeeping, schedule_housekeeping
 from jobs.nudges import SecretaryNudges, schedule_nudges
 from jobs.quizzes import QuizScheduler
 from jobs.reminders import ReminderScheduler
@@ -103,7 +104,8 @@ class Role(StrEnum):
 
 class LeaderWork:
     """What only the elected process does: the outbox dispatcher and the schedulers (meeting
-    reminders, quiz events, the secretaries' nudges). Started when elected, stopped when not.
+    reminders, quiz events, the secretaries' nudges, the daily housekeeping). Started when
+    elected, stopped when not.
 
     One rate budget per bot token (issue #16.2) is kept by only the elected process
     dispatching: one Dispatcher, so one Pacer per token in the whole deployment, and its
@@ -167,6 +169,7 @@ class LeaderWork:
         )
         self.due_work = [reminders, self._quizzes]
         schedule_nudges(self._scheduler, nudges)
+        schedule_housekeeping(self._scheduler, Housekeeping(self._database, clock=self._clock))
         # The catch-ups as a task: the election watches its lock only once start() returns.
         self._catching_up = asyncio.create_task(self._catch_up(reminders, self._quizzes, nudges))
 
@@ -323,12 +326,18 @@ async def run_messengers(
         metrics.watch_outbox(database)
         answers = role is not Role.JOBS
         telegram = (
-            TelegramChannel(settings, bot.core) if answers and settings.telegram_token else None
+            TelegramChannel(settings, bot.core, database=database)
+            if answers and settings.telegram_token
+            else None
         )
         if telegram is not None:
             # Handlers fetch files members send (question sheets) through the shared services.
             bot.shared.files.register(Channel.TELEGRAM, TelegramFiles(telegram.application.bot))
-        zalo = ZaloChannel(settings, bot.core) if answers and settings.zalo_token else None
+        zalo = (
+            ZaloChannel(settings, bot.core, database=database)
+            if answers and settings.zalo_token
+            else None
+        )
         started: dict[str, Callable[[], bool]] = {}
         if telegram is not None:
             started[Channel.TELEGRAM] = lambda: telegram.started

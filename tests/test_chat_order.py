@@ -1,12 +1,13 @@
 """Messages from different chats are answered at the same time, and messages from one chat
-in the order they came, on both messengers (through the real adapters and fake servers)."""
+in the order they came, on both messengers (through the real adapters and fake servers);
+tests/test_intake.py holds the same for several processes sharing the intake table."""
 
 from __future__ import annotations
 
 import asyncio
 
-from bot.channels.chat_order import ChatTurns
 from bot.chat import ChatCore
+from bot.db import Database
 from bot.messages import ChannelTraits, Incoming, Reply
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.fakes.zalo_api import FakeZaloServer
@@ -29,7 +30,9 @@ class GatedCore(ChatCore):
         return [Reply(f"echo {incoming.text}")]
 
 
-async def test_telegram_answers_another_chat_while_one_waits(database_url: str) -> None:
+async def test_telegram_answers_another_chat_while_one_waits(
+    database_url: str, database: Database
+) -> None:
     core = GatedCore()
     async with FakeTelegramServer() as server:
         async with running_channel(telegram_settings(server, database_url), core):
@@ -44,7 +47,9 @@ async def test_telegram_answers_another_chat_while_one_waits(database_url: str) 
     assert core.handled == ["other chat", "wait, first", "second"]
 
 
-async def test_zalo_answers_another_chat_while_one_waits(database_url: str) -> None:
+async def test_zalo_answers_another_chat_while_one_waits(
+    database_url: str, database: Database
+) -> None:
     core = GatedCore()
     async with FakeZaloServer() as server:
         async with running_zalo(zalo_settings(server, database_url), core):
@@ -57,25 +62,3 @@ async def test_zalo_answers_another_chat_while_one_waits(database_url: str) -> N
             await server.wait_for("sendMessage", 2, chat_id="z-1")
         assert server.sent_texts("z-1") == ["echo wait, first", "echo second"]
     assert core.handled == ["other chat", "wait, first", "second"]
-
-
-async def test_a_chat_turn_is_forgotten_once_its_messages_are_done() -> None:
-    turns = ChatTurns()
-    order: list[str] = []
-
-    async def take(chat: str, name: str, hold: asyncio.Event | None = None) -> None:
-        async with turns.turn(chat):
-            if hold is not None:
-                await hold.wait()
-            order.append(name)
-
-    hold = asyncio.Event()
-    first = asyncio.create_task(take("a", "a1", hold))
-    second = asyncio.create_task(take("a", "a2"))
-    await asyncio.sleep(0)
-    assert turns.chats == 1
-    await take("b", "b1")
-    hold.set()
-    await asyncio.gather(first, second)
-    assert order == ["b1", "a1", "a2"]
-    assert turns.chats == 0

@@ -1,15 +1,19 @@
 """The Telegram adapter on python-telegram-bot: polling by default, or fed by the web app's
-webhook route. It only translates; the conversation lives in the handlers."""
+webhook route, both through the durable intake (bot/channels/intake.py): an update is
+stored before it is acknowledged (a webhook's 200, getUpdates' next offset) and handled
+from the table. It only translates; the conversation lives in the handlers."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable
 from pathlib import PurePosixPath
 from typing import Any
 
 from telegram import (
     Bot,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -28,15 +32,8 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.ext import (
-    AIORateLimiter,
-    Application,
-    BaseUpdateProcessor,
-    ContextTypes,
-    TypeHandler,
-)
+from telegram.ext import AIORateLimiter, Application
 
-from bot.channels.chat_order import CONCURRENT_UPDATES, ChatTurns
 from bot.channels.delivery import (
     ChatNotFound,
     DeliveryError,
@@ -47,17 +44,44 @@ from bot.channels.delivery import (
     SenderUnauthorized,
     TransientError,
 )
+from bot.channels.intake import Intake
 from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.text_split import split_text
 from bot.chat import ChatCore
-from bot.messages import Attachment, Channel, ChannelTraits, Contact, Incoming, Media, Reply
+from bot.db import Database
+from bot.messages import (
+    Attachment,
+    Channel,
+    ChannelTraits,
+    Contact,
+    Incoming,
+    Media,
+    Reply,
+    without_nul,
+)
 from bot.services.files import FetchedFile, FileTooLarge, FileUnavailable
+from bot.services.intake import Arrival
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 TELEGRAM_TRAITS = ChannelTraits(has_buttons=True, text_limit=4096, can_share_contact=True)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+POLL_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
+
+
+def arrival(data: dict[str, Any]) -> Arrival:
+    """A webhook body or getUpdates result as the intake stores it. Raises ValueError for a
+    body that is not a Telegram update (a wrong shape, a date no calendar has)."""
+    update_id = data.get("update_id")
+    if not isinstance(update_id, int) or isinstance(update_id, bool):
+        raise ValueError("no update_id")
+    try:
+        update = Update.de_json(data, None)
+    except (AttributeError, KeyError, TypeError, ValueError, OverflowError, OSError) as exc:
+        raise ValueError("not a Telegram update") from exc
+    chat = update.effective_chat
+    return Arrival(str(update_id), str(chat.id) if chat is not None else "", data)
 
 
 def to_incoming(update: Update) -> Incoming | None:
@@ -81,11 +105,15 @@ def to_incoming(update: Update) -> Incoming | None:
                 message.contact.phone_number, str(contact_user) if contact_user else None
             ),
         )
-    if message.text is not None:
-        return Incoming(**base, text=message.text)
+    if isinstance(message.text, str):
+        return Incoming(**base, text=without_nul(message.text))
     attachment = _attachment(message)
+    caption = message.caption if isinstance(message.caption, str) else None
     return Incoming(
-        **base, attachment=attachment, text=message.caption, media=_media(message, attachment)
+        **base,
+        attachment=attachment,
+        text=None if caption is None else without_nul(caption),
+        media=_media(message, attachment),
     )
 
 
@@ -138,37 +166,26 @@ async def _send_media(bot: Bot, chat_id: str, media: Media | None) -> None:
         await bot.send_document(chat_id=chat_id, document=media.file_id)
 
 
-class ChatOrderedUpdates(BaseUpdateProcessor):
-    """PTB answers updates one at a time by default, so one slow answer delays every
-    member; this answers different chats concurrently and keeps each chat's order."""
-
-    def __init__(self, max_concurrent_updates: int = CONCURRENT_UPDATES) -> None:
-        super().__init__(max_concurrent_updates)
-        self._turns = ChatTurns()
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None:
-            await coroutine
-            return
-        async with self._turns.turn(str(chat.id)):
-            await coroutine
-
-    async def initialize(self) -> None:
-        pass
-
-    async def shutdown(self) -> None:
-        pass
-
-
 class TelegramChannel:
-    def __init__(self, settings: Settings, core: ChatCore, *, poll_timeout: int = 10) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        core: ChatCore,
+        *,
+        database: Database | None = None,
+        poll_timeout: int = 10,
+        backoff: tuple[float, ...] = POLL_BACKOFF,
+    ) -> None:
         if settings.telegram_token is None:
             raise ValueError("TelegramChannel needs TELEGRAM_TOKEN")
         self._settings = settings
         self._core = core
         self._poll_timeout = poll_timeout
-        builder = (
+        self._backoff = backoff
+        # A channel run on its own (tests, benchmarks) opens the database itself.
+        self._own_database = database is None
+        self._database = database or Database(settings.database_url)
+        self.application: Application[Any, Any, Any, Any, Any, Any] = (
             Application.builder()
             .token(settings.telegram_token)
             .base_url(f"{settings.telegram_base_url}/bot")
@@ -180,28 +197,27 @@ class TelegramChannel:
             # held to the 30-a-second pace of bulk notices (the outbox dispatcher keeps that
             # one): a member is waiting for each, and Telegram's 429 still says when to wait.
             .rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=1))
-            .concurrent_updates(ChatOrderedUpdates())
+            # Updates are fetched and handled through the intake, not PTB's updater.
+            .updater(None)
+            .build()
         )
-        if settings.telegram_webhook_mode:
-            builder = builder.updater(None)
-        self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
-        self.application.add_handler(TypeHandler(Update, self._on_update))
-        self.application.add_error_handler(self._on_error)
+        self.intake = Intake(self._database, Channel.TELEGRAM, self._handle)
+        self._poller: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.application.initialize()
+        # First what a stopped process left in the table, then what is new.
+        await self.intake.start()
+        bot = self.application.bot
         if self._settings.telegram_webhook_mode:
-            await self.application.bot.set_webhook(
+            await bot.set_webhook(
                 url=self._settings.telegram_webhook_url or "",
                 secret_token=self._settings.telegram_webhook_secret,
                 allowed_updates=ALLOWED_UPDATES,
             )
         else:
-            assert self.application.updater is not None
-            await self.application.updater.start_polling(
-                timeout=self._poll_timeout, allowed_updates=ALLOWED_UPDATES
-            )
-        await self.application.start()
+            await bot.delete_webhook()  # getUpdates answers 409 while a webhook is set
+            self._poller = asyncio.create_task(self._poll())
         log.info(
             "Telegram: started (%s)",
             "webhook" if self._settings.telegram_webhook_mode else "polling",
@@ -210,23 +226,50 @@ class TelegramChannel:
     @property
     def started(self) -> bool:
         """Answering updates (for /readyz)."""
-        return self.application.running
+        return self.intake.running
 
     async def stop(self) -> None:
-        if self.application.updater is not None and self.application.updater.running:
-            await self.application.updater.stop()
-        if self.application.running:
-            await self.application.stop()
+        if self._poller is not None:
+            # It waits on getUpdates, a pause or the intake's short insert: an update not
+            # stored is not confirmed either, and Telegram hands it over again.
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
+        await self.intake.stop()
         await self.application.shutdown()
+        if self._own_database:
+            await self._database.dispose()
 
-    async def feed_webhook(self, data: dict[str, Any]) -> None:
-        """Queue an update the web app received; each chat's updates are answered in order.
-        Raises ValueError for a body that is not an update."""
-        try:
-            update = Update.de_json(data, self.application.bot)
-        except (AttributeError, KeyError, TypeError, ValueError) as exc:
-            raise ValueError("not a Telegram update") from exc
-        await self.application.update_queue.put(update)
+    async def receive(self, data: dict[str, Any]) -> None:
+        """Stores an update the web app received, before it answers 200. Raises ValueError
+        for a body that is not an update."""
+        await self.intake.store([arrival(data)])
+
+    async def _poll(self) -> None:
+        """getUpdates in a loop. Telegram drops the updates before `offset` when it is
+        asked for the next ones, so the offset moves on only once they are stored."""
+        bot = self.application.bot
+        offset: int | None = None
+        failures = 0
+        while True:
+            try:
+                updates = await bot.get_updates(
+                    offset=offset, timeout=self._poll_timeout, allowed_updates=ALLOWED_UPDATES
+                )
+                if updates:
+                    await self.intake.store(_arrivals(updates))
+                    offset = updates[-1].update_id + 1
+                failures = 0
+            except Exception as error:  # network, Telegram, the database
+                failures += 1
+                delay = self._backoff[min(failures, len(self._backoff)) - 1]
+                log.warning(
+                    "Telegram: getUpdates failed (%s); retrying in %.0f s",
+                    type(error).__name__,
+                    delay,
+                )
+                await asyncio.sleep(delay)
 
     async def send(self, chat_id: str, replies: list[Reply]) -> None:
         bot = self.application.bot
@@ -244,22 +287,39 @@ class TelegramChannel:
                     document=InputFile(reply.document.content, filename=reply.document.filename),
                 )
 
-    async def _on_update(self, update: object, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not isinstance(update, Update):
-            return
-        incoming = to_incoming(update)
-        if update.callback_query is not None:
-            # Stops the spinner on the pressed button whatever the outcome.
-            await update.callback_query.answer()
-        if incoming is None:
-            self._core.ignored(Channel.TELEGRAM)
-            return
-        await self._core.answer(incoming, TELEGRAM_TRAITS, self.send)
+    async def _handle(self, raw: dict[str, Any]) -> None:
+        """Handles a stored update. A pressed button is handled first and its spinner
+        stopped after, best effort: Telegram refuses to answer a query older than about
+        15 s (after downtime, behind a backlog), and that must not drop the press."""
+        update = Update.de_json(raw, self.application.bot)
+        try:
+            incoming = to_incoming(update)
+            if incoming is None:
+                self._core.ignored(Channel.TELEGRAM)
+            else:
+                await self._core.answer(incoming, TELEGRAM_TRAITS, self.send)
+        finally:
+            if update.callback_query is not None:
+                await _answer_query(update.callback_query)
 
-    async def _on_error(self, _update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        # Sending failed (network, blocked bot...). Update contents are not logged: they may
-        # hold phone or card numbers.
-        log.error("Telegram: error while handling an update: %r", context.error)
+
+def _arrivals(updates: tuple[Update, ...]) -> list[Arrival]:
+    """A getUpdates batch as the intake stores it; an update that is not one is skipped,
+    so that it cannot hold the offset back forever."""
+    found = []
+    for update in updates:
+        try:
+            found.append(arrival(update.to_dict()))
+        except ValueError:
+            log.warning("Telegram: getUpdates answered an update it cannot read; skipped")
+    return found
+
+
+async def _answer_query(query: CallbackQuery) -> None:
+    try:
+        await query.answer()
+    except TelegramError as error:
+        log.info("Telegram: a handled button press could not be answered (%s)", error.message)
 
 
 def _classify(error: TelegramError) -> DeliveryError:

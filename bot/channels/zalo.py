@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 from collections.abc import Mapping, Sequence
@@ -18,7 +19,6 @@ from typing import Any
 
 import aiohttp
 
-from bot.channels.chat_order import CONCURRENT_UPDATES, ChatTurns
 from bot.channels.choices import numbered
 from bot.channels.delivery import (
     ChatNotFound,
@@ -30,9 +30,12 @@ from bot.channels.delivery import (
     SenderUnauthorized,
     TransientError,
 )
+from bot.channels.intake import Intake
 from bot.channels.text_split import split_text
 from bot.chat import ChatCore
-from bot.messages import Attachment, Channel, ChannelTraits, Incoming, Reply
+from bot.db import Database
+from bot.messages import Attachment, Channel, ChannelTraits, Incoming, Reply, without_nul
+from bot.services.intake import Arrival
 from bot.settings import Settings
 from bot.texts import text
 
@@ -56,8 +59,6 @@ POLL_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
 DEFAULT_RETRY_AFTER = 60.0
 # A reply is retried once after a 429 if Zalo asks for at most this many seconds.
 MAX_REPLY_RETRY_WAIT = 5.0
-# Seconds `stop` lets the worker answer updates already received.
-STOP_GRACE = 10.0
 REQUEST_TIMEOUT = 20.0
 
 
@@ -153,6 +154,22 @@ def parse_update(data: object) -> dict[str, Any]:
     return data
 
 
+def arrival(data: object) -> Arrival:
+    """A webhook body or getUpdates result as the intake stores it. Zalo numbers no update:
+    its message id is the key, or for an event without one the body's digest, so that a
+    redelivery is still stored once. Raises ValueError for anything but an update."""
+    update = parse_update(data)
+    message = update.get("message")
+    message = message if isinstance(message, dict) else {}
+    key = message.get("message_id")
+    if not isinstance(key, str | int) or isinstance(key, bool) or not str(key):
+        canonical = json.dumps(update, sort_keys=True, ensure_ascii=False)
+        key = "sha256:" + hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+    chat = message.get("chat")
+    chat_id = _id(chat) if isinstance(chat, dict) else None
+    return Arrival(str(key)[:64], (chat_id or "")[:64], update)
+
+
 def _id(party: Mapping[str, Any]) -> str | None:
     value = party.get("id")
     return str(value) if isinstance(value, str | int) and str(value) else None
@@ -175,9 +192,10 @@ def to_incoming(update: Mapping[str, Any]) -> Incoming | None:
     event = update.get("event_name")
     if event == TEXT_EVENT:
         body = message.get("text")
-        return Incoming(
-            Channel.ZALO, sender_id, chat_id, text=body if isinstance(body, str) else ""
-        )
+        if not isinstance(body, str):
+            # A text event whose text is not text (a number, a boolean) says nothing.
+            return Incoming(Channel.ZALO, sender_id, chat_id, attachment=Attachment.UNSUPPORTED)
+        return Incoming(Channel.ZALO, sender_id, chat_id, text=without_nul(body))
     attachment = _ATTACHMENTS.get(str(event))
     if attachment is None:
         return None
@@ -204,6 +222,7 @@ class ZaloChannel:
         settings: Settings,
         core: ChatCore,
         *,
+        database: Database | None = None,
         poll_timeout: int = 30,
         backoff: Sequence[float] = POLL_BACKOFF,
     ) -> None:
@@ -214,12 +233,11 @@ class ZaloChannel:
         self._poll_timeout = poll_timeout
         self._backoff = backoff
         self._api = ZaloApi(settings.zalo_base_url, settings.zalo_token)
-        self._updates: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-        # As on Telegram: chats answered concurrently, each chat's messages in order.
-        self._turns = ChatTurns()
-        self._slots = asyncio.Semaphore(CONCURRENT_UPDATES)
-        self._answering: set[asyncio.Task[None]] = set()
-        self._worker: asyncio.Task[None] | None = None
+        # A channel run on its own (tests, benchmarks) opens the database itself.
+        self._own_database = database is None
+        self._database = database or Database(settings.database_url)
+        # Received updates are stored, then handled from the table (bot/channels/intake.py).
+        self.intake = Intake(self._database, Channel.ZALO, self._handle)
         self._poller: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -237,10 +255,10 @@ class ZaloChannel:
             else:
                 # getUpdates answers nothing while a webhook is set.
                 await self._api.call("deleteWebhook")
+            await self.intake.start()
         except BaseException:
             await self._api.close()
             raise
-        self._worker = asyncio.create_task(self._work())
         if not self._settings.zalo_webhook_mode:
             self._poller = asyncio.create_task(self._poll())
         log.info("Zalo: started (%s)", "webhook" if self._settings.zalo_webhook_mode else "polling")
@@ -248,28 +266,27 @@ class ZaloChannel:
     @property
     def started(self) -> bool:
         """Answering updates (for /readyz)."""
-        return self._worker is not None and not self._worker.done()
+        return self.intake.running
 
     async def stop(self) -> None:
-        """Ends the long poll at once, then answers the updates already received."""
+        """Ends the long poll at once, then answers the updates in hand; those not begun
+        wait in the table for the next start."""
         if self._poller is not None:
-            # The poller only waits on getUpdates or a backoff pause: cancelling loses nothing
-            # that was handed over.
+            # The poller only waits on getUpdates, a pause or the intake's insert:
+            # cancelling loses nothing that was stored.
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
-        if self._worker is not None:
-            self._updates.put_nowait(None)
-            try:
-                await asyncio.wait_for(self._worker, STOP_GRACE)
-            except TimeoutError:
-                log.warning("Zalo: stopped before every received message was answered")
+            self._poller = None
+        await self.intake.stop()
         await self._api.close()
+        if self._own_database:
+            await self._database.dispose()
 
-    async def feed_webhook(self, data: dict[str, Any]) -> None:
-        """Queue an update the web app received. Raises ValueError for a body that is not
-        an update."""
-        self._updates.put_nowait(parse_update(data))
+    async def receive(self, data: dict[str, Any]) -> None:
+        """Stores an update the web app received, before it answers 200. Raises ValueError
+        for a body that is not an update."""
+        await self.intake.store([arrival(data)])
 
     async def send(self, chat_id: str, replies: list[Reply]) -> None:
         for reply, choices in numbered(replies):
@@ -312,42 +329,28 @@ class ZaloChannel:
             if update is None:
                 continue
             try:
-                self._updates.put_nowait(parse_update(update))
+                received = arrival(update)
             except ValueError:
                 log.warning("Zalo: getUpdates answered something that is not an update")
+                continue
+            try:
+                await self.intake.store([received])
+            except Exception as error:
+                # Zalo keeps no offset to ask again with: the update is lost, as it would
+                # be by any crash between getUpdates and the insert.
+                failures += 1
+                await self._pause(failures, error, 0.0)
 
     async def _pause(self, failures: int, error: BaseException, at_least: float) -> None:
         delay = max(self._backoff[min(failures, len(self._backoff)) - 1], at_least)
         log.warning("Zalo: getUpdates failed (%s); retrying in %.0f s", _describe(error), delay)
         await asyncio.sleep(delay)
 
-    async def _work(self) -> None:
-        """Hands each update to its own task; on stop, waits for those in hand."""
-        while (update := await self._updates.get()) is not None:
-            await self._slots.acquire()
-            task = asyncio.create_task(self._answer(update))
-            self._answering.add(task)
-            task.add_done_callback(self._answered)
-        if self._answering:
-            await asyncio.gather(*self._answering)
-
-    def _answered(self, task: asyncio.Task[None]) -> None:
-        self._answering.discard(task)
-        self._slots.release()
-
-    async def _answer(self, update: dict[str, Any]) -> None:
-        try:
-            incoming = to_incoming(update)
-            if incoming is None:
-                self._core.ignored(Channel.ZALO)
-                return
-            async with self._turns.turn(incoming.chat_id):
-                await self._process(incoming)
-        except Exception:
-            # Update contents are not logged: they may hold phone or card numbers.
-            log.exception("Zalo: error while handling an update")
-
-    async def _process(self, incoming: Incoming) -> None:
+    async def _handle(self, update: dict[str, Any]) -> None:
+        incoming = to_incoming(update)
+        if incoming is None:
+            self._core.ignored(Channel.ZALO)
+            return
         try:
             await self._core.answer(incoming, ZALO_TRAITS, self.send)
         except (ZaloApiError, aiohttp.ClientError, TimeoutError) as error:

@@ -23,6 +23,7 @@ from bot.services.conversations import ConversationService
 from bot.services.directory import DirectoryService
 from bot.services.files import IncomingFiles
 from bot.services.handbook import HandbookIndex
+from bot.services.intake import IntakeService
 from bot.services.linking import LinkingService
 from bot.services.meetings.attendance import AttendanceService
 from bot.services.meetings.calendar import MeetingService
@@ -122,6 +123,10 @@ class Services:
     @cached_property
     def outbox(self) -> OutboxService:
         return OutboxService(self._session, self._shared.render, self._tz)
+
+    @cached_property
+    def intake(self) -> IntakeService:
+        return IntakeService(self._session)
 
     @cached_property
     def accounts(self) -> AccountService:

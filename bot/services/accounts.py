@@ -5,14 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from bot.messages import Channel
-from bot.models import ChannelAccount, ConversationState, Member, Organisation, utcnow
+from bot.models import (
+    ChannelAccount,
+    CommitteeQuestion,
+    ConversationState,
+    Member,
+    Organisation,
+    OutboxMessage,
+    utcnow,
+)
 from bot.services.audit import AuditService
 
 # How precisely the time an account last wrote is kept.
@@ -126,6 +134,33 @@ class AccountService:
                 # Writing to the bot again means the member unblocked it.
                 account.blocked_at = None
         return _view(account), state
+
+    async def purge_unlinked(self, idle_before: datetime, abandoned_before: datetime) -> int:
+        """Deletes accounts with nothing to keep: not linked nor consenting, no lock against
+        guessing, nothing asked or sent, quiet since `idle_before`, and no flow under way
+        (or one abandoned since `abandoned_before`). Every unknown sender gets an account
+        when it writes (its choices and steps live there); this keeps strangers and fuzzers
+        from piling them up."""
+        account = ChannelAccount
+        result = await self._session.execute(
+            delete(account).where(
+                account.member_id.is_(None),
+                account.consent_at.is_(None),
+                account.link_failures == 0,
+                account.link_locked_until.is_(None),
+                account.last_seen_at < idle_before,
+                or_(
+                    account.last_seen_at < abandoned_before,
+                    ~exists().where(
+                        ConversationState.account_id == account.id,
+                        ConversationState.flow.is_not(None),
+                    ),
+                ),
+                ~exists().where(CommitteeQuestion.account_id == account.id),
+                ~exists().where(OutboxMessage.account_id == account.id),
+            )
+        )
+        return result.rowcount or 0
 
     async def linked_channels(self, member_id: int) -> list[str]:
         """The messengers the member has a linked account on, the one linked first first."""
