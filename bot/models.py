@@ -457,3 +457,15 @@ class WebLogin(Base):
     used_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     issued_by: Mapped[str] = mapped_column(String(100))
+
+
+class LinkFailure(Base):
+    """One failed linking attempt, for the limits across accounts: per card (a keyed hash of
+    the card number typed, never the number, and set for unknown cards too so that they
+    lock alike) and overall. Rows older than a day are purged."""
+
+    __tablename__ = "link_failures"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    card_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    failed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings, SettingsError
+from tests.secret import TEST_SECRET_KEY
 
 
 def test_defaults() -> None:
@@ -79,6 +80,7 @@ def test_zalo_settings() -> None:
     settings = Settings.from_mapping(
         {
             "ZALO_TOKEN": ZALO_TOKEN,
+            "SOTAY_SECRET_KEY": TEST_SECRET_KEY,
             "ZALO_BASE_URL": "https://bot-api.zaloplatforms.com/bot",
             "ZALO_WEBHOOK_URL": "https://bot.example.vn/zalo/webhook",
             "ZALO_WEBHOOK_SECRET": "8chars-ok",
@@ -90,7 +92,9 @@ def test_zalo_settings() -> None:
     assert settings.zalo_webhook_mode and settings.serves_http and settings.has_messenger
     assert not settings.telegram_webhook_mode
     assert settings.zalo_rate_per_second == 2.5
-    defaults = Settings.from_mapping({"ZALO_TOKEN": ZALO_TOKEN})
+    defaults = Settings.from_mapping(
+        {"ZALO_TOKEN": ZALO_TOKEN, "SOTAY_SECRET_KEY": TEST_SECRET_KEY}
+    )
     assert defaults.zalo_base_url == "https://bot-api.zaloplatforms.com"
     assert defaults.zalo_rate_per_second == 10.0
     assert defaults.has_messenger and not defaults.serves_http

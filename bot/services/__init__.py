@@ -3,7 +3,6 @@ gets them one way: `Services.for_session(session, shared)`, one set per transact
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.keys import Keys, Purpose
 from bot.models import utcnow
 from bot.services.accounts import AccountService
 from bot.services.adoption import AdoptionService
@@ -64,20 +64,14 @@ class Shared:
     metrics: Metrics | None = None
 
     @cached_property
+    def keys(self) -> Keys:
+        return Keys.for_settings(self.settings)
+
+    @cached_property
     def seal_key(self) -> bytes:
-        """Seals button data that names an account's rows (bot/button_data.py): derived from
-        the deployment's own secrets (bot tokens, webhook secrets, the database address), so
-        every worker computes the same key and buttons outlive a restart."""
-        settings = self.settings
-        secrets = (
-            settings.database_url,
-            settings.telegram_token,
-            settings.telegram_webhook_secret,
-            settings.zalo_token,
-            settings.zalo_webhook_secret,
-        )
-        material = "\0".join(["sotay button seal", *(secret or "" for secret in secrets)])
-        return hashlib.sha256(material.encode()).digest()
+        """Seals button data that names an account's rows (bot/button_data.py); the same on
+        every worker, so buttons outlive a restart."""
+        return self.keys.derive(Purpose.BUTTONS)
 
 
 class Services:
@@ -132,7 +126,9 @@ class Services:
 
     @cached_property
     def linking(self) -> LinkingService:
-        return LinkingService(self._session, self.audit, self.clock)
+        return LinkingService(
+            self._session, self.audit, self.clock, self.outbox, self._shared.keys, self.codes
+        )
 
     @cached_property
     def permissions(self) -> PermissionService:
@@ -144,7 +140,7 @@ class Services:
 
     @cached_property
     def codes(self) -> CodeService:
-        return CodeService(self._session)
+        return CodeService(self._session, self._shared.keys)
 
     @cached_property
     def adoption(self) -> AdoptionService:
@@ -200,7 +196,7 @@ class Services:
 
     @cached_property
     def web_logins(self) -> WebLoginService:
-        return WebLoginService(self._session, self.audit, self.clock)
+        return WebLoginService(self._session, self.audit, self.clock, self._shared.keys)
 
     @cached_property
     def directory(self) -> DirectoryService:
