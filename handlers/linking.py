@@ -75,9 +75,9 @@ async def _outcome(ctx: Context, attempt: LinkAttempt) -> list[Reply]:
         until = attempt.locked_until or services.clock()
         return [Reply(text("link.locked", until=_local_time(ctx, until)), clear_keyboard=True)]
     if attempt.result in (LinkResult.CARD_LOCKED, LinkResult.BUSY):
-        await services.conversations.clear(ctx.account.id)
+        # The step stays: a code may be typed instead, or the same tried again later.
         key = "link.card_locked" if attempt.result is LinkResult.CARD_LOCKED else "link.busy"
-        return [Reply(text(key), clear_keyboard=True)]
+        return [Reply(text(key))]
     if attempt.result is LinkResult.ALREADY_LINKED:
         await services.conversations.clear(ctx.account.id)
         return [Reply(text("link.already_linked"), clear_keyboard=True)]

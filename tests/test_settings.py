@@ -1,7 +1,10 @@
+import stat
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from bot.keys import Keys, Purpose
 from bot.settings import Settings, SettingsError
 from tests.secret import TEST_SECRET_KEY
 
@@ -150,3 +153,29 @@ def test_secret_key_signs_the_web_console_and_must_be_long() -> None:
     assert Settings.from_mapping({"SOTAY_SECRET_KEY": key}).secret_key == key
     with pytest.raises(SettingsError, match="SOTAY_SECRET_KEY"):
         Settings.from_mapping({"SOTAY_SECRET_KEY": "short"})
+
+
+@pytest.mark.parametrize(
+    "token", [{"TELEGRAM_TOKEN": "1:abc"}, {"ZALO_TOKEN": "1459232241454765289:Abc"}]
+)
+def test_a_messenger_needs_the_secret_key(token: dict[str, str]) -> None:
+    with pytest.raises(SettingsError, match=r"^SOTAY_SECRET_KEY is required") as refused:
+        Settings.from_mapping(token)
+    assert "\n" not in str(refused.value)
+    with pytest.raises(SettingsError, match="at least 32 characters"):
+        Settings.from_mapping({**token, "SOTAY_SECRET_KEY": "x" * 31})
+    assert Settings.from_mapping({**token, "SOTAY_SECRET_KEY": "x" * 32}).secret_key == "x" * 32
+
+
+def test_without_a_messenger_a_key_is_generated_once_into_var(tmp_path: Path) -> None:
+    path = tmp_path / "var" / "secret_key"
+    settings = replace(Settings.from_mapping({}), secret_key_file=path)
+    first = Keys.for_settings(settings)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(path.read_text().strip()) >= 32
+    assert Keys.for_settings(settings) == first
+    # Each use gets its own key, none of them the secret itself.
+    derived = {first.derive(p) for p in (Purpose.CODES, Purpose.WEB_SESSIONS, Purpose.WEB_LOGINS)}
+    assert len(derived) == 3 and first.root not in derived
+    configured = Keys.for_settings(replace(settings, secret_key="y" * 40))
+    assert configured.root == b"y" * 40 and configured != first
