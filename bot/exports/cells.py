@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
+
 def as_text(cell: Cell) -> Cell:
     """The cell, its string value (if any) kept as text, never a formula."""
     if isinstance(cell.value, str):
