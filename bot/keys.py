@@ -25,6 +25,7 @@ class Purpose:
     WEB_SESSIONS = b"web console sessions"
     WEB_LOGINS = b"web console sign-in links"
     BUTTONS = b"button seals"
+    ASKERS = b"handbook askers"
 
 
 @dataclass(frozen=True)

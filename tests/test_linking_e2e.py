@@ -280,13 +280,17 @@ async def test_erasing_my_data_unlinks_and_forgets_consent(
     assert keyboard_labels(confirm) == ["Xóa dữ liệu của tôi", "Không, giữ lại"]
     assert (await press(server, "erase:no"))["text"] == text("privacy.kept")
     assert await linked_member(database) is not None
+    async with database.session() as session:
+        account_id = (await session.scalar(THIS_ACCOUNT)).id  # type: ignore[union-attr]
     assert (await press(server, "erase:yes"))["text"] == text("privacy.erased")
     async with database.session() as session:
-        account = await session.scalar(THIS_ACCOUNT)
+        # The Telegram id is gone; the emptied row stays, as audit lines name account:N.
+        assert await session.scalar(THIS_ACCOUNT) is None
+        account = await session.get(ChannelAccount, account_id)
         states = await session.scalar(select(func.count()).select_from(ConversationState))
         members = await session.scalar(select(func.count()).select_from(Member))
-    assert account is not None
-    assert account.member_id is None and account.consent_at is None
+    assert account is not None and account.external_id == f"erased-{account_id}"
+    assert account.chat_id == "" and account.member_id is None and account.consent_at is None
     assert states == 0
     assert members == 12  # the roster is the committee's and stays
     assert {"account.erase", "consent.withdraw", "account.unlink"} <= set(

@@ -31,6 +31,7 @@ from bot.services.meetings.reminders import ReminderService
 from bot.services.notices import Renderer, unrendered
 from bot.services.outbox import OutboxService
 from bot.services.permissions import PermissionService
+from bot.services.personal_data import PersonalDataService
 from bot.services.questions import QuestionService
 from bot.services.quizzes.attempts import QuizAttempts
 from bot.services.quizzes.catalogue import QuizCatalogue
@@ -95,6 +96,10 @@ class Services:
         return self._shared.clock
 
     @property
+    def keys(self) -> Keys:
+        return self._shared.keys
+
+    @property
     def files(self) -> IncomingFiles:
         return self._shared.files
 
@@ -127,8 +132,18 @@ class Services:
     @cached_property
     def linking(self) -> LinkingService:
         return LinkingService(
-            self._session, self.audit, self.clock, self.outbox, self._shared.keys, self.codes
+            self._session,
+            self.audit,
+            self.clock,
+            self.outbox,
+            self._shared.keys,
+            self.codes,
+            self.personal_data,
         )
+
+    @cached_property
+    def personal_data(self) -> PersonalDataService:
+        return PersonalDataService(self._session, self._shared.keys, self.audit)
 
     @cached_property
     def permissions(self) -> PermissionService:

@@ -39,6 +39,10 @@ class ConversationService:
         transaction (AccountService.touch_with_state), so it is not read again."""
         self._rows[account_id] = row
 
+    def forget_read(self, account_id: int) -> None:
+        """The account's row was deleted by a statement (erasure): read it again if needed."""
+        self._rows.pop(account_id, None)
+
     async def _read(self, account_id: int) -> ConversationState | None:
         if account_id not in self._rows:
             self._rows[account_id] = await self._session.get(ConversationState, account_id)

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -24,7 +24,6 @@ from bot.keys import Keys, Purpose
 from bot.messages import Contact, Reply
 from bot.models import (
     ChannelAccount,
-    ConversationState,
     LinkFailure,
     Member,
     Organisation,
@@ -34,6 +33,7 @@ from bot.services.audit import AuditService
 from bot.services.codes import CodeService
 from bot.services.outbox import OutboxService
 from bot.services.permissions import Role
+from bot.services.personal_data import PersonalDataService
 from bot.services.phones import normalise_phone
 from bot.services.roster_file import canonical_card
 from bot.texts import text
@@ -90,6 +90,7 @@ class LinkingService:
         outbox: OutboxService,
         keys: Keys,
         codes: CodeService,
+        personal: PersonalDataService,
     ) -> None:
         self._session = session
         self._audit = audit
@@ -97,6 +98,7 @@ class LinkingService:
         self._outbox = outbox
         self._keys = keys
         self._codes = codes
+        self._personal = personal
 
     async def _account(self, account_id: int) -> ChannelAccount:
         account = await self._session.get(ChannelAccount, account_id)
@@ -329,16 +331,17 @@ class LinkingService:
         await self._audit.record(f"account:{account_id}", "consent.withdraw")
 
     async def erase(self, account_id: int) -> None:
-        """The member's own chat data goes; the roster row belongs to the committee and stays."""
+        """The member's chat data goes, table by table (bot/services/personal_data.py); what
+        the organisation keeps (the roster row, attendance, quiz results) stays."""
+        owner = await self._personal.owner(account_id)
         await self.withdraw_consent(account_id)
-        await self._session.execute(
-            delete(ConversationState).where(ConversationState.account_id == account_id)
-        )
-        await self._audit.record(f"account:{account_id}", "account.erase")
+        await self._personal.erase(owner, actor=f"account:{account_id}")
 
     async def personal_data(self, account_id: int) -> dict[str, Any]:
-        """Everything stored about the account's member, for the member's own eyes; phone and
-        card numbers are masked so the file is harmless if forwarded by mistake."""
+        """Everything stored about the account's member, for the member's own eyes: the
+        account, the roster row (phone and card numbers masked, so the file is harmless if
+        forwarded by mistake), roles, and each section of the registry
+        (bot/services/personal_data.py)."""
         account = await self._account(account_id)
         data: dict[str, Any] = {
             "tai_khoan": {
@@ -348,17 +351,15 @@ class LinkingService:
                 "dong_y_luc": account.consent_at.isoformat() if account.consent_at else None,
             }
         }
+        sections = await self._personal.export(await self._personal.owner(account_id))
         if account.member_id is None:
-            return data
+            return data | sections
         member = await self._session.scalar(
             select(Member)
             .where(Member.id == account.member_id)
             .options(joinedload(Member.organisation))
         )
         assert member is not None
-        accounts = await self._session.scalars(
-            select(ChannelAccount).where(ChannelAccount.member_id == member.id)
-        )
         roles = await self._session.execute(
             select(RoleGrant.role, Organisation.name)
             .outerjoin(Organisation, Organisation.id == RoleGrant.organisation_id)
@@ -372,9 +373,5 @@ class LinkingService:
             "don_vi": member.organisation.name,
             "loai": "dự bị" if member.probationary else "chính thức",
         }
-        data["tai_khoan_lien_ket"] = [
-            {"kenh": a.channel, "lien_ket_luc": a.linked_at.isoformat() if a.linked_at else None}
-            for a in accounts
-        ]
         data["vai_tro"] = [{"vai_tro": role, "don_vi": unit} for role, unit in roles]
-        return data
+        return data | sections

@@ -1,4 +1,5 @@
-"""linking limits across accounts; activation codes keyed by the server secret
+"""linking limits across accounts; activation codes keyed by the server secret; handbook
+questions findable by their asker for erasure
 
 Revision ID: 0014
 Revises: 0012
@@ -36,9 +37,17 @@ def upgrade() -> None:
             batch_op.f("ix_link_failures_failed_at"), ["failed_at"], unique=False
         )
     op.execute("DELETE FROM activation_codes WHERE used_at IS NULL")
+    with op.batch_alter_table("handbook_queries", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("asker_key", sa.String(length=64), nullable=True))
+        batch_op.create_index(
+            batch_op.f("ix_handbook_queries_asker_key"), ["asker_key"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("handbook_queries", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_handbook_queries_asker_key"))
+        batch_op.drop_column("asker_key")
     with op.batch_alter_table("link_failures", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_link_failures_failed_at"))
         batch_op.drop_index(batch_op.f("ix_link_failures_card_key"))
