@@ -61,5 +61,8 @@ async def overview(request: web.Request) -> web.Response:
 
 async def overview_xlsx(request: web.Request) -> web.Response:
     rows = await _rows(request)
+    await services_of(request).audit.record(
+        viewer_of(request).ref, "export.adoption", None, rows=len(rows), via="web"
+    )
     body = workbook_bytes(lambda path: write_adoption(path, rows))
     return attachment("tong-quan.xlsx", body, XLSX)
