@@ -12,7 +12,7 @@ grants, notices a secretary sent for the unit, and the audit log (who did what, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -42,6 +42,7 @@ from bot.models import (
     WebLogin,
 )
 from bot.services.audit import AuditService
+from bot.services.outbox import Status
 
 
 class Erasure(StrEnum):
@@ -75,6 +76,11 @@ def _accounts(column: Any) -> Callable[[Owner], ColumnElement[bool]]:
 
 def _refs(column: Any) -> Callable[[Owner], ColumnElement[bool]]:
     return lambda o: column.in_(o.refs)
+
+
+def _outbox(o: Owner) -> ColumnElement[bool]:
+    """Messages to the member, or to any of their accounts."""
+    return or_(_accounts(OutboxMessage.account_id)(o), _member(OutboxMessage.member_id)(o))
 
 
 @dataclass(frozen=True)
@@ -180,10 +186,7 @@ REGISTRY: tuple[Holding, ...] = (
     Holding(
         "outbox",
         ("member_id", "account_id", "chat_id", "payload", "message_id", "error", "idempotency_key"),
-        lambda o: or_(
-            OutboxMessage.account_id.in_(o.account_ids),
-            OutboxMessage.member_id == o.member_id if o.member_id is not None else false(),
-        ),
+        _outbox,
         Erasure.CLEAR,
         "messages sent to the member: a notice's report counts its rows, so they stay, without"
         " recipient, chat id, text or key; unsent ones are cancelled",
@@ -499,11 +502,8 @@ class PersonalDataService:
         # Unsent messages are cancelled before their text is cleared.
         await self._session.execute(
             update(OutboxMessage)
-            .where(
-                REGISTRY_BY_TABLE["outbox"].rows(owner),  # type: ignore[misc]
-                OutboxMessage.status.in_(("pending", "sending")),
-            )
-            .values(status="cancelled")
+            .where(_outbox(owner), OutboxMessage.status.in_((Status.PENDING, Status.SENDING)))
+            .values(status=Status.CANCELLED)
             .execution_options(synchronize_session=False)
         )
         for holding in REGISTRY:
@@ -525,14 +525,3 @@ class PersonalDataService:
             )
         await self._audit.record(actor, "account.erase", None, **touched)
         return touched
-
-
-def _by_table(holdings: Sequence[Holding]) -> dict[str, Holding]:
-    """The holding through which erasure reaches a table's rows (the first registered)."""
-    found: dict[str, Holding] = {}
-    for holding in holdings:
-        found.setdefault(holding.table, holding)
-    return found
-
-
-REGISTRY_BY_TABLE = _by_table(REGISTRY)
