@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import zipfile
 
 import pytest
 
 from bot.db import Database
-from bot.services.uploads import MAX_ROWS, MAX_UNPACKED_BYTES, Kind, UploadRefused, check_limits
+from bot.services.uploads import (
+    MAX_ROWS,
+    MAX_UNPACKED_BYTES,
+    Kind,
+    UploadRefused,
+    _parse,
+    check_limits,
+)
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.quiz_harness import TelegramMember
 from tests.secretaries_harness import MEMBER
@@ -129,3 +137,27 @@ async def test_a_zip_bomb_roster_is_refused_on_the_web_console(console: Console)
     body = await response.text()
     assert "Tệp bom.xlsx giải nén ra 40,0 MB" in body and "Không có gì được ghi" in body
     assert await _members(console) == before
+
+
+def slow_sheet(rows: int, columns: int) -> bytes:
+    """A question sheet within the limits whose every row has `columns` cells to read."""
+    cells = "".join(f'<c t="inlineStr"><is><t>ô {n}</t></is></c>' for n in range(columns))
+    rows_xml = "".join(f'<row r="{r}">{cells}</row>' for r in range(2, rows + 2))
+    with zipfile.ZipFile(io.BytesIO(xlsx(ROWS[:1]))) as source:
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as target:
+            for member in source.infolist():
+                data = source.read(member)
+                if member.filename == "xl/worksheets/sheet1.xml":
+                    data = data.replace(b"</sheetData>", rows_xml.encode() + b"</sheetData>")
+                    # openpyxl reads as far as the sheet's stated dimension.
+                    data = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:BZ9999"', data)
+                target.writestr(member, data)
+    return out.getvalue()
+
+
+async def test_a_file_that_takes_too_long_is_stopped_by_the_cpu_limit() -> None:
+    content = slow_sheet(4900, 80)  # about 4 s of CPU to read
+    check_limits(content, "cham.xlsx", Kind.QUESTIONS)  # within the size and row limits
+    with pytest.raises(UploadRefused, match="cần quá nhiều thời gian hoặc bộ nhớ"):
+        await _parse(Kind.QUESTIONS, content, "cham.xlsx", cpu_seconds=1)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -448,8 +448,6 @@ def _entity(name: str) -> type[Base]:
 def _plain(value: object) -> object:
     if isinstance(value, datetime | date):
         return value.isoformat()
-    if isinstance(value, timedelta):
-        return value.total_seconds()
     return value
 
 

@@ -113,8 +113,8 @@ def _limit(which: int, value: int) -> None:
         resource.setrlimit(which, (value, hard))
 
 
-def _child(answer_to: Connection, kind: Kind, content: bytes, name: str) -> None:
-    _limit(resource.RLIMIT_CPU, CPU_SECONDS)
+def _child(answer_to: Connection, kind: Kind, content: bytes, name: str, cpu_seconds: int) -> None:
+    _limit(resource.RLIMIT_CPU, cpu_seconds)
     _limit(resource.RLIMIT_AS, MEMORY_BYTES)
     try:
         answer: tuple[str, object] = ("ok", parse_here(kind, content, name))
@@ -126,12 +126,14 @@ def _child(answer_to: Connection, kind: Kind, content: bytes, name: str) -> None
     answer_to.close()
 
 
-def _in_child(kind: Kind, content: bytes, name: str) -> tuple[str, object]:
+def _in_child(kind: Kind, content: bytes, name: str, cpu_seconds: int) -> tuple[str, object]:
     """Runs in a thread: a child forked from the fork server (modules already imported, so
     a child starts in milliseconds), its answer, or ("died", None) when the limits or the
     clock stopped it."""
     receiver, sender = _CONTEXT.Pipe(duplex=False)
-    process = _CONTEXT.Process(target=_child, args=(sender, kind, content, name), daemon=True)
+    process = _CONTEXT.Process(
+        target=_child, args=(sender, kind, content, name, cpu_seconds), daemon=True
+    )
     process.start()
     sender.close()
     try:
@@ -148,8 +150,10 @@ def _in_child(kind: Kind, content: bytes, name: str) -> tuple[str, object]:
         receiver.close()
 
 
-async def _parse(kind: Kind, content: bytes, name: str) -> ImportResult | ParsedRoster:
-    outcome, value = await asyncio.to_thread(_in_child, kind, content, name)
+async def _parse(
+    kind: Kind, content: bytes, name: str, *, cpu_seconds: int = CPU_SECONDS
+) -> ImportResult | ParsedRoster:
+    outcome, value = await asyncio.to_thread(_in_child, kind, content, name, cpu_seconds)
     if outcome == "ok":
         return value  # type: ignore[return-value]
     if outcome == "refused":
