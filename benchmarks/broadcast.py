@@ -121,6 +121,8 @@ def settings_for(url: str, server: FakeTelegramServer) -> Settings:
         {
             "SOTAY_DATABASE_URL": url,
             "TELEGRAM_TOKEN": server.token,
+            # Required with a messenger token; any 32 characters will do here.
+            "SOTAY_SECRET_KEY": "benchmark-secret-key-0123456789abcdef",
             "TELEGRAM_BASE_URL": server.base_url,
         }
     )
@@ -169,6 +171,8 @@ async def kill_mode(folder: Path, seed: int) -> None:
             **os.environ,
             "SOTAY_DATABASE_URL": url,
             "TELEGRAM_TOKEN": server.token,
+            # Required with a messenger token; any 32 characters will do here.
+            "SOTAY_SECRET_KEY": "benchmark-secret-key-0123456789abcdef",
             "TELEGRAM_BASE_URL": server.base_url,
             "SOTAY_OUTBOX_CLAIM_TIMEOUT": "5",
         }

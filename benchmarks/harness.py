@@ -31,6 +31,8 @@ async def bot_process(
         **os.environ,
         "SOTAY_DATABASE_URL": url,
         "TELEGRAM_TOKEN": token,
+        # Required with a messenger token; any 32 characters will do here.
+        "SOTAY_SECRET_KEY": "benchmark-secret-key-0123456789abcdef",
         "TELEGRAM_BASE_URL": base_url,
         **(env or {}),
     }

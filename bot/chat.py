@@ -76,6 +76,7 @@ class ChatCore:
     async def handle(self, incoming: Incoming, traits: ChannelTraits) -> list[Reply]:
         account_id: int | None = None
         try:
+            incoming = await self._prepared(incoming)
             async with self._database.session() as session, session.begin():
                 services = Services.for_session(session, self._shared)
                 account, row = await services.accounts.touch_with_state(
@@ -101,6 +102,19 @@ class ChatCore:
             if self._metrics is not None:
                 self._metrics.handler_error(incoming.channel)
             return [Reply(text("errors.internal"))]
+
+    async def _prepared(self, incoming: Incoming) -> Incoming:
+        """The message as its flow's preparer makes it, before the handler's transaction:
+        slow work (a sent file fetched and read) must not hold one, as on SQLite it holds
+        the process's one connection and no other chat would be answered meanwhile."""
+        if incoming.media is None:
+            return incoming
+        async with self._database.session() as session, session.begin():
+            flow = await Services.for_session(session, self._shared).conversations.flow_of(
+                incoming.channel, incoming.sender_id
+            )
+        prepare = self._router.preparer(flow)
+        return incoming if prepare is None else await prepare(incoming, self._shared.files)
 
     async def _replies(
         self, incoming: Incoming, traits: ChannelTraits, account: AccountView, services: Services

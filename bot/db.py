@@ -27,8 +27,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # One connection per process: SQLite takes one writer at a time, and writers waiting in
     # its busy handler sleep in steps of up to 100 ms. Queued for the one connection, they
     # wait in asyncio instead, in order (benchmarks/quiz_load.py: p99 842 → 492 ms). The
-    # price: a transaction must not wait on the network (the only one that does, a trainer's
-    # question sheet fetched from Telegram, is capped at 2 MB), and nested sessions deadlock.
+    # price: a transaction must not wait on the network or a long computation (a trainer's
+    # question sheet is fetched and read before its transaction: ChatCore._prepared), and
+    # nested sessions deadlock.
     # No rollback when a connection goes back to the pool: sessions and connections end
     # their transaction before they give it back, and on aiosqlite each call is a hop to
     # its thread (a handbook question: 9 hops with it, 8 without; issue #16, throughput).

@@ -62,6 +62,8 @@ class Incoming:
     attachment: Attachment | None = None
     # The attachment itself, where the messenger lets the bot send it on (Telegram).
     media: Media | None = None
+    # What the flow's preparer made of the message before its transaction (router.flow).
+    prepared: object | None = None
 
     @property
     def command(self) -> str | None:

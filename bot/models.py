@@ -207,8 +207,9 @@ class AuditEntry(Base):
 
 
 class HandbookQuery(Base):
-    """A question asked of the handbook, kept without who asked it, with what the bot did and
-    the asker's thumbs up or down: editors read the misses and the thumbs down."""
+    """A question asked of the handbook, kept without who asked it (only a keyed hash of the
+    account), with what the bot did and the asker's thumbs up or down: editors read the
+    misses and the thumbs down. Its text is purged after SOTAY_RETENTION_DAYS."""
 
     __tablename__ = "handbook_queries"
     __table_args__ = (Index("ix_handbook_queries_answered_asked_at", "answered", "asked_at"),)
@@ -220,6 +221,9 @@ class HandbookQuery(Base):
     entry_id: Mapped[str | None] = mapped_column(String(100))
     score: Mapped[float] = mapped_column(Float)
     helpful: Mapped[bool | None] = mapped_column(Boolean)
+    # A keyed hash of the asking account (bot/services/personal_data.py: asker_key), so that
+    # /xoadulieu finds the member's questions while the table names no one.
+    asker_key: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class CommitteeQuestion(Base):
@@ -484,3 +488,15 @@ class IntakeUpdate(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     lease_until: Mapped[datetime | None]
     done_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class LinkFailure(Base):
+    """One failed linking attempt, for the limits across accounts: per card (a keyed hash of
+    the card number typed, never the number, and set for unknown cards too so that they
+    lock alike) and overall. Rows older than a day are purged."""
+
+    __tablename__ = "link_failures"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    card_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    failed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from bot.services import Services
     from bot.services.accounts import AccountView
     from bot.services.conversations import FlowState
+    from bot.services.files import IncomingFiles
 
 
 Pressed = TypeVar("Pressed", bound=ButtonData)
@@ -39,6 +40,7 @@ class Context:
 
 
 Handler = Callable[[Context], Awaitable[list[Reply]]]
+Preparer = Callable[[Incoming, "IncomingFiles"], Awaitable[Incoming]]
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class Router:
         self._kinds: dict[str, tuple[type[ButtonData], Handler]] = {}
         self._flows: dict[str, Handler] = {}
         self._flows_taking_media: set[str] = set()
+        self._preparers: dict[str, Preparer] = {}
         self._fallbacks: dict[str, Handler] = {}
         self._asides: dict[str, Aside] = {}
         self._is_question: Callable[[Context], bool] = lambda ctx: False
@@ -104,14 +107,23 @@ class Router:
         return await self._fallbacks["stale_button"](ctx)
 
     def flow(
-        self, name: str, *, takes_media: bool = False, aside: Aside | None = None
+        self,
+        name: str,
+        *,
+        takes_media: bool = False,
+        aside: Aside | None = None,
+        prepare: Preparer | None = None,
     ) -> Callable[[Handler], Handler]:
         """Takes text and contacts while an account's conversation state names this flow;
         photos and documents too with `takes_media`. With an `aside`, a handbook question
         typed in it is answered and the flow kept; without, every text is the flow's own
-        (a notice, an answer to a member)."""
+        (a notice, an answer to a member). A `prepare` runs on a message with media before
+        the handler's transaction opens (fetching and reading a file), and what it returns
+        is the handler's incoming message."""
         if takes_media:
             self._flows_taking_media.add(name)
+        if prepare is not None:
+            self._preparers[name] = prepare
         if aside is not None:
             self._asides[name] = aside
         return _register(self._flows, name)
@@ -148,6 +160,9 @@ class Router:
     def fallback(self, kind: str) -> Callable[[Handler], Handler]:
         """One of: text, unknown_command, stale_button, attachment, empty."""
         return _register(self._fallbacks, kind)
+
+    def preparer(self, flow: str | None) -> Preparer | None:
+        return None if flow is None else self._preparers.get(flow)
 
     def resolve(self, incoming: Incoming, state: FlowState | None) -> Handler:
         if incoming.attachment is not None:

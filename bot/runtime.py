@@ -104,7 +104,8 @@ class Role(StrEnum):
 
 class LeaderWork:
     """What only the elected process does: the outbox dispatcher and the schedulers (meeting
-    reminders, quiz events, the secretaries' nudges, the daily housekeeping). Started when
+    reminders, quiz events, the secretaries' nudges, the daily housekeeping and retention
+    purge). Started when
     elected, stopped when not.
 
     One rate budget per bot token (issue #16.2) is kept by only the elected process
@@ -167,19 +168,27 @@ class LeaderWork:
         nudges = SecretaryNudges(
             self._database, self._settings, clock=self._clock, notify_outbox=self.wake
         )
+        housekeeping = Housekeeping(self._database, self._settings, clock=self._clock)
         self.due_work = [reminders, self._quizzes]
         schedule_nudges(self._scheduler, nudges)
-        schedule_housekeeping(self._scheduler, Housekeeping(self._database, clock=self._clock))
+        schedule_housekeeping(self._scheduler, housekeeping)
         # The catch-ups as a task: the election watches its lock only once start() returns.
-        self._catching_up = asyncio.create_task(self._catch_up(reminders, self._quizzes, nudges))
+        self._catching_up = asyncio.create_task(
+            self._catch_up(reminders, self._quizzes, nudges, housekeeping)
+        )
 
     async def _catch_up(
-        self, reminders: ReminderScheduler, quizzes: QuizScheduler, nudges: SecretaryNudges
+        self,
+        reminders: ReminderScheduler,
+        quizzes: QuizScheduler,
+        nudges: SecretaryNudges,
+        housekeeping: Housekeeping,
     ) -> None:
         try:
             await reminders.start()
             await quizzes.start()
             await nudges.run()  # a day the deployment had no leader
+            await housekeeping.run()
         except Exception:
             log.exception("leader work: catching up failed; the schedules retry later")
         finally:

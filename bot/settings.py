@@ -64,8 +64,12 @@ class Settings:
     zalo_webhook_secret: str | None = None
     # Zalo publishes no sending limits; 10 a second overall is a cautious guess.
     zalo_rate_per_second: float = 10.0
-    # Signs the web console's session cookies; None: derived from the deployment's secrets.
+    # The one secret every key is derived from (bot/keys.py); None only without a messenger,
+    # and then a key generated once into secret_key_file is used.
     secret_key: str | None = None
+    secret_key_file: Path = Path("var/secret_key")
+    # Handbook query texts and outbox bodies older than this are purged.
+    retention_days: int = 180
     # Where staff reach the web console (/admin/ below it), for the sign-in links the bot
     # sends; None: http://127.0.0.1:SOTAY_HTTP_PORT, for a console on this machine.
     web_url: str | None = None
@@ -105,6 +109,9 @@ class Settings:
             get("ZALO_WEBHOOK_URL"), get("ZALO_WEBHOOK_SECRET"), zalo_token
         )
         port_text = get("SOTAY_HTTP_PORT")
+        secret_key = _secret_key(
+            get("SOTAY_SECRET_KEY"), token is not None or zalo_token is not None
+        )
         return cls(
             database_url=_database_url(get("SOTAY_DATABASE_URL") or DEFAULT_DATABASE_URL),
             telegram_token=token,
@@ -135,7 +142,10 @@ class Settings:
             zalo_rate_per_second=_positive(
                 get("ZALO_RATE_PER_SECOND") or "10", "ZALO_RATE_PER_SECOND"
             ),
-            secret_key=_secret_key(get("SOTAY_SECRET_KEY")),
+            secret_key=secret_key,
+            retention_days=int(
+                _positive(get("SOTAY_RETENTION_DAYS") or "180", "SOTAY_RETENTION_DAYS")
+            ),
             web_url=_url(get("SOTAY_WEB_URL"), "SOTAY_WEB_URL"),
         )
 
@@ -161,7 +171,12 @@ class Settings:
         return self.telegram_webhook_mode or self.zalo_webhook_mode or self.http_port_set
 
 
-def _secret_key(value: str | None) -> str | None:
+def _secret_key(value: str | None, messenger: bool) -> str | None:
+    if value is None and messenger:
+        raise SettingsError(
+            "SOTAY_SECRET_KEY is required with a messenger token: set at least 32 random "
+            "characters (python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
     if value is not None and len(value) < 32:
         raise SettingsError("SOTAY_SECRET_KEY must be at least 32 characters")
     return value

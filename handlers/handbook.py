@@ -15,6 +15,7 @@ from bot.router import Context, Handler, Router
 from bot.services.handbook import Confirmation, Entry, SearchResult
 from bot.services.handbook.normalize import fold, normalize
 from bot.services.handbook.scope import PARTY_ANCHORS
+from bot.services.personal_data import asker_key
 from bot.texts import text
 from handlers import own_affairs
 
@@ -144,7 +145,9 @@ async def question(ctx: Context) -> list[Reply]:
         # The member's own data answers it, not the handbook: nothing for the editors.
         return await own_affairs.answer(ctx, affair)
     result = ctx.services.handbook.search(typed)
-    query_id = await ctx.services.questions.log(result)
+    query_id = await ctx.services.questions.log(
+        result, asker=asker_key(ctx.services.keys, ctx.account.id)
+    )
     if result.entry is None or not result.answered:
         return [_not_found(ctx, result, query_id)]
     feedback = (

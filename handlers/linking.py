@@ -74,6 +74,10 @@ async def _outcome(ctx: Context, attempt: LinkAttempt) -> list[Reply]:
         await services.conversations.clear(ctx.account.id)
         until = attempt.locked_until or services.clock()
         return [Reply(text("link.locked", until=_local_time(ctx, until)), clear_keyboard=True)]
+    if attempt.result in (LinkResult.CARD_LOCKED, LinkResult.BUSY):
+        # The step stays: a code may be typed instead, or the same tried again later.
+        key = "link.card_locked" if attempt.result is LinkResult.CARD_LOCKED else "link.busy"
+        return [Reply(text(key))]
     if attempt.result is LinkResult.ALREADY_LINKED:
         await services.conversations.clear(ctx.account.id)
         return [Reply(text("link.already_linked"), clear_keyboard=True)]
@@ -81,7 +85,6 @@ async def _outcome(ctx: Context, attempt: LinkAttempt) -> list[Reply]:
     if attempt.result is LinkResult.NOT_OWN_CONTACT:
         return [_contact_prompt("link.not_own_contact", left=left)]
     key = {
-        LinkResult.UNKNOWN_CARD: "link.unknown_card",
         LinkResult.PHONE_MISMATCH: "link.phone_mismatch",
         LinkResult.BAD_CODE: "link.bad_code",
     }[attempt.result]
@@ -138,13 +141,14 @@ async def link_step(ctx: Context) -> list[Reply]:
     if state.step == Step.CONSENT:
         return [_consent_question("link.consent_pending")]
     if incoming.contact is not None and state.step == Step.CONTACT:
-        member_id = int(state.data["member_id"])
-        return await _outcome(
-            ctx,
-            await linking.link_by_contact(
-                ctx.account.id, member_id, incoming.sender_id, incoming.contact
-            ),
+        attempt = await linking.link_by_contact(
+            ctx.account.id,
+            state.data.get("member_id"),
+            state.data.get("card_key"),
+            incoming.sender_id,
+            incoming.contact,
         )
+        return await _outcome(ctx, attempt)
     entered = (incoming.text or "").strip()
     if entered and looks_like_code(entered):
         return await _outcome(ctx, await linking.link_by_code(ctx.account.id, entered))
@@ -155,10 +159,10 @@ async def link_step(ctx: Context) -> list[Reply]:
     if not ctx.traits.can_share_contact:
         return [Reply(text("link.code_needed"))]
     attempt = await linking.check_card(ctx.account.id, entered)
-    if attempt.result is LinkResult.CARD_FOUND:
-        await ctx.services.conversations.start(
-            ctx.account.id, FLOW, Step.CONTACT, {"member_id": attempt.member_id}
-        )
+    if attempt.result is LinkResult.CARD_TAKEN:
+        # Known card or not, the same step follows: the phone check tells them apart.
+        data = {"member_id": attempt.member_id, "card_key": attempt.card_key}
+        await ctx.services.conversations.start(ctx.account.id, FLOW, Step.CONTACT, data)
         return [_contact_prompt("link.ask_contact")]
     return await _outcome(ctx, attempt)
 

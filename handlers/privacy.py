@@ -51,6 +51,8 @@ async def erase_answer(ctx: Context) -> list[Reply]:
     if ctx.pressed(Erase).choice is not Choice.YES:
         return [Reply(text("privacy.kept"))]
     await ctx.services.linking.erase(ctx.account.id)
+    # The core stores this reply's numbered choices next (on Zalo): not on the deleted row.
+    ctx.services.conversations.forget_read(ctx.account.id)
     return [Reply(text("privacy.erased"), clear_keyboard=True)]
 
 

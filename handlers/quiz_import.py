@@ -6,16 +6,18 @@ The file comes through the messenger's fetcher (bot/services/files.py): where th
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
 from bot.button_data import ButtonData
-from bot.messages import Attachment, Button, Media, Reply
+from bot.messages import Attachment, Button, Incoming, Media, Reply
 from bot.router import Context, Router
 from bot.services.accounts import MemberView
-from bot.services.files import FileTooLarge, FileUnavailable
+from bot.services.files import FileTooLarge, FileUnavailable, IncomingFiles
 from bot.services.permissions import Action, Actor
-from bot.services.quizzes.bank import QuizFileError, bank_slug, read_question_file
+from bot.services.quizzes.bank import ImportResult, QuizFileError, bank_slug
+from bot.services.uploads import parse_questions
 from bot.texts import text
 from handlers.guards import members_only, requires
 
@@ -119,20 +121,47 @@ async def step(ctx: Context, member: MemberView) -> list[Reply]:
     return await _import(ctx, member, bank, media)
 
 
+@dataclass(frozen=True)
+class ReadSheet:
+    """A sent sheet, fetched and read: its questions and bad rows, or the answer to give
+    instead (too large, unavailable, not a question sheet)."""
+
+    result: ImportResult | None
+    refusal: Reply | None = None
+
+
+async def _read(media: Media, files: IncomingFiles) -> ReadSheet:
+    try:
+        fetched = await files.fetch(media, max_bytes=MAX_FILE_BYTES)
+    except FileTooLarge:
+        return ReadSheet(None, Reply(_t("too_large", limit_mb=MAX_FILE_MB)))
+    except FileUnavailable:
+        return ReadSheet(None, Reply(_t("unavailable")))
+    try:
+        return ReadSheet(await parse_questions(fetched.content, fetched.name))
+    except QuizFileError as error:
+        return ReadSheet(None, Reply(_t("file_problem", problem=str(error))))
+
+
+async def prepare(incoming: Incoming, files: IncomingFiles) -> Incoming:
+    """A document is fetched and read (in a child process) before the step's transaction,
+    which then only stores it."""
+    media = incoming.media
+    if media is None or media.kind is not Attachment.DOCUMENT:
+        return incoming
+    return replace(incoming, prepared=await _read(media, files))
+
+
 async def _import(ctx: Context, member: MemberView, bank: str, media: Media) -> list[Reply]:
     if not await _may_import(ctx, member):
         await ctx.services.conversations.clear(ctx.account.id)
         return [Reply(_t("trainers_only"))]
-    try:
-        fetched = await ctx.services.files.fetch(media, max_bytes=MAX_FILE_BYTES)
-    except FileTooLarge:
-        return [Reply(_t("too_large", limit_mb=MAX_FILE_MB))]
-    except FileUnavailable:
-        return [Reply(_t("unavailable"))]
-    try:
-        result = read_question_file(fetched.content, fetched.name)
-    except QuizFileError as error:
-        return [Reply(_t("file_problem", problem=str(error)))]
+    read = ctx.incoming.prepared
+    if not isinstance(read, ReadSheet):
+        read = await _read(media, ctx.services.files)
+    if read.refusal is not None or read.result is None:
+        return [read.refusal or Reply(_t("unavailable"))]
+    result = read.result
     if result.problems:
         lines = [f"• {problem}" for problem in result.problems[:MAX_PROBLEMS_SHOWN]]
         if len(result.problems) > MAX_PROBLEMS_SHOWN:
@@ -149,4 +178,4 @@ async def _import(ctx: Context, member: MemberView, bank: str, media: Media) -> 
 def register(router: Router) -> None:
     router.command("nhapcauhoi")(start)
     router.button(ReplaceBank)(on_bank)
-    router.flow(FLOW, takes_media=True)(step)
+    router.flow(FLOW, takes_media=True, prepare=prepare)(step)

@@ -1,6 +1,7 @@
-"""The daily clean-up, run by the elected process: stored updates handled days ago (kept
-that long to know a late redelivery for what it is) and messenger accounts of strangers
-that hold nothing (bot/services/accounts.py: purge_unlinked)."""
+"""The daily clean-up, run by the elected process at 3 o'clock and once when a process is
+elected: personal data past its retention (bot/services/retention.py), stored updates handled
+days ago (kept that long to know a late redelivery for what it is) and messenger accounts of
+strangers that hold nothing (bot/services/accounts.py: purge_unlinked)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.db import Database
 from bot.models import utcnow
 from bot.services import Services, Shared
+from bot.services.audit import AuditService
+from bot.services.retention import RetentionService
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -28,26 +31,34 @@ ABANDONED_FLOW_KEEP = timedelta(days=30)
 
 
 class Housekeeping:
-    def __init__(self, database: Database, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        database: Database,
+        settings: Settings | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self._database = database
+        self._settings = settings or Settings()
         self._clock = clock
-        self._shared = Shared(Settings(), clock=clock)
+        self._shared = Shared(self._settings, clock=clock)
 
-    async def run(self, now: datetime | None = None) -> tuple[int, int]:
-        """Purges what is due at `now` (the clock's time by default); returns how many
-        stored updates and accounts went."""
+    async def run(self, now: datetime | None = None) -> dict[str, int]:
+        """Purges what is due at `now` (the clock's time by default); returns how many rows
+        went or were emptied, per kind."""
         moment = self._clock() if now is None else now
         async with self._database.session() as session, session.begin():
             services = Services.for_session(session, self._shared)
-            updates = await services.intake.purge_done(moment - INTAKE_KEEP)
-            accounts = await services.accounts.purge_unlinked(
+            counts = await RetentionService(session, AuditService(session), lambda: moment).purge(
+                self._settings.retention_days
+            )
+            counts["intake_updates"] = await services.intake.purge_done(moment - INTAKE_KEEP)
+            counts["empty_accounts"] = await services.accounts.purge_unlinked(
                 moment - IDLE_ACCOUNT_KEEP, moment - ABANDONED_FLOW_KEEP
             )
-        if updates or accounts:
-            log.info(
-                "housekeeping: %d stored updates and %d empty accounts purged", updates, accounts
-            )
-        return updates, accounts
+        if any(counts.values()):
+            log.info("housekeeping: %s", counts)
+        return counts
 
 
 def schedule_housekeeping(
@@ -59,7 +70,7 @@ def schedule_housekeeping(
         housekeeping.run,
         "cron",
         hour=hour,
-        minute=30,
+        minute=0,
         id=JOB_ID,
         replace_existing=True,
         misfire_grace_time=None,

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from bot.chat import ChatCore
 from bot.db import Database
+from bot.keys import Keys
 from bot.migrate import upgrade
 from bot.models import Base
 from bot.services import Shared
@@ -61,6 +62,13 @@ async def database(database_url: str) -> AsyncIterator[Database]:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return Settings.from_mapping({"SOTAY_DATABASE_URL": database_url})
+
+
+@pytest.fixture
+def keys(settings: Settings) -> Keys:
+    """The keys of a process started with the `settings` fixture (no messenger, so the key
+    generated under var/)."""
+    return Keys.for_settings(settings)
 
 
 @pytest.fixture(scope="session")

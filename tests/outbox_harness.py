@@ -16,6 +16,7 @@ from bot.settings import Settings
 from jobs.dispatcher import Dispatcher, DispatchSettings
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.harness import linked as linked_account
+from tests.secret import TEST_SECRET_KEY
 
 FAST = RateLimits(per_second=500, burst=50, per_chat_interval=0.0)
 QUICK_RETRIES = DispatchSettings(
@@ -80,6 +81,7 @@ def telegram_sender(
         {
             "SOTAY_DATABASE_URL": database_url,
             "TELEGRAM_TOKEN": server.token,
+            "SOTAY_SECRET_KEY": TEST_SECRET_KEY,
             "TELEGRAM_BASE_URL": server.base_url,
         }
     )

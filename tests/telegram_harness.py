@@ -10,6 +10,7 @@ from bot.channels.telegram import TelegramChannel
 from bot.chat import ChatCore
 from bot.settings import Settings
 from tests.fakes.telegram_api import FakeTelegramServer
+from tests.secret import TEST_SECRET_KEY
 
 
 def telegram_settings(server: FakeTelegramServer, database_url: str, **extra: str) -> Settings:
@@ -17,6 +18,7 @@ def telegram_settings(server: FakeTelegramServer, database_url: str, **extra: st
         {
             "SOTAY_DATABASE_URL": database_url,
             "TELEGRAM_TOKEN": server.token,
+            "SOTAY_SECRET_KEY": TEST_SECRET_KEY,
             "TELEGRAM_BASE_URL": server.base_url,
             **extra,
         }

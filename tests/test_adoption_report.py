@@ -24,6 +24,7 @@ from bot.settings import Settings
 from bot.texts import text
 from handlers import build_router
 from handlers.notices import render_notice
+from tests.secret import TEST_SECRET_KEY
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -229,7 +230,11 @@ async def test_with_a_token_console_accounts_reach_no_one_and_count_for_nothing(
     database: Database, database_url: str, handbook: HandbookIndex
 ) -> None:
     settings = Settings.from_mapping(
-        {"SOTAY_DATABASE_URL": database_url, "TELEGRAM_TOKEN": "123:abc"}
+        {
+            "SOTAY_DATABASE_URL": database_url,
+            "TELEGRAM_TOKEN": "123:abc",
+            "SOTAY_SECRET_KEY": TEST_SECRET_KEY,
+        }
     )
     report = await _demo_report(database, settings, handbook)
     assert report.splitlines() == [

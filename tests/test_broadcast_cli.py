@@ -13,6 +13,7 @@ from bot.db import Database
 from bot.models import OutboxMessage
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.outbox_harness import add_unit
+from tests.secret import TEST_SECRET_KEY
 
 PATH = "Tỉnh/Chi bộ CLI"
 
@@ -30,6 +31,7 @@ async def test_send_waits_until_every_reachable_member_has_it(
     async with FakeTelegramServer() as server:
         monkeypatch.setenv("SOTAY_DATABASE_URL", database_url)
         monkeypatch.setenv("TELEGRAM_TOKEN", server.token)
+        monkeypatch.setenv("SOTAY_SECRET_KEY", TEST_SECRET_KEY)
         monkeypatch.setenv("TELEGRAM_BASE_URL", server.base_url)
         command = ["broadcast", "send", "--unit", PATH, "--text-file", str(notice)]
         assert await asyncio.to_thread(main, command) == 0

@@ -14,6 +14,7 @@ from bot.channels.telegram import TelegramChannel
 from bot.chat import ChatCore
 from bot.db import Database
 from bot.demo import seed_demo
+from bot.keys import Keys
 from bot.models import ActivationCode, AuditEntry, ChannelAccount, ConversationState, Member
 from bot.services import Shared
 from bot.services.codes import CodeService
@@ -24,6 +25,7 @@ from handlers import build_router
 from handlers.notices import render_notice
 from tests.clock import Clock
 from tests.fakes.telegram_api import FakeTelegramServer
+from tests.secret import TEST_SECRET_KEY
 from tests.telegram_harness import keyboard_labels, running_channel, telegram_settings
 
 USER = 7001
@@ -80,10 +82,12 @@ async def press(server: FakeTelegramServer, data: str, user: int = USER) -> dict
     return calls[-1].params
 
 
-async def share(server: FakeTelegramServer, phone: str, *, owner: int = USER) -> dict:
-    before = len(server.calls_to("sendMessage", chat_id=USER))
-    server.push_contact(USER, phone, contact_user_id=owner)
-    calls = await server.wait_for("sendMessage", before + 1, chat_id=USER)
+async def share(
+    server: FakeTelegramServer, phone: str, *, owner: int | None = None, user: int = USER
+) -> dict:
+    before = len(server.calls_to("sendMessage", chat_id=user))
+    server.push_contact(user, phone, contact_user_id=user if owner is None else owner)
+    calls = await server.wait_for("sendMessage", before + 1, chat_id=user)
     return calls[-1].params
 
 
@@ -152,12 +156,13 @@ async def test_right_card_and_own_contact_link_the_account(
     assert "Phạm Quốc Dũng" in (await say(server, "/start"))["text"]
 
 
-async def test_wrong_card_is_refused(
+async def test_wrong_card_is_refused_at_the_phone_check(
     server: FakeTelegramServer, telegram: TelegramChannel, database: Database
 ) -> None:
     await to_card_step(server)
     reply = await say(server, "12345678")
-    assert reply["text"] == text("link.unknown_card", left=4)
+    assert reply["text"] == text("link.ask_contact", button="Chia sẻ số điện thoại")
+    assert (await share(server, PHONE))["text"] == text("link.phone_mismatch", left=4)
     assert await linked_member(database) is None
 
 
@@ -186,9 +191,10 @@ async def test_five_failures_lock_linking_for_an_hour(
     server: FakeTelegramServer, telegram: TelegramChannel, database: Database, clock: Clock
 ) -> None:
     await to_card_step(server)
+    await say(server, "11111111")
     for left in (4, 3, 2, 1):
-        assert (await say(server, "11111111"))["text"] == text("link.unknown_card", left=left)
-    locked = await say(server, "11111111")
+        assert (await share(server, PHONE))["text"] == text("link.phone_mismatch", left=left)
+    locked = await share(server, PHONE)
     assert locked["text"] == text("link.locked", until="16:00 ngày 25/11/2026")
     assert "account.link_locked" in await audit_actions(database)
     # Even the right card is refused while locked.
@@ -197,17 +203,18 @@ async def test_five_failures_lock_linking_for_an_hour(
     )
     clock.now += timedelta(hours=1, minutes=1)
     await to_card_step(server)
-    assert (await say(server, CARD))["text"].startswith("Đã tìm thấy số thẻ")
+    assert (await say(server, CARD))["text"].startswith("Đã nhận số thẻ")
 
 
 async def test_failures_spread_over_more_than_an_hour_do_not_lock(
     server: FakeTelegramServer, telegram: TelegramChannel, clock: Clock
 ) -> None:
     await to_card_step(server)
+    await say(server, "11111111")
     for _ in range(4):
-        await say(server, "11111111")
+        await share(server, PHONE)
     clock.now += timedelta(minutes=61)
-    assert (await say(server, "11111111"))["text"] == text("link.unknown_card", left=4)
+    assert (await share(server, PHONE))["text"] == text("link.phone_mismatch", left=4)
 
 
 async def test_an_activation_code_links_once(
@@ -216,7 +223,7 @@ async def test_an_activation_code_links_once(
     async with database.session() as session, session.begin():
         member = await session.scalar(select(Member).where(Member.card_number == CARD))
         assert member is not None
-        issued = await CodeService(session).issue_for_unit(
+        issued = await CodeService(session, Keys(TEST_SECRET_KEY.encode())).issue_for_unit(
             member.organisation_id, issued_by="test", now=clock.now
         )
     code = next(c.code for c in issued if c.member_id == member.id)
@@ -239,13 +246,16 @@ async def test_a_member_links_one_account_per_messenger(
     await link_by_phone(server)
     other = USER + 2
     await to_card_step(server, other)
-    assert (await say(server, CARD, user=other))["text"] == text("link.already_linked")
+    # Only the card's own phone learns that the card is linked elsewhere.
+    await say(server, CARD, user=other)
+    assert (await share(server, PHONE, user=other))["text"] == text("link.already_linked")
     # After /huylienket on the first account, the second may link.
     assert (await say(server, "/huylienket"))["text"] == text("link.unlink_confirm")
     assert (await press(server, "unlink:yes"))["text"] == text("link.unlinked")
     assert await linked_member(database) is None
     await to_card_step(server, other)
-    assert (await say(server, CARD, user=other))["text"].startswith("Đã tìm thấy số thẻ")
+    await say(server, CARD, user=other)
+    assert (await share(server, PHONE, user=other))["text"].startswith("Liên kết thành công")
 
 
 async def test_my_data_is_sent_as_a_file_without_full_numbers(
@@ -270,13 +280,17 @@ async def test_erasing_my_data_unlinks_and_forgets_consent(
     assert keyboard_labels(confirm) == ["Xóa dữ liệu của tôi", "Không, giữ lại"]
     assert (await press(server, "erase:no"))["text"] == text("privacy.kept")
     assert await linked_member(database) is not None
+    async with database.session() as session:
+        account_id = (await session.scalar(THIS_ACCOUNT)).id  # type: ignore[union-attr]
     assert (await press(server, "erase:yes"))["text"] == text("privacy.erased")
     async with database.session() as session:
-        account = await session.scalar(THIS_ACCOUNT)
+        # The Telegram id is gone; the emptied row stays, as audit lines name account:N.
+        assert await session.scalar(THIS_ACCOUNT) is None
+        account = await session.get(ChannelAccount, account_id)
         states = await session.scalar(select(func.count()).select_from(ConversationState))
         members = await session.scalar(select(func.count()).select_from(Member))
-    assert account is not None
-    assert account.member_id is None and account.consent_at is None
+    assert account is not None and account.external_id == f"erased-{account_id}"
+    assert account.chat_id == "" and account.member_id is None and account.consent_at is None
     assert states == 0
     assert members == 12  # the roster is the committee's and stays
     assert {"account.erase", "consent.withdraw", "account.unlink"} <= set(

@@ -38,6 +38,7 @@ from tests.nginx_harness import (
     stop,
     wait_ready,
 )
+from tests.secret import TEST_SECRET_KEY
 
 SECRET = "failover-test-secret"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -54,6 +55,7 @@ def _webhook_env(database_url: str, server: FakeTelegramServer) -> dict[str, str
     return {
         "SOTAY_DATABASE_URL": database_url,
         "TELEGRAM_TOKEN": server.token,
+        "SOTAY_SECRET_KEY": TEST_SECRET_KEY,
         "TELEGRAM_BASE_URL": server.base_url,
         "TELEGRAM_WEBHOOK_URL": "https://bot.example.vn/telegram/webhook",
         "TELEGRAM_WEBHOOK_SECRET": SECRET,
@@ -161,6 +163,7 @@ async def test_a_broadcast_is_delivered_when_the_leader_is_killed_mid_way(
         env = {
             "SOTAY_DATABASE_URL": database_url,
             "TELEGRAM_TOKEN": server.token,
+            "SOTAY_SECRET_KEY": TEST_SECRET_KEY,
             "TELEGRAM_BASE_URL": server.base_url,
             "TELEGRAM_RATE_PER_SECOND": "100",
             "TELEGRAM_BURST": "10",

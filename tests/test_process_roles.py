@@ -28,6 +28,7 @@ from bot.settings import Settings
 from bot.texts import text
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.outbox_harness import add_unit
+from tests.secret import TEST_SECRET_KEY
 
 SECRET = "roles-test-secret"
 # 20 a second with bursts of 5: two dispatchers pacing alone would send 40 a second.
@@ -54,7 +55,11 @@ async def _pending(database: Database) -> int:
 
 async def test_a_web_worker_refuses_to_poll(database_url: str, database: Database) -> None:
     settings = Settings.from_mapping(
-        {"SOTAY_DATABASE_URL": database_url, "TELEGRAM_TOKEN": "1:polling"}
+        {
+            "SOTAY_DATABASE_URL": database_url,
+            "TELEGRAM_TOKEN": "1:polling",
+            "SOTAY_SECRET_KEY": TEST_SECRET_KEY,
+        }
     )
     with pytest.raises(PollingOnWebWorker, match="TELEGRAM_WEBHOOK_URL"):
         await run_messengers(settings, host="127.0.0.1", stop=asyncio.Event(), role=Role.WEB)
@@ -71,6 +76,7 @@ async def test_a_web_worker_answers_webhooks_and_never_sends_the_outbox(
             {
                 "SOTAY_DATABASE_URL": database_url,
                 "TELEGRAM_TOKEN": server.token,
+                "SOTAY_SECRET_KEY": TEST_SECRET_KEY,
                 "TELEGRAM_BASE_URL": server.base_url,
                 "TELEGRAM_WEBHOOK_URL": "https://bot.example.vn/telegram/webhook",
                 "TELEGRAM_WEBHOOK_SECRET": SECRET,

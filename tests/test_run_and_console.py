@@ -17,6 +17,7 @@ from bot.runtime import run_messengers
 from bot.settings import Settings
 from bot.texts import text
 from tests.fakes.telegram_api import FakeTelegramServer
+from tests.secret import TEST_SECRET_KEY
 
 
 async def test_run_answers_start_on_telegram(database_url: str, database: object) -> None:
@@ -25,6 +26,7 @@ async def test_run_answers_start_on_telegram(database_url: str, database: object
             {
                 "SOTAY_DATABASE_URL": database_url,
                 "TELEGRAM_TOKEN": server.token,
+                "SOTAY_SECRET_KEY": TEST_SECRET_KEY,
                 "TELEGRAM_BASE_URL": server.base_url,
             }
         )

@@ -1,8 +1,12 @@
+import stat
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from bot.keys import Keys, Purpose
 from bot.settings import Settings, SettingsError
+from tests.secret import TEST_SECRET_KEY
 
 
 def test_defaults() -> None:
@@ -79,6 +83,7 @@ def test_zalo_settings() -> None:
     settings = Settings.from_mapping(
         {
             "ZALO_TOKEN": ZALO_TOKEN,
+            "SOTAY_SECRET_KEY": TEST_SECRET_KEY,
             "ZALO_BASE_URL": "https://bot-api.zaloplatforms.com/bot",
             "ZALO_WEBHOOK_URL": "https://bot.example.vn/zalo/webhook",
             "ZALO_WEBHOOK_SECRET": "8chars-ok",
@@ -90,7 +95,9 @@ def test_zalo_settings() -> None:
     assert settings.zalo_webhook_mode and settings.serves_http and settings.has_messenger
     assert not settings.telegram_webhook_mode
     assert settings.zalo_rate_per_second == 2.5
-    defaults = Settings.from_mapping({"ZALO_TOKEN": ZALO_TOKEN})
+    defaults = Settings.from_mapping(
+        {"ZALO_TOKEN": ZALO_TOKEN, "SOTAY_SECRET_KEY": TEST_SECRET_KEY}
+    )
     assert defaults.zalo_base_url == "https://bot-api.zaloplatforms.com"
     assert defaults.zalo_rate_per_second == 10.0
     assert defaults.has_messenger and not defaults.serves_http
@@ -146,3 +153,29 @@ def test_secret_key_signs_the_web_console_and_must_be_long() -> None:
     assert Settings.from_mapping({"SOTAY_SECRET_KEY": key}).secret_key == key
     with pytest.raises(SettingsError, match="SOTAY_SECRET_KEY"):
         Settings.from_mapping({"SOTAY_SECRET_KEY": "short"})
+
+
+@pytest.mark.parametrize(
+    "token", [{"TELEGRAM_TOKEN": "1:abc"}, {"ZALO_TOKEN": "1459232241454765289:Abc"}]
+)
+def test_a_messenger_needs_the_secret_key(token: dict[str, str]) -> None:
+    with pytest.raises(SettingsError, match=r"^SOTAY_SECRET_KEY is required") as refused:
+        Settings.from_mapping(token)
+    assert "\n" not in str(refused.value)
+    with pytest.raises(SettingsError, match="at least 32 characters"):
+        Settings.from_mapping({**token, "SOTAY_SECRET_KEY": "x" * 31})
+    assert Settings.from_mapping({**token, "SOTAY_SECRET_KEY": "x" * 32}).secret_key == "x" * 32
+
+
+def test_without_a_messenger_a_key_is_generated_once_into_var(tmp_path: Path) -> None:
+    path = tmp_path / "var" / "secret_key"
+    settings = replace(Settings.from_mapping({}), secret_key_file=path)
+    first = Keys.for_settings(settings)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(path.read_text().strip()) >= 32
+    assert Keys.for_settings(settings) == first
+    # Each use gets its own key, none of them the secret itself.
+    derived = {first.derive(p) for p in (Purpose.CODES, Purpose.WEB_SESSIONS, Purpose.WEB_LOGINS)}
+    assert len(derived) == 3 and first.root not in derived
+    configured = Keys.for_settings(replace(settings, secret_key="y" * 40))
+    assert configured.root == b"y" * 40 and configured != first

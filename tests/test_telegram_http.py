@@ -19,6 +19,7 @@ from bot.channels.telegram_http import AiohttpRequest
 from bot.chat import ChatCore
 from bot.settings import Settings
 from tests.fakes.telegram_api import FakeTelegramServer, UploadedFile
+from tests.secret import TEST_SECRET_KEY
 
 USER_ID = 1001
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -197,7 +198,11 @@ async def test_shut_down_request_refuses_until_initialized_again(
 
 async def test_bot_and_outbox_sender_use_it(core: ChatCore) -> None:
     settings = Settings.from_mapping(
-        {"TELEGRAM_TOKEN": "123456:TEST-token", "TELEGRAM_BASE_URL": "http://127.0.0.1:9"}
+        {
+            "TELEGRAM_TOKEN": "123456:TEST-token",
+            "TELEGRAM_BASE_URL": "http://127.0.0.1:9",
+            "SOTAY_SECRET_KEY": TEST_SECRET_KEY,
+        }
     )
     bot = TelegramChannel(settings, core).application.bot
     sender = TelegramSender(

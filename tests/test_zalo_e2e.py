@@ -26,6 +26,7 @@ from bot.channels.zalo import DEFAULT_RETRY_AFTER, ZaloApiError, ZaloChannel, Za
 from bot.chat import ChatCore
 from bot.db import Database
 from bot.demo import seed_demo
+from bot.keys import Keys
 from bot.messages import Button, Reply
 from bot.models import ChannelAccount, ConversationState, Member
 from bot.runtime import run_messengers
@@ -39,6 +40,7 @@ from handlers.notices import render_notice
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.fakes.zalo_api import FakeZaloServer
 from tests.harness import linked
+from tests.secret import TEST_SECRET_KEY
 from tests.zalo_harness import running_zalo, zalo_settings
 
 USER = "a1b2c3d4e5f60718"
@@ -112,7 +114,7 @@ async def test_start_consent_by_digit_then_an_activation_code_links(
     async with database.session() as session, session.begin():
         member = await session.scalar(select(Member).where(Member.card_number == CARD))
         assert member is not None
-        issued = await CodeService(session).issue_for_unit(
+        issued = await CodeService(session, Keys(TEST_SECRET_KEY.encode())).issue_for_unit(
             member.organisation_id, issued_by="test", now=datetime.now(UTC)
         )
     code = next(c.code for c in issued if c.member_id == member.id)
@@ -328,6 +330,7 @@ async def test_run_starts_zalo_beside_telegram(database_url: str, database: Data
                 "TELEGRAM_TOKEN": telegram_api.token,
                 "TELEGRAM_BASE_URL": telegram_api.base_url,
                 "ZALO_TOKEN": zalo_api.token,
+                "SOTAY_SECRET_KEY": TEST_SECRET_KEY,
                 "ZALO_BASE_URL": zalo_api.base_url,
             }
         )

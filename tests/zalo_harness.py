@@ -9,6 +9,7 @@ from bot.channels.zalo import ZaloChannel
 from bot.chat import ChatCore
 from bot.settings import Settings
 from tests.fakes.zalo_api import FakeZaloServer
+from tests.secret import TEST_SECRET_KEY
 
 # Short pauses after a failed poll keep the tests fast.
 TEST_BACKOFF = (0.05, 0.1)
@@ -19,6 +20,7 @@ def zalo_settings(server: FakeZaloServer, database_url: str, **extra: str) -> Se
         {
             "SOTAY_DATABASE_URL": database_url,
             "ZALO_TOKEN": server.token,
+            "SOTAY_SECRET_KEY": TEST_SECRET_KEY,
             "ZALO_BASE_URL": server.base_url,
             **extra,
         }

@@ -250,12 +250,16 @@ def _attendance(args: argparse.Namespace) -> int:
         top = await find_unit(session, args.unit)
         tree = await load_tree(session)
         counts = await member_counts(session)
-        attendance = services_for(session).attendance
-        return [
-            UnitSheet(unit.name, await attendance.year(unit.id, args.year))
+        services = services_for(session)
+        sheets = [
+            UnitSheet(unit.name, await services.attendance.year(unit.id, args.year))
             for unit in tree.subtree(top.id)
             if counts.get(unit.id)
         ]
+        await services.audit.record(
+            operator(), "export.attendance", f"unit:{top.id}", year=args.year, units=len(sheets)
+        )
+        return sheets
 
     with output_file(out) as sheet:
         units = run_in_transaction(report)

@@ -6,11 +6,14 @@ import argparse
 from datetime import date, datetime, time
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.cli.errors import CliError
 from bot.cli.output import output_file
-from bot.cli.session import run_in_transaction, services_for
+from bot.cli.session import operator, run_in_transaction, services_for
 from bot.cli.settings import load_settings
 from bot.exports.spreadsheets import write_editor_questions
+from bot.models import HandbookQuery
 
 
 def _date(text: str) -> date:
@@ -20,6 +23,15 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date as YYYY-MM-DD: {text!r}") from None
 
 
+async def _questions(session: AsyncSession, since: datetime) -> list[HandbookQuery]:
+    services = services_for(session)
+    rows = await services.questions.for_editors(since)
+    await services.audit.record(
+        operator(), "export.questions", None, since=since.date().isoformat(), count=len(rows)
+    )
+    return rows
+
+
 def _unanswered(args: argparse.Namespace) -> int:
     out: Path = args.out
     if out.suffix.lower() != ".xlsx":
@@ -27,9 +39,7 @@ def _unanswered(args: argparse.Namespace) -> int:
     timezone = load_settings().timezone
     since = datetime.combine(args.since, time.min, timezone)
     with output_file(out) as temporary:
-        rows = run_in_transaction(
-            lambda session: services_for(session).questions.for_editors(since)
-        )
+        rows = run_in_transaction(lambda session: _questions(session, since))
         write_editor_questions(temporary, rows, timezone)
     print(f"{len(rows)} questions written to {out}")
     return 0

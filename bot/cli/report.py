@@ -12,7 +12,7 @@ from bot.cli.errors import CliError
 from bot.cli.meetings import add_attendance_report
 from bot.cli.org import PATH_HELP, find_unit
 from bot.cli.output import output_file
-from bot.cli.session import run_in_transaction, services_for
+from bot.cli.session import operator, run_in_transaction, services_for
 from bot.exports.spreadsheets import write_adoption
 from bot.services.adoption import AdoptionRow
 
@@ -27,7 +27,10 @@ def _adoption(args: argparse.Namespace) -> int:
 
     async def report(session: AsyncSession) -> tuple[str, list[AdoptionRow]]:
         unit = await find_unit(session, args.unit) if args.unit else None
-        rows = await services_for(session).adoption.report(None if unit is None else unit.id)
+        services = services_for(session)
+        rows = await services.adoption.report(None if unit is None else unit.id)
+        target = None if unit is None else f"unit:{unit.id}"
+        await services.audit.record(operator(), "export.adoption", target, rows=len(rows))
         return ("toàn đảng bộ" if unit is None else unit.name), rows
 
     # Both files are opened first: when either cannot be written, neither is.

@@ -16,6 +16,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bot.exports.cells import as_text, last_row_as_text
 from bot.services.meetings.attendance import FLAG_MONTHS, Cell, Mark, MemberRecord, UnitRecord
 
 SUMMARY_TITLE = "Tổng hợp"
@@ -45,6 +46,7 @@ class UnitSheet:
 
 def _header(sheet: Worksheet, headers: Sequence[str], widths: Sequence[int]) -> None:
     sheet.append(list(headers))
+    last_row_as_text(sheet)  # a header is a meeting's date, or a unit's name
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
         sheet.cell(row=1, column=index).font = _BOLD
@@ -79,7 +81,7 @@ def _unit_sheet(workbook: Workbook, title: str, record: UnitRecord, tz: ZoneInfo
     dates = [o.at.astimezone(tz).strftime("%d/%m %H:%M") for o in record.occurrences]
     _header(sheet, ["Họ và tên", *dates, *COUNT_HEADERS], [30, *[12] * len(dates), 10, 14, 16])
     for row, member in enumerate(record.members, start=2):
-        sheet.cell(row=row, column=1, value=member.full_name)
+        as_text(sheet.cell(row=row, column=1, value=member.full_name))
         _mark_cells(sheet, row, member.cells)
         for offset, count in enumerate(_counts(member)):
             sheet.cell(row=row, column=len(dates) + 2 + offset, value=count)
@@ -100,6 +102,7 @@ def _summary(sheet: Worksheet, units: Sequence[UnitSheet]) -> None:
                     "Có" if member.flagged else None,
                 ]
             )
+            last_row_as_text(sheet)
             if member.flagged:
                 sheet.cell(row=sheet.max_row, column=len(SUMMARY_HEADERS)).font = _RED
 

@@ -16,6 +16,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from bot.exports.cells import text_cells
 from bot.exports.spreadsheets import header_sheet
 from bot.services.quizzes.report import MemberResult, Participation, QuizReport
 
@@ -101,21 +102,25 @@ def write_quiz_results(target: Path | IO[bytes], report: QuizReport, timezone: Z
     used = {"tổng hợp", "theo đơn vị", "theo đảng viên", "câu sai nhiều", "câu trả lời"}
     totals = header_sheet(workbook, "Tổng hợp", TOTAL_HEADERS, (44, 11, 14, 11, 11, 9, 8, 11, 14))
     for unit in report.units:
-        totals.append(_totals_row(unit.unit_name, unit.totals))
+        totals.append(text_cells(totals, _totals_row(unit.unit_name, unit.totals)))
     overall = []
     for value in _totals_row(OVERALL, report.overall):
         cell = WriteOnlyCell(totals, value)
         cell.font = _BOLD
         overall.append(cell)
-    totals.append(overall)
+    totals.append(text_cells(totals, overall))
 
     by_unit = header_sheet(workbook, "Theo đơn vị", UNIT_HEADERS, (44, 12, 14, 10, 20))
     for unit in report.units:
         t = unit.totals
-        by_unit.append([unit.unit_name, t.members, t.finished, t.passed, t.average])
+        by_unit.append(
+            text_cells(by_unit, [unit.unit_name, t.members, t.finished, t.passed, t.average])
+        )
     people = header_sheet(workbook, "Theo đảng viên", MEMBER_HEADERS, (32, 44, 10, 16))
     for member in report.members:
-        people.append([member.full_name, member.unit_name, member.score, _verdict(member)])
+        people.append(
+            text_cells(people, [member.full_name, member.unit_name, member.score, _verdict(member)])
+        )
 
     for unit in report.units:
         sheet = header_sheet(
@@ -126,19 +131,32 @@ def write_quiz_results(target: Path | IO[bytes], report: QuizReport, timezone: Z
         )
         for m in unit.members:
             sheet.append(
-                [m.full_name, _yes(m.linked), m.attempts, _yes(m.finished), m.score, _verdict(m)]
+                text_cells(
+                    sheet,
+                    [
+                        m.full_name,
+                        _yes(m.linked),
+                        m.attempts,
+                        _yes(m.finished),
+                        m.score,
+                        _verdict(m),
+                    ],
+                )
             )
 
     missed = header_sheet(workbook, "Câu sai nhiều", MISSED_HEADERS, (70, 28, 13, 10, 13))
     for question in report.missed:
         missed.append(
-            [
-                question.text,
-                question.topic,
-                question.answered,
-                question.wrong,
-                question.percent_wrong,
-            ]
+            text_cells(
+                missed,
+                [
+                    question.text,
+                    question.topic,
+                    question.answered,
+                    question.wrong,
+                    question.percent_wrong,
+                ],
+            )
         )
 
     answers = header_sheet(
@@ -149,17 +167,20 @@ def write_quiz_results(target: Path | IO[bytes], report: QuizReport, timezone: Z
         at.number_format = "dd/mm/yyyy hh:mm:ss"
         outcome = "hết giờ" if answer.chosen is None else ("đúng" if answer.correct else "sai")
         answers.append(
-            [
-                answer.full_name,
-                answer.unit_name,
-                answer.attempt,
-                answer.number,
-                answer.question,
-                answer.chosen,
-                answer.right,
-                outcome,
-                at,
-            ]
+            text_cells(
+                answers,
+                [
+                    answer.full_name,
+                    answer.unit_name,
+                    answer.attempt,
+                    answer.number,
+                    answer.question,
+                    answer.chosen,
+                    answer.right,
+                    outcome,
+                    at,
+                ],
+            )
         )
     workbook.save(target)
 

@@ -10,6 +10,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment
 
+from bot.exports.cells import text_cells
 from bot.exports.spreadsheets import header_sheet
 from bot.services.content_review import ReviewItem
 
@@ -50,5 +51,5 @@ def write_review_list(path: Path, items: Iterable[ReviewItem]) -> None:
             if value is not None and hasattr(value, "isoformat"):
                 cell.number_format = "dd/mm/yyyy"
             cells.append(cell)
-        sheet.append(cells)
+        sheet.append(text_cells(sheet, cells))
     workbook.save(path)

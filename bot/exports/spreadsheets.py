@@ -14,6 +14,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from bot.exports.cells import text_cells
 from bot.models import HandbookQuery
 from bot.services.adoption import AdoptionRow
 from bot.services.codes import IssuedCode
@@ -55,7 +56,7 @@ def write_codes(path: Path, codes: Iterable[IssuedCode], timezone: ZoneInfo) -> 
         code.font = _BOLD
         expires = WriteOnlyCell(sheet, issued.expires_at.astimezone(timezone).replace(tzinfo=None))
         expires.number_format = "dd/mm/yyyy hh:mm"
-        sheet.append([issued.full_name, issued.unit_name, code, expires])
+        sheet.append(text_cells(sheet, [issued.full_name, issued.unit_name, code, expires]))
     workbook.save(path)
 
 
@@ -77,7 +78,7 @@ def _append(sheet: WriteOnlyWorksheet, cells: list[WriteOnlyCell], total: bool) 
     if total:
         for cell in cells:
             cell.font = _BOLD
-    sheet.append(cells)
+    sheet.append(text_cells(sheet, cells))
 
 
 def write_adoption(path: Path, rows: Iterable[AdoptionRow]) -> None:
@@ -138,13 +139,16 @@ def write_editor_questions(path: Path, rows: Iterable[HandbookQuery], timezone: 
         asked.number_format = "dd/mm/yyyy hh:mm"
         verdict = {True: "👍", False: "👎", None: None}[row.helpful]
         sheet.append(
-            [
-                asked,
-                row.question,
-                "có" if row.answered else "không",
-                row.entry_id or "",
-                row.score,
-                verdict,
-            ]
+            text_cells(
+                sheet,
+                [
+                    asked,
+                    row.question,
+                    "có" if row.answered else "không",
+                    row.entry_id or "",
+                    row.score,
+                    verdict,
+                ],
+            )
         )
     workbook.save(path)

@@ -3,7 +3,6 @@ gets them one way: `Services.for_session(session, shared)`, one set per transact
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.keys import Keys, Purpose
 from bot.models import utcnow
 from bot.services.accounts import AccountService
 from bot.services.adoption import AdoptionService
@@ -33,6 +33,7 @@ from bot.services.notices import Renderer, unrendered
 from bot.services.outbox import OutboxService
 from bot.services.overview import OverviewService
 from bot.services.permissions import PermissionService
+from bot.services.personal_data import PersonalDataService
 from bot.services.questions import QuestionService
 from bot.services.quizzes.attempts import QuizAttempts
 from bot.services.quizzes.catalogue import QuizCatalogue
@@ -66,20 +67,14 @@ class Shared:
     metrics: Metrics | None = None
 
     @cached_property
+    def keys(self) -> Keys:
+        return Keys.for_settings(self.settings)
+
+    @cached_property
     def seal_key(self) -> bytes:
-        """Seals button data that names an account's rows (bot/button_data.py): derived from
-        the deployment's own secrets (bot tokens, webhook secrets, the database address), so
-        every worker computes the same key and buttons outlive a restart."""
-        settings = self.settings
-        secrets = (
-            settings.database_url,
-            settings.telegram_token,
-            settings.telegram_webhook_secret,
-            settings.zalo_token,
-            settings.zalo_webhook_secret,
-        )
-        material = "\0".join(["sotay button seal", *(secret or "" for secret in secrets)])
-        return hashlib.sha256(material.encode()).digest()
+        """Seals button data that names an account's rows (bot/button_data.py); the same on
+        every worker, so buttons outlive a restart."""
+        return self.keys.derive(Purpose.BUTTONS)
 
 
 class Services:
@@ -101,6 +96,10 @@ class Services:
     @property
     def clock(self) -> Callable[[], datetime]:
         return self._shared.clock
+
+    @property
+    def keys(self) -> Keys:
+        return self._shared.keys
 
     @property
     def files(self) -> IncomingFiles:
@@ -138,7 +137,19 @@ class Services:
 
     @cached_property
     def linking(self) -> LinkingService:
-        return LinkingService(self._session, self.audit, self.clock)
+        return LinkingService(
+            self._session,
+            self.audit,
+            self.clock,
+            self.outbox,
+            self._shared.keys,
+            self.codes,
+            self.personal_data,
+        )
+
+    @cached_property
+    def personal_data(self) -> PersonalDataService:
+        return PersonalDataService(self._session, self._shared.keys, self.audit)
 
     @cached_property
     def permissions(self) -> PermissionService:
@@ -150,7 +161,7 @@ class Services:
 
     @cached_property
     def codes(self) -> CodeService:
-        return CodeService(self._session)
+        return CodeService(self._session, self._shared.keys)
 
     @cached_property
     def adoption(self) -> AdoptionService:
@@ -218,7 +229,7 @@ class Services:
 
     @cached_property
     def web_logins(self) -> WebLoginService:
-        return WebLoginService(self._session, self.audit, self.clock)
+        return WebLoginService(self._session, self.audit, self.clock, self._shared.keys)
 
     @cached_property
     def directory(self) -> DirectoryService:

@@ -1,11 +1,12 @@
 """Single-use activation codes a secretary hands to members to link a messenger account.
 
-Only a hash of each code is stored: someone who reads the database cannot link an account
-with it. A code is 8 characters from an alphabet without look-alikes, shown as "ABCD-EFGH"."""
+Only an HMAC of each code, keyed by a key derived from SOTAY_SECRET_KEY, is stored: someone
+who reads the database can neither link an account with it nor, without the secret, try the
+2^40 possible codes against it offline. A code is 8 characters from an alphabet without
+look-alikes, shown as "ABCD-EFGH"."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Row, delete, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.keys import Keys, Purpose
 from bot.models import ActivationCode, ChannelAccount, Member, Organisation
 from bot.services.handbook.normalize import fold
 
@@ -31,8 +33,8 @@ def normalise_code(text: str) -> str:
     return "".join(text.split()).replace("-", "").upper()
 
 
-def hash_code(code: str) -> str:
-    return hashlib.sha256(normalise_code(code).encode()).hexdigest()
+def hash_code(keys: Keys, code: str) -> str:
+    return keys.digest(Purpose.CODES, normalise_code(code))
 
 
 def _looks_like_code(normalised: str) -> bool:
@@ -60,8 +62,9 @@ class IssuedCode:
 
 
 class CodeService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, keys: Keys) -> None:
         self._session = session
+        self._keys = keys
 
     async def issue_for_unit(
         self, unit_id: int, *, issued_by: str, now: datetime, include_linked: bool = False
@@ -96,7 +99,7 @@ class CodeService:
         rows = [
             {
                 "member_id": member_id,
-                "code_hash": hash_code(code),
+                "code_hash": hash_code(self._keys, code),
                 "created_at": now,
                 "expires_at": expires_at,
                 "issued_by": issued_by,
@@ -115,7 +118,10 @@ class CodeService:
         used codes kept it is not impossible)."""
         codes: dict[str, str] = {}
         while len(codes) < count:
-            batch = {hash_code(c): c for c in (generate_code() for _ in range(count - len(codes)))}
+            batch = {
+                hash_code(self._keys, c): c
+                for c in (generate_code() for _ in range(count - len(codes)))
+            }
             batch = {h: c for h, c in batch.items() if h not in codes}
             hashes = list(batch)
             for start in range(0, len(hashes), _CHUNK):
@@ -138,7 +144,7 @@ class CodeService:
         return await self._session.scalar(
             update(ActivationCode)
             .where(
-                ActivationCode.code_hash == hash_code(normalised),
+                ActivationCode.code_hash == hash_code(self._keys, normalised),
                 ActivationCode.used_at.is_(None),
                 ActivationCode.expires_at > now,
                 ActivationCode.member_id.in_(select(Member.id).where(Member.active)),

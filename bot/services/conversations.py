@@ -7,11 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import ConversationState, utcnow
+from bot.models import ChannelAccount, ConversationState, utcnow
 
 
 def _insert(session: AsyncSession) -> Callable[..., Any]:
@@ -39,10 +39,22 @@ class ConversationService:
         transaction (AccountService.touch_with_state), so it is not read again."""
         self._rows[account_id] = row
 
+    def forget_read(self, account_id: int) -> None:
+        """The account's row was deleted by a statement (erasure): read it again if needed."""
+        self._rows.pop(account_id, None)
+
     async def _read(self, account_id: int) -> ConversationState | None:
         if account_id not in self._rows:
             self._rows[account_id] = await self._session.get(ConversationState, account_id)
         return self._rows[account_id]
+
+    async def flow_of(self, channel: str, external_id: str) -> str | None:
+        """The flow a messenger account is in, read without touching the account."""
+        return await self._session.scalar(
+            select(ConversationState.flow)
+            .join(ChannelAccount, ChannelAccount.id == ConversationState.account_id)
+            .where(ChannelAccount.channel == channel, ChannelAccount.external_id == external_id)
+        )
 
     async def get(self, account_id: int) -> FlowState | None:
         row = await self._read(account_id)

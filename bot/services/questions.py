@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.logmask import mask_numbers
 from bot.models import CommitteeQuestion, HandbookQuery, Organisation
 from bot.services.handbook import SearchResult
 from bot.services.permissions import Actor, PermissionDenied, Scope
@@ -30,10 +31,13 @@ class QuestionService:
         self._clock = clock
         self._metrics = metrics
 
-    async def log(self, result: SearchResult) -> int:
+    async def log(self, result: SearchResult, asker: str | None = None) -> int:
+        """The question, phone and card numbers cut to their last digits (editors need the
+        words, not the numbers); `asker` is personal_data.asker_key of the account."""
         row = HandbookQuery(
             asked_at=self._clock(),
-            question=result.query[:2000],
+            question=mask_numbers(result.query)[:2000],
+            asker_key=asker,
             answered=result.answered,
             entry_id=result.entry.id if result.entry else None,
             score=round(result.score, 4),

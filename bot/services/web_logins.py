@@ -1,13 +1,12 @@
 """One-time sign-in links to the web console, and the sessions they open.
 
-A link carries a random token; only its hash is stored, so someone who reads the database
+A link carries a random token; only its keyed hash is stored, so someone who reads the database
 cannot sign in with it. A link works once, within LINK_VALID_FOR, for an active member who
 holds a role. The row it marks then stands for the session: the cookie names it, and
 signing out ends it here, so a copied cookie dies with it."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -15,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.keys import Keys, Purpose
 from bot.models import Member, WebLogin
 from bot.services.audit import AuditService
 from bot.services.permissions import PermissionService
@@ -26,8 +26,8 @@ LINK_VALID_FOR = timedelta(minutes=5)
 IDLE_TIMEOUT = timedelta(minutes=15)
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def hash_token(keys: Keys, token: str) -> str:
+    return keys.digest(Purpose.WEB_LOGINS, token)
 
 
 class NoConsoleAccess(LookupError):
@@ -36,11 +36,16 @@ class NoConsoleAccess(LookupError):
 
 class WebLoginService:
     def __init__(
-        self, session: AsyncSession, audit: AuditService, clock: Callable[[], datetime]
+        self,
+        session: AsyncSession,
+        audit: AuditService,
+        clock: Callable[[], datetime],
+        keys: Keys,
     ) -> None:
         self._session = session
         self._audit = audit
         self._clock = clock
+        self._keys = keys
 
     async def member_by_card(self, card_text: str) -> int:
         """The active member with this card who holds a role; NoConsoleAccess otherwise."""
@@ -62,7 +67,7 @@ class WebLoginService:
         self._session.add(
             WebLogin(
                 member_id=member_id,
-                token_hash=hash_token(token),
+                token_hash=hash_token(self._keys, token),
                 created_at=now,
                 expires_at=now + LINK_VALID_FOR,
                 issued_by=issued_by,
@@ -84,7 +89,7 @@ class WebLoginService:
             await self._session.execute(
                 update(WebLogin)
                 .where(
-                    WebLogin.token_hash == hash_token(token),
+                    WebLogin.token_hash == hash_token(self._keys, token),
                     WebLogin.used_at.is_(None),
                     WebLogin.expires_at > now,
                     WebLogin.member_id.in_(select(Member.id).where(Member.active)),

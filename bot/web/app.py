@@ -10,6 +10,7 @@ import jinja2
 from aiohttp import web
 
 from bot.db import Database
+from bot.keys import Purpose
 from bot.services import Shared
 from bot.web import (
     audit_log,
@@ -27,7 +28,6 @@ from bot.web import (
     unanswered,
 )
 from bot.web.console import STATE, ConsoleState, console_middleware
-from bot.web.sessions import derive_key
 
 HERE = Path(__file__).resolve().parent
 
@@ -39,7 +39,7 @@ def _date(value: object, timezone: object, pattern: str = "%d/%m/%Y %H:%M") -> s
 
 def build_admin_app(database: Database, shared: Shared) -> web.Application:
     app = web.Application(middlewares=[console_middleware])
-    key = derive_key(shared.settings.secret_key, shared.seal_key)
+    key = shared.keys.derive(Purpose.WEB_SESSIONS)
     app[STATE] = ConsoleState(database, shared, key)
     environment = aiohttp_jinja2.setup(
         app,

@@ -62,5 +62,8 @@ async def overview(request: web.Request) -> web.Response:
 
 async def overview_xlsx(request: web.Request) -> web.Response:
     report = await _overview(request)
+    await services_of(request).audit.record(
+        viewer_of(request).ref, "export.adoption", None, rows=len(report.rows), via="web"
+    )
     body = workbook_bytes(lambda path: write_overview(path, report))
     return attachment("tong-quan.xlsx", body, XLSX)

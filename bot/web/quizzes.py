@@ -76,6 +76,7 @@ async def quiz_xlsx(request: web.Request) -> web.Response:
     quiz = await _quiz(request)
     services = services_of(request)
     report = await services.quiz_reports.build(quiz)
+    await services.audit.record(viewer_of(request).ref, "export.quiz_results", f"quiz:{quiz.id}")
     target = io.BytesIO()
     write_quiz_results(target, report, services.settings.timezone)
     return attachment(f"ket-qua-trac-nghiem-{quiz.id}.xlsx", target.getvalue(), XLSX)

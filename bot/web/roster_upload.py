@@ -20,6 +20,7 @@ from bot.models import utcnow
 from bot.services.permissions import Action, Scope
 from bot.services.roster import RosterRejected, RosterService
 from bot.services.roster_file import Column, ParsedRoster, RosterFileError, RowProblem
+from bot.services.uploads import UploadRefused
 from bot.web.console import SESSION, STATE, Refused, render, scope_for, viewer_of
 from bot.web.roster_texts import file_error_text, problem_text
 from bot.web.sessions import file_seal
@@ -50,6 +51,8 @@ async def _read(request: web.Request, content: bytes, shown: str, inner: str) ->
         raise Refused(413, _TOO_LARGE)
     try:
         roster = await parse_roster(content, inner)
+    except UploadRefused as refused:
+        raise Refused(400, str(refused).replace(inner, shown)) from None
     except RosterFileError as error:
         raise Refused(400, file_error_text(str(error), shown)) from None
     if Column.ROLE in roster.columns and not viewer_of(request).is_admin:

@@ -1,4 +1,5 @@
-"""The console's session cookie and CSRF tokens, both HMAC-signed with the deployment's key.
+"""The console's session cookie and CSRF tokens, both HMAC-signed with a key derived from
+SOTAY_SECRET_KEY (bot/keys.py).
 
 The cookie holds only the session's row id and when it was last used: "id.seen.mac". The
 server checks the signature, the idle time and that the row is still open, so a cookie
@@ -11,13 +12,6 @@ import hmac
 from dataclasses import dataclass
 
 COOKIE_NAME = "sotay_admin"
-
-
-def derive_key(secret_key: str | None, fallback: bytes) -> bytes:
-    """SOTAY_SECRET_KEY if set, else a key derived from the deployment's own secrets (the
-    same on every worker), kept apart from the other uses of that material."""
-    material = secret_key.encode() if secret_key else fallback
-    return hmac.new(material, b"sotay web console session", hashlib.sha256).digest()
 
 
 def _mac(key: bytes, message: str) -> str:

@@ -25,6 +25,9 @@ async def unanswered(request: web.Request) -> web.Response:
     days = PERIODS.get(request.query.get("ngay", "7"), 7)
     services = services_of(request)
     rows = await services.questions.for_editors(services.clock() - timedelta(days=days))
+    await services.audit.record(
+        viewer_of(request).ref, "export.questions", None, days=days, count=len(rows), via="web"
+    )
     counts: Counter[str] = Counter()
     shown: dict[str, str] = {}
     for row in rows:

@@ -66,6 +66,8 @@ async def _workers(
             **os.environ,
             "SOTAY_DATABASE_URL": url,
             "TELEGRAM_TOKEN": server.token,
+            # Required with a messenger token; any 32 characters will do here.
+            "SOTAY_SECRET_KEY": "benchmark-secret-key-0123456789abcdef",
             "TELEGRAM_BASE_URL": server.base_url,
             "TELEGRAM_WEBHOOK_URL": "https://bot.example.vn/telegram/webhook",
             "TELEGRAM_WEBHOOK_SECRET": SECRET,
