@@ -24,6 +24,7 @@ from bot.models import IntakeUpdate
 from bot.texts import text
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.nginx_harness import free_port, start_sotay, stop, wait_ready
+from tests.secret import TEST_SECRET_KEY
 
 SECRET = "crash-test-secret"
 UPDATES = 300
@@ -38,6 +39,7 @@ def _env(database_url: str, server: FakeTelegramServer, port: int) -> dict[str, 
         "TELEGRAM_WEBHOOK_URL": "https://bot.example.vn/telegram/webhook",
         "TELEGRAM_WEBHOOK_SECRET": SECRET,
         "SOTAY_HTTP_PORT": str(port),
+        "SOTAY_SECRET_KEY": TEST_SECRET_KEY,
     }
 
 
