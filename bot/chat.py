@@ -88,7 +88,7 @@ class ChatCore:
                     await services.conversations.set_choices(account.id, stored(replies))
             if services.outbox.enqueued:
                 self._shared.notify_outbox()
-            if services.quizzes.scheduled:
+            if services.quizzes.scheduled or services.daily.changed:
                 self._shared.notify_schedule()
             return replies
         except Exception:

@@ -457,3 +457,59 @@ class WebLogin(Base):
     used_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     issued_by: Mapped[str] = mapped_column(String(100))
+
+
+# A question a day (bot/services/quizzes/daily.py)
+
+
+class DailySubscription(Base):
+    """A member who asked for one question a day (/hangngay), and at what local time.
+    `since` is when the time was chosen: a day's slot before it is not owed."""
+
+    __tablename__ = "daily_subscriptions"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), unique=True)
+    send_minute: Mapped[int] = mapped_column(Integer)  # minutes after local midnight
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    since: Mapped[datetime] = mapped_column(default=utcnow)
+    stopped_at: Mapped[datetime | None]
+
+
+class DailyCard(Base):
+    """Where one question stands for one member in the Leitner boxes: the box and the local
+    day it is due again."""
+
+    __tablename__ = "daily_cards"
+    __table_args__ = (UniqueConstraint("member_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("quiz_questions.id"))
+    box: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[date] = mapped_column(Date)
+    answered_at: Mapped[datetime]
+
+
+class DailyQuestion(Base):
+    """The question of one local day sent to one member: unique per member and day, so a
+    day is never sent twice. The choices are kept as shown, so an answer is marked against
+    what the member read even if the bank is edited meanwhile."""
+
+    __tablename__ = "daily_questions"
+    __table_args__ = (
+        UniqueConstraint("member_id", "day"),
+        Index("ix_daily_questions_day", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    day: Mapped[date] = mapped_column(Date)
+    question_id: Mapped[int] = mapped_column(ForeignKey("quiz_questions.id"))
+    choices: Mapped[list[str]] = mapped_column(JSON, default=list)  # as shown
+    right: Mapped[int] = mapped_column(Integer)  # the right choice's place as shown
+    sent_at: Mapped[datetime]
+    chosen: Mapped[int | None] = mapped_column(Integer)
+    correct: Mapped[bool | None] = mapped_column(Boolean)
+    answered_at: Mapped[datetime | None]

@@ -45,6 +45,7 @@ from bot.settings import Settings
 from bot.web.app import build_admin_app
 from handlers import build_router
 from handlers.notices import render_notice
+from jobs.daily import DailyScheduler
 from jobs.dispatcher import Dispatcher, DispatchSettings
 from jobs.nudges import SecretaryNudges, schedule_nudges
 from jobs.quizzes import QuizScheduler
@@ -133,6 +134,7 @@ class LeaderWork:
         self._stop = asyncio.Event()
         self._scheduler: AsyncIOScheduler | None = None
         self._quizzes: QuizScheduler | None = None
+        self._daily: DailyScheduler | None = None
         self._dispatching: asyncio.Task[None] | None = None
         self._catching_up: asyncio.Task[None] | None = None
 
@@ -143,9 +145,11 @@ class LeaderWork:
             self.dispatcher.wake()
 
     def poke_schedule(self) -> None:
-        """A quiz was scheduled in chat (Shared.notify_schedule)."""
-        if self._quizzes is not None:
-            self._quizzes.poke()
+        """A quiz was scheduled or a daily question's time chosen in chat
+        (Shared.notify_schedule)."""
+        for work in (self._quizzes, self._daily):
+            if work is not None:
+                work.poke()
 
     async def start(self) -> None:
         self._stop = asyncio.Event()
@@ -162,20 +166,19 @@ class LeaderWork:
         common = {"clock": self._clock, "notify_outbox": self.wake, "scheduler": self._scheduler}
         reminders = ReminderScheduler(self._database, self._settings, **common)
         self._quizzes = QuizScheduler(self._database, self._settings, **common)
+        self._daily = DailyScheduler(self._database, self._settings, **common)
         nudges = SecretaryNudges(
             self._database, self._settings, clock=self._clock, notify_outbox=self.wake
         )
-        self.due_work = [reminders, self._quizzes]
+        self.due_work = [reminders, self._quizzes, self._daily]
         schedule_nudges(self._scheduler, nudges)
         # The catch-ups as a task: the election watches its lock only once start() returns.
-        self._catching_up = asyncio.create_task(self._catch_up(reminders, self._quizzes, nudges))
+        self._catching_up = asyncio.create_task(self._catch_up(self.due_work, nudges))
 
-    async def _catch_up(
-        self, reminders: ReminderScheduler, quizzes: QuizScheduler, nudges: SecretaryNudges
-    ) -> None:
+    async def _catch_up(self, due_work: list[DueWork], nudges: SecretaryNudges) -> None:
         try:
-            await reminders.start()
-            await quizzes.start()
+            for work in due_work:
+                await work.start()
             await nudges.run()  # a day the deployment had no leader
         except Exception:
             log.exception("leader work: catching up failed; the schedules retry later")
@@ -193,7 +196,7 @@ class LeaderWork:
                 await self._catching_up
         if self._dispatching is not None:
             await self._dispatching
-        self.dispatcher, self._quizzes, self._scheduler = None, None, None
+        self.dispatcher, self._quizzes, self._daily, self._scheduler = None, None, None, None
         self._dispatching = self._catching_up = None
         self.due_work = []
         self.ready.clear()

@@ -8,6 +8,7 @@ from handlers import (
     basics,
     broadcast,
     change_meeting,
+    daily,
     handbook,
     inbox,
     linking,
@@ -38,6 +39,7 @@ def build_router() -> Router:
     change_meeting.register(router)
     meeting_setup.register(router, new_meeting.STEPS, change_meeting.STEPS)
     quiz.register(router)
+    daily.register(router)
     quiz_setup.register(router)
     quiz_import.register(router)
     quiz_report.register(router)

@@ -34,6 +34,7 @@ from bot.services.permissions import PermissionService
 from bot.services.questions import QuestionService
 from bot.services.quizzes.attempts import QuizAttempts
 from bot.services.quizzes.catalogue import QuizCatalogue
+from bot.services.quizzes.daily import DailyQuestions
 from bot.services.quizzes.lifecycle import QuizSchedule
 from bot.services.quizzes.report import QuizReports
 from bot.services.web_logins import WebLoginService
@@ -193,6 +194,11 @@ class Services:
             self.quiz_catalogue,
             self.quiz_attempts,
         )
+
+    @cached_property
+    def daily(self) -> DailyQuestions:
+        """The question a day."""
+        return DailyQuestions(self._session, self.outbox, self.quiz_catalogue, self.clock, self._tz)
 
     @cached_property
     def quiz_reports(self) -> QuizReports:

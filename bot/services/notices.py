@@ -82,6 +82,16 @@ class QuizResults:
 
 
 @dataclass(frozen=True)
+class DailyQuestionPrompt:
+    """The day's question to a member who opted in, its choices in the order shown."""
+
+    delivery_id: int
+    question: str
+    choices: tuple[str, ...]
+    topic: str
+
+
+@dataclass(frozen=True)
 class BroadcastNotice:
     body: str
     signature: str
@@ -113,6 +123,7 @@ Notice = (
     | QuizInvitation
     | QuizClosingSoon
     | QuizResults
+    | DailyQuestionPrompt
     | BroadcastNotice
     | BroadcastProgress
     | BroadcastReport
