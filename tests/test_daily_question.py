@@ -28,7 +28,7 @@ from handlers.daily import DailyStop, DailyTime
 from handlers.notices import render_notice
 from jobs.daily import DailyScheduler
 from tests.clock import Clock
-from tests.harness import labels, say, services
+from tests.harness import labels, linked, say, services
 from tests.quiz_harness import member_id
 from tests.secretaries_harness import MEMBER, SECRETARY
 
@@ -314,3 +314,17 @@ async def test_a_bank_edited_under_the_running_schedule(
     async with database.session() as session, session.begin():
         pool = await services(session, clock).daily.pool_ids()
     assert new_id in pool and first.question_id in pool
+
+
+async def test_withdrawing_consent_stops_the_questions_for_good(
+    database: Database, settings: Settings, chat: ChatCore, clock: Clock, units: dict[str, int]
+) -> None:
+    await subscribe(chat, MEMBER)
+    (question,) = await say(chat, MEMBER, "/rutdongy")
+    await say(chat, MEMBER, button=question.flat_buttons[0].data)
+    async with database.session() as session, session.begin():
+        # Linked again later (by a secretary's code, say): the questions do not restart.
+        member = await member_id(database, MEMBER)
+        session.add(linked(member, "other-account"))
+    clock.set(datetime(2026, 11, 26, 7, 0, tzinfo=HCM))
+    assert await plan(database, settings, clock) == 0

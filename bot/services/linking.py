@@ -9,12 +9,19 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from bot.messages import Contact
-from bot.models import ChannelAccount, ConversationState, Member, Organisation, RoleGrant
+from bot.models import (
+    ChannelAccount,
+    ConversationState,
+    DailySubscription,
+    Member,
+    Organisation,
+    RoleGrant,
+)
 from bot.services.audit import AuditService
 from bot.services.codes import CodeService
 from bot.services.phones import normalise_phone
@@ -198,8 +205,16 @@ class LinkingService:
         return len(accounts)
 
     async def withdraw_consent(self, account_id: int) -> None:
-        """Without consent nothing may be processed, so the account is unlinked too."""
+        """Without consent nothing may be processed, so the account is unlinked too, and
+        the question a day stops (linking again does not restart it)."""
+        member_id = (await self._account(account_id)).member_id
         await self.unlink(account_id, actor=f"account:{account_id}")
+        if member_id is not None:
+            await self._session.execute(
+                update(DailySubscription)
+                .where(DailySubscription.member_id == member_id)
+                .values(active=False, stopped_at=self._clock())
+            )
         account = await self._account(account_id)
         account.consent_version, account.consent_at = None, None
         await self._audit.record(f"account:{account_id}", "consent.withdraw")
