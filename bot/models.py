@@ -139,6 +139,10 @@ class ChannelAccount(Base):
     link_locked_until: Mapped[datetime | None]
     # Set when the messenger said the member blocked the bot; nothing is sent here then.
     blocked_at: Mapped[datetime | None]
+    # When linking started the first-run tour, and when the account last asked the
+    # handbook a question: the adoption report's "never asked anything after the tour".
+    tour_started_at: Mapped[datetime | None]
+    asked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 

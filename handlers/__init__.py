@@ -21,6 +21,7 @@ from handlers import (
     quiz_import,
     quiz_report,
     quiz_setup,
+    tour,
     web_login,
 )
 
@@ -45,5 +46,6 @@ def build_router() -> Router:
     quiz_report.register(router)
     attendance.register(router)
     web_login.register(router)
+    tour.register(router)
     handbook.register(router)
     return router

@@ -88,6 +88,7 @@ COMMANDS: dict[str, Needs] = {
     "luyentap": MEMBER,
     "ketqua": MEMBER,
     "hangngay": MEMBER,
+    "huongdan": MEMBER,
     "baocaoquiz": MEMBER,
     "thongbao_chitiet": MEMBER,
     "thongbao_huy": MEMBER,
@@ -156,6 +157,8 @@ BUTTONS: dict[str, Press] = {
     "daily:t": Press(MEMBER, lambda rows: "daily:t:420"),
     "daily:stop": Press(MEMBER, lambda rows: "daily:stop"),
     "daily:a": _row(MEMBER, lambda rows: "daily:a:999999:0"),  # nobody's question
+    "tour": Press(MEMBER, lambda rows: "tour:member:1"),
+    "tour:skip": Press(MEMBER, lambda rows: "tour:skip"),
     "qzr": _row(MEMBER, lambda rows: f"qzr:{rows.quiz}"),
     "inbox": _row(Action.ANSWER_QUESTIONS, lambda rows: f"inbox:{rows.question}"),
     "att": _row(

@@ -22,7 +22,15 @@ if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 CODE_HEADERS = ("Họ và tên", "Đơn vị", "Mã kích hoạt", "Hết hạn")
-ADOPTION_HEADERS = ("Đơn vị", "Đảng viên", "Telegram", "Zalo", "Đã liên kết", "Tỷ lệ")
+ADOPTION_HEADERS = (
+    "Đơn vị",
+    "Đảng viên",
+    "Telegram",
+    "Zalo",
+    "Đã liên kết",
+    "Tỷ lệ",
+    "Liên kết nhưng chưa hỏi gì sau hướng dẫn",
+)
 _BOLD = Font(bold=True)
 
 
@@ -61,7 +69,7 @@ def write_codes(path: Path, codes: Iterable[IssuedCode], timezone: ZoneInfo) -> 
 def write_adoption(path: Path, rows: Iterable[AdoptionRow]) -> None:
     """The adoption report, indented as the tree is, total rows in bold."""
     workbook = Workbook(write_only=True)
-    sheet = header_sheet(workbook, "Tỷ lệ liên kết", ADOPTION_HEADERS, (48, 12, 12, 12, 14, 10))
+    sheet = header_sheet(workbook, "Tỷ lệ liên kết", ADOPTION_HEADERS, (48, 12, 12, 12, 14, 10, 22))
     for row in rows:
         font = _BOLD if row.is_total else None
         unit = WriteOnlyCell(sheet, row.unit_name)
@@ -72,6 +80,7 @@ def write_adoption(path: Path, rows: Iterable[AdoptionRow]) -> None:
             unit,
             *(WriteOnlyCell(sheet, n) for n in (row.members, row.telegram, row.zalo, row.linked)),
             rate,
+            WriteOnlyCell(sheet, row.idle_after_tour),
         ]
         if font is not None:
             for cell in cells:

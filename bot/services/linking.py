@@ -150,6 +150,9 @@ class LinkingService:
         if await self._linked_elsewhere(member.id, account):
             return LinkAttempt(LinkResult.ALREADY_LINKED, member.id)
         account.member_id, account.linked_at = member.id, self._clock()
+        # The first-run tour starts now (handlers/tour.py); the adoption report counts the
+        # members who never ask anything from here on.
+        account.tour_started_at, account.asked_at = account.linked_at, None
         account.link_failures, account.link_window_started_at = 0, None
         await self._audit.record(
             f"account:{account.id}", "account.link", f"member:{member.id}", method=method

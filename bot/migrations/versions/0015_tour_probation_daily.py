@@ -1,4 +1,4 @@
-"""a question a day: subscriptions, Leitner cards, the day's questions
+"""a question a day (subscriptions, Leitner cards, the day's questions); the first-run tour
 
 Revision ID: 0015
 Revises: 0012
@@ -22,6 +22,9 @@ WHEN = bot.models.UTCDateTime(timezone=True)
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("channel_accounts", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("tour_started_at", WHEN, nullable=True))
+        batch_op.add_column(sa.Column("asked_at", WHEN, nullable=True))
     op.create_table(
         "daily_subscriptions",
         sa.Column("id", ID, nullable=False),
@@ -98,3 +101,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_daily_cards_member_id"))
     op.drop_table("daily_cards")
     op.drop_table("daily_subscriptions")
+    with op.batch_alter_table("channel_accounts", schema=None) as batch_op:
+        batch_op.drop_column("asked_at")
+        batch_op.drop_column("tour_started_at")
