@@ -105,6 +105,13 @@ class Member(Base):
     phone: Mapped[str | None] = mapped_column(String(20))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     probationary: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The probationary year (bot/services/probation.py): the admission date and the card
+    # numbers of the two sponsors, as the roster gives them; and the end of the year the
+    # reminders were sent for (a corrected admission date is reminded again).
+    admission_date: Mapped[date | None] = mapped_column(Date)
+    sponsor1_card: Mapped[str | None] = mapped_column(String(32))
+    sponsor2_card: Mapped[str | None] = mapped_column(String(32))
+    probation_reminded_for: Mapped[date | None] = mapped_column(Date)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Where proactive messages go when the member linked several messengers (None: the
     # one linked first).

@@ -48,6 +48,7 @@ from handlers.notices import render_notice
 from jobs.daily import DailyScheduler
 from jobs.dispatcher import Dispatcher, DispatchSettings
 from jobs.nudges import SecretaryNudges, schedule_nudges
+from jobs.probation import ProbationScheduler
 from jobs.quizzes import QuizScheduler
 from jobs.reminders import ReminderScheduler
 from jobs.wakeups import DueWork
@@ -170,7 +171,8 @@ class LeaderWork:
         nudges = SecretaryNudges(
             self._database, self._settings, clock=self._clock, notify_outbox=self.wake
         )
-        self.due_work = [reminders, self._quizzes, self._daily]
+        probation = ProbationScheduler(self._database, self._settings, **common)
+        self.due_work = [reminders, self._quizzes, self._daily, probation]
         schedule_nudges(self._scheduler, nudges)
         # The catch-ups as a task: the election watches its lock only once start() returns.
         self._catching_up = asyncio.create_task(self._catch_up(self.due_work, nudges))

@@ -17,6 +17,7 @@ from handlers import (
     messenger_choice,
     new_meeting,
     privacy,
+    probation,
     quiz,
     quiz_import,
     quiz_report,
@@ -47,5 +48,6 @@ def build_router() -> Router:
     attendance.register(router)
     web_login.register(router)
     tour.register(router)
+    probation.register(router)
     handbook.register(router)
     return router

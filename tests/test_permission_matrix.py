@@ -89,6 +89,7 @@ COMMANDS: dict[str, Needs] = {
     "ketqua": MEMBER,
     "hangngay": MEMBER,
     "huongdan": MEMBER,
+    "dubi": MEMBER,
     "baocaoquiz": MEMBER,
     "thongbao_chitiet": MEMBER,
     "thongbao_huy": MEMBER,

@@ -31,6 +31,7 @@ from bot.services.meetings.reminders import ReminderService
 from bot.services.notices import Renderer, unrendered
 from bot.services.outbox import OutboxService
 from bot.services.permissions import PermissionService
+from bot.services.probation import ProbationService
 from bot.services.questions import QuestionService
 from bot.services.quizzes.attempts import QuizAttempts
 from bot.services.quizzes.catalogue import QuizCatalogue
@@ -199,6 +200,11 @@ class Services:
     def daily(self) -> DailyQuestions:
         """The question a day."""
         return DailyQuestions(self._session, self.outbox, self.quiz_catalogue, self.clock, self._tz)
+
+    @cached_property
+    def probation(self) -> ProbationService:
+        """The probationary year's timeline and reminders."""
+        return ProbationService(self._session, self.outbox, self.clock, self._tz)
 
     @cached_property
     def quiz_reports(self) -> QuizReports:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
@@ -92,6 +92,18 @@ class DailyQuestionPrompt:
 
 
 @dataclass(frozen=True)
+class ProbationReminder:
+    """A month before a probationary year ends: to the member (`to` "member"), a sponsor
+    ("sponsor") or the unit's secretaries ("secretary")."""
+
+    to: str
+    member: str
+    unit: str
+    ends: date
+    consider_by: date
+
+
+@dataclass(frozen=True)
 class BroadcastNotice:
     body: str
     signature: str
@@ -124,6 +136,7 @@ Notice = (
     | QuizClosingSoon
     | QuizResults
     | DailyQuestionPrompt
+    | ProbationReminder
     | BroadcastNotice
     | BroadcastProgress
     | BroadcastReport

@@ -1,4 +1,4 @@
-"""a question a day (subscriptions, Leitner cards, the day's questions); the first-run tour
+"""a question a day (subscriptions, Leitner cards, the day's questions); the first-run tour; the probationary year
 
 Revision ID: 0015
 Revises: 0012
@@ -22,6 +22,11 @@ WHEN = bot.models.UTCDateTime(timezone=True)
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("members", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("admission_date", sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column("sponsor1_card", sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column("sponsor2_card", sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column("probation_reminded_for", sa.Date(), nullable=True))
     with op.batch_alter_table("channel_accounts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("tour_started_at", WHEN, nullable=True))
         batch_op.add_column(sa.Column("asked_at", WHEN, nullable=True))
@@ -104,3 +109,7 @@ def downgrade() -> None:
     with op.batch_alter_table("channel_accounts", schema=None) as batch_op:
         batch_op.drop_column("asked_at")
         batch_op.drop_column("tour_started_at")
+    with op.batch_alter_table("members", schema=None) as batch_op:
+        for column in ("probation_reminded_for", "sponsor2_card", "sponsor1_card"):
+            batch_op.drop_column(column)
+        batch_op.drop_column("admission_date")
