@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -112,6 +113,8 @@ class Member(Base):
     sponsor1_card: Mapped[str | None] = mapped_column(String(32))
     sponsor2_card: Mapped[str | None] = mapped_column(String(32))
     probation_reminded_for: Mapped[date | None] = mapped_column(Date)
+    # The member chose to have their name shown in unit rankings (/tenxephang).
+    named_in_rankings: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Where proactive messages go when the member linked several messengers (None: the
     # one linked first).

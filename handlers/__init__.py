@@ -22,6 +22,7 @@ from handlers import (
     quiz_import,
     quiz_report,
     quiz_setup,
+    rankings,
     tour,
     web_login,
 )
@@ -49,5 +50,6 @@ def build_router() -> Router:
     web_login.register(router)
     tour.register(router)
     probation.register(router)
+    rankings.register(router)
     handbook.register(router)
     return router

@@ -90,6 +90,7 @@ COMMANDS: dict[str, Needs] = {
     "hangngay": MEMBER,
     "huongdan": MEMBER,
     "dubi": MEMBER,
+    "tenxephang": MEMBER,
     "baocaoquiz": MEMBER,
     "thongbao_chitiet": MEMBER,
     "thongbao_huy": MEMBER,
@@ -104,6 +105,7 @@ COMMANDS: dict[str, Needs] = {
     "taphuan": Action.SCHEDULE_QUIZ,
     "taoquiz": Action.SCHEDULE_QUIZ,
     "nhapcauhoi": Action.SCHEDULE_QUIZ,
+    "xephang": Action.SCHEDULE_QUIZ,
 }
 
 

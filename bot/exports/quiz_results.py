@@ -32,6 +32,14 @@ TOTAL_HEADERS = (
 )
 UNIT_HEADERS = ("Đơn vị", "Đảng viên", "Đã làm xong", "Đạt", "Điểm trung bình (%)")
 MEMBER_HEADERS = ("Họ và tên", "Đơn vị", "Điểm (%)", "Kết quả")
+RANKING_HEADERS = (
+    "Hạng",
+    "Đơn vị",
+    "Đảng viên",
+    "Tham gia (%)",
+    "Điểm trung bình (%)",
+    "Đảng viên đồng ý nêu tên",
+)
 UNIT_MEMBER_HEADERS = (
     "Họ và tên",
     "Đã liên kết",
@@ -98,7 +106,14 @@ def _totals_row(name: str, totals: Participation) -> list[object]:
 
 def write_quiz_results(target: Path | IO[bytes], report: QuizReport, timezone: ZoneInfo) -> None:
     workbook = Workbook(write_only=True)
-    used = {"tổng hợp", "theo đơn vị", "theo đảng viên", "câu sai nhiều", "câu trả lời"}
+    used = {
+        "tổng hợp",
+        "theo đơn vị",
+        "xếp hạng",
+        "theo đảng viên",
+        "câu sai nhiều",
+        "câu trả lời",
+    }
     totals = header_sheet(workbook, "Tổng hợp", TOTAL_HEADERS, (44, 11, 14, 11, 11, 9, 8, 11, 14))
     for unit in report.units:
         totals.append(_totals_row(unit.unit_name, unit.totals))
@@ -113,6 +128,18 @@ def write_quiz_results(target: Path | IO[bytes], report: QuizReport, timezone: Z
     for unit in report.units:
         t = unit.totals
         by_unit.append([unit.unit_name, t.members, t.finished, t.passed, t.average])
+    ranking = header_sheet(workbook, "Xếp hạng", RANKING_HEADERS, (8, 44, 12, 14, 16, 60))
+    for place, unit in enumerate(report.ranking, start=1):
+        ranking.append(
+            [
+                place,
+                unit.unit_name,
+                unit.members,
+                unit.participation,
+                unit.average,
+                ", ".join(unit.named),
+            ]
+        )
     people = header_sheet(workbook, "Theo đảng viên", MEMBER_HEADERS, (32, 44, 10, 16))
     for member in report.members:
         people.append([member.full_name, member.unit_name, member.score, _verdict(member)])

@@ -38,6 +38,7 @@ from bot.services.quizzes.catalogue import QuizCatalogue
 from bot.services.quizzes.daily import DailyQuestions
 from bot.services.quizzes.lifecycle import QuizSchedule
 from bot.services.quizzes.report import QuizReports
+from bot.services.rankings import RankingService
 from bot.services.web_logins import WebLoginService
 from bot.settings import Settings
 
@@ -205,6 +206,10 @@ class Services:
     def probation(self) -> ProbationService:
         """The probationary year's timeline and reminders."""
         return ProbationService(self._session, self.outbox, self.clock, self._tz)
+
+    @cached_property
+    def rankings(self) -> RankingService:
+        return RankingService(self._session)
 
     @cached_property
     def quiz_reports(self) -> QuizReports:

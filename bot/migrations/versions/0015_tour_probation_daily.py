@@ -1,4 +1,4 @@
-"""a question a day (subscriptions, Leitner cards, the day's questions); the first-run tour; the probationary year
+"""a question a day (subscriptions, Leitner cards, the day's questions); the first-run tour; the probationary year; names in rankings
 
 Revision ID: 0015
 Revises: 0012
@@ -27,6 +27,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("sponsor1_card", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("sponsor2_card", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("probation_reminded_for", sa.Date(), nullable=True))
+        batch_op.add_column(
+            sa.Column("named_in_rankings", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
     with op.batch_alter_table("channel_accounts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("tour_started_at", WHEN, nullable=True))
         batch_op.add_column(sa.Column("asked_at", WHEN, nullable=True))
@@ -110,6 +113,11 @@ def downgrade() -> None:
         batch_op.drop_column("asked_at")
         batch_op.drop_column("tour_started_at")
     with op.batch_alter_table("members", schema=None) as batch_op:
-        for column in ("probation_reminded_for", "sponsor2_card", "sponsor1_card"):
+        for column in (
+            "named_in_rankings",
+            "probation_reminded_for",
+            "sponsor2_card",
+            "sponsor1_card",
+            "admission_date",
+        ):
             batch_op.drop_column(column)
-        batch_op.drop_column("admission_date")
