@@ -36,7 +36,7 @@ class TourStep(ButtonData, prefix="tour"):
     step: int
 
 
-class TourSkip(ButtonData, prefix="tour:skip"):
+class TourSkip(ButtonData, prefix="tourend"):
     """«Bỏ qua»: the tour ends here."""
 
 

@@ -161,7 +161,7 @@ BUTTONS: dict[str, Press] = {
     "daily:stop": Press(MEMBER, lambda rows: "daily:stop"),
     "daily:a": _row(MEMBER, lambda rows: "daily:a:999999:0"),  # nobody's question
     "tour": Press(MEMBER, lambda rows: "tour:member:1"),
-    "tour:skip": Press(MEMBER, lambda rows: "tour:skip"),
+    "tourend": Press(MEMBER, lambda rows: "tourend"),
     "qzr": _row(MEMBER, lambda rows: f"qzr:{rows.quiz}"),
     "inbox": _row(Action.ANSWER_QUESTIONS, lambda rows: f"inbox:{rows.question}"),
     "att": _row(

@@ -22,17 +22,18 @@ WHEN = bot.models.UTCDateTime(timezone=True)
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("members", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("admission_date", sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column("sponsor1_card", sa.String(length=32), nullable=True))
-        batch_op.add_column(sa.Column("sponsor2_card", sa.String(length=32), nullable=True))
-        batch_op.add_column(sa.Column("probation_reminded_for", sa.Date(), nullable=True))
-        batch_op.add_column(
-            sa.Column("named_in_rankings", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
-    with op.batch_alter_table("channel_accounts", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("tour_started_at", WHEN, nullable=True))
-        batch_op.add_column(sa.Column("asked_at", WHEN, nullable=True))
+    # Plain ADD COLUMN, not a batch: on SQLite a batch copies the table, and dropping
+    # members (or channel_accounts) fails while other tables' rows point at it.
+    for column in (
+        sa.Column("admission_date", sa.Date(), nullable=True),
+        sa.Column("sponsor1_card", sa.String(length=32), nullable=True),
+        sa.Column("sponsor2_card", sa.String(length=32), nullable=True),
+        sa.Column("probation_reminded_for", sa.Date(), nullable=True),
+        sa.Column("named_in_rankings", sa.Boolean(), server_default=sa.false(), nullable=False),
+    ):
+        op.add_column("members", column)
+    op.add_column("channel_accounts", sa.Column("tour_started_at", WHEN, nullable=True))
+    op.add_column("channel_accounts", sa.Column("asked_at", WHEN, nullable=True))
     op.create_table(
         "daily_subscriptions",
         sa.Column("id", ID, nullable=False),
@@ -109,15 +110,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_daily_cards_member_id"))
     op.drop_table("daily_cards")
     op.drop_table("daily_subscriptions")
-    with op.batch_alter_table("channel_accounts", schema=None) as batch_op:
-        batch_op.drop_column("asked_at")
-        batch_op.drop_column("tour_started_at")
-    with op.batch_alter_table("members", schema=None) as batch_op:
-        for column in (
-            "named_in_rankings",
-            "probation_reminded_for",
-            "sponsor2_card",
-            "sponsor1_card",
-            "admission_date",
-        ):
-            batch_op.drop_column(column)
+    op.drop_column("channel_accounts", "asked_at")
+    op.drop_column("channel_accounts", "tour_started_at")
+    for column in (
+        "named_in_rankings",
+        "probation_reminded_for",
+        "sponsor2_card",
+        "sponsor1_card",
+        "admission_date",
+    ):
+        op.drop_column("members", column)
