@@ -175,18 +175,22 @@ async def test_at_the_console_the_question_due_arrives_and_a_letter_answers_it(
         await seed_activity(session, Shared(settings, handbook, render=render_notice))
         member = await session.scalar(select(Member.id).where(Member.card_number == CONSOLE))
         assert member is not None
-        now = utcnow().astimezone(settings.timezone)
-        # Opted in yesterday for a minute ago (midnight just after it): today's is owed now.
-        minute = max(0, now.hour * 60 + now.minute - 1)
-        session.add(
-            DailySubscription(
-                member_id=member, send_minute=minute, since=utcnow() - timedelta(days=1)
-            )
-        )
     console = Console(settings, "member")
     try:
-        await console.expect(f"{text('console.arrived')}\n📅 Câu hỏi hôm nay (chủ đề: ")
+        # Once the console has greeted (its greeting would clear the letters kept for a
+        # question that arrived before it): opted in yesterday for a minute ago, so the
+        # daily job owes today's question now; the console's dispatcher delivers it.
         await console.screen.shows("Chào đồng chí Trần Thị Bình")
+        now = utcnow().astimezone(settings.timezone)
+        minute = max(0, now.hour * 60 + now.minute - 1)
+        async with database.session() as session, session.begin():
+            session.add(
+                DailySubscription(
+                    member_id=member, send_minute=minute, since=utcnow() - timedelta(days=1)
+                )
+            )
+        await DailyScheduler(database, settings).handle_due(utcnow())
+        await console.expect(f"{text('console.arrived')}\n📅 Câu hỏi hôm nay (chủ đề: ")
         await _letters_stored(database, CONSOLE)
         shown = await delivered(database, member)
         await console.type("ABCD"[shown.right], text("quiz.right"))
