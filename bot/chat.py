@@ -91,7 +91,7 @@ class ChatCore:
                 await services.intake.finish_in(services.clock())
             if services.outbox.enqueued:
                 self._shared.notify_outbox()
-            if services.quizzes.scheduled:
+            if services.quizzes.scheduled or services.daily.changed:
                 self._shared.notify_schedule()
             return replies
         except Exception:

@@ -36,6 +36,7 @@ from bot.services.linking import CONSENT_VERSION
 from bot.services.meetings import LAST_WEEK, Recurrence
 from bot.services.organisations import OrganisationService
 from bot.services.permissions import Action, Role
+from bot.services.probation import add_months
 from bot.services.quizzes.attempts import StartRefused
 from bot.services.quizzes.lifecycle import State
 from bot.services.roles import RoleService
@@ -131,6 +132,17 @@ async def roster_is_empty(session: AsyncSession) -> bool:
     return not await session.scalar(select(func.count()).select_from(Member))
 
 
+# Lê Minh Châu's probationary year, sponsored by the secretary and the console's member:
+# admitted eleven months and three days before seeding, so the reminders are due at once
+# and /dubi (with `sotay console --as member`, Bình sees a sponsor's reminder) has a story.
+PROBATIONARY_CARD = "90000003"
+SPONSOR_CARDS = ("90000001", CONSOLE_MEMBER_CARD)
+
+
+def _admission(today: date) -> date:
+    return add_months(today, -11) - timedelta(days=3)
+
+
 async def seed_demo(session: AsyncSession) -> SeedResult:
     """The invented roster, and the plain console account linked to the member seat."""
     organisations = OrganisationService(session)
@@ -149,6 +161,7 @@ async def seed_demo(session: AsyncSession) -> SeedResult:
                         phone=f"0900000{card[-3:]}",
                         organisation_id=unit.id,
                         probationary=probationary,
+                        **(_probation() if card == PROBATIONARY_CARD else {}),
                     )
                 )
                 created += 1
@@ -157,6 +170,14 @@ async def seed_demo(session: AsyncSession) -> SeedResult:
     if created:
         await AuditService(session).record("cli", "demo.seed", members=created)
     return SeedResult(members_created=created, units=len(_UNITS))
+
+
+def _probation() -> dict[str, object]:
+    return {
+        "admission_date": _admission(utcnow().date()),
+        "sponsor1_card": SPONSOR_CARDS[0],
+        "sponsor2_card": SPONSOR_CARDS[1],
+    }
 
 
 async def _link_console(session: AsyncSession) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -105,6 +106,15 @@ class Member(Base):
     phone: Mapped[str | None] = mapped_column(String(20))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     probationary: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The probationary year (bot/services/probation.py): the admission date and the card
+    # numbers of the two sponsors, as the roster gives them; and the end of the year the
+    # reminders were sent for (a corrected admission date is reminded again).
+    admission_date: Mapped[date | None] = mapped_column(Date)
+    sponsor1_card: Mapped[str | None] = mapped_column(String(32))
+    sponsor2_card: Mapped[str | None] = mapped_column(String(32))
+    probation_reminded_for: Mapped[date | None] = mapped_column(Date)
+    # The member chose to have their name shown in unit rankings (/tenxephang).
+    named_in_rankings: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Where proactive messages go when the member linked several messengers (None: the
     # one linked first).
@@ -139,6 +149,10 @@ class ChannelAccount(Base):
     link_locked_until: Mapped[datetime | None]
     # Set when the messenger said the member blocked the bot; nothing is sent here then.
     blocked_at: Mapped[datetime | None]
+    # When linking started the first-run tour, and when the account last asked the
+    # handbook a question: the adoption report's "never asked anything after the tour".
+    tour_started_at: Mapped[datetime | None]
+    asked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -500,3 +514,59 @@ class LinkFailure(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     card_key: Mapped[str | None] = mapped_column(String(64), index=True)
     failed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+# A question a day (bot/services/quizzes/daily.py)
+
+
+class DailySubscription(Base):
+    """A member who asked for one question a day (/hangngay), and at what local time.
+    `since` is when the time was chosen: a day's slot before it is not owed."""
+
+    __tablename__ = "daily_subscriptions"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), unique=True)
+    send_minute: Mapped[int] = mapped_column(Integer)  # minutes after local midnight
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    since: Mapped[datetime] = mapped_column(default=utcnow)
+    stopped_at: Mapped[datetime | None]
+
+
+class DailyCard(Base):
+    """Where one question stands for one member in the Leitner boxes: the box and the local
+    day it is due again."""
+
+    __tablename__ = "daily_cards"
+    __table_args__ = (UniqueConstraint("member_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("quiz_questions.id"))
+    box: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[date] = mapped_column(Date)
+    answered_at: Mapped[datetime]
+
+
+class DailyQuestion(Base):
+    """The question of one local day sent to one member: unique per member and day, so a
+    day is never sent twice. The choices are kept as shown, so an answer is marked against
+    what the member read even if the bank is edited meanwhile."""
+
+    __tablename__ = "daily_questions"
+    __table_args__ = (
+        UniqueConstraint("member_id", "day"),
+        Index("ix_daily_questions_day", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    day: Mapped[date] = mapped_column(Date)
+    question_id: Mapped[int] = mapped_column(ForeignKey("quiz_questions.id"))
+    choices: Mapped[list[str]] = mapped_column(JSON, default=list)  # as shown
+    right: Mapped[int] = mapped_column(Integer)  # the right choice's place as shown
+    sent_at: Mapped[datetime]
+    chosen: Mapped[int | None] = mapped_column(Integer)
+    correct: Mapped[bool | None] = mapped_column(Boolean)
+    answered_at: Mapped[datetime | None]

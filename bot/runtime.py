@@ -45,9 +45,11 @@ from bot.settings import Settings
 from bot.web.app import build_admin_app
 from handlers import build_router
 from handlers.notices import render_notice
+from jobs.daily import DailyScheduler
 from jobs.dispatcher import Dispatcher, DispatchSettings
 from jobs.housekeeping import Housekeeping, schedule_housekeeping
 from jobs.nudges import SecretaryNudges, schedule_nudges
+from jobs.probation import ProbationScheduler
 from jobs.quizzes import QuizScheduler
 from jobs.reminders import ReminderScheduler
 from jobs.wakeups import DueWork
@@ -136,6 +138,7 @@ class LeaderWork:
         self._stop = asyncio.Event()
         self._scheduler: AsyncIOScheduler | None = None
         self._quizzes: QuizScheduler | None = None
+        self._daily: DailyScheduler | None = None
         self._dispatching: asyncio.Task[None] | None = None
         self._catching_up: asyncio.Task[None] | None = None
 
@@ -146,9 +149,11 @@ class LeaderWork:
             self.dispatcher.wake()
 
     def poke_schedule(self) -> None:
-        """A quiz was scheduled in chat (Shared.notify_schedule)."""
-        if self._quizzes is not None:
-            self._quizzes.poke()
+        """A quiz was scheduled or a daily question's time chosen in chat
+        (Shared.notify_schedule)."""
+        for work in (self._quizzes, self._daily):
+            if work is not None:
+                work.poke()
 
     async def start(self) -> None:
         self._stop = asyncio.Event()
@@ -165,28 +170,24 @@ class LeaderWork:
         common = {"clock": self._clock, "notify_outbox": self.wake, "scheduler": self._scheduler}
         reminders = ReminderScheduler(self._database, self._settings, **common)
         self._quizzes = QuizScheduler(self._database, self._settings, **common)
+        self._daily = DailyScheduler(self._database, self._settings, **common)
         nudges = SecretaryNudges(
             self._database, self._settings, clock=self._clock, notify_outbox=self.wake
         )
         housekeeping = Housekeeping(self._database, self._settings, clock=self._clock)
-        self.due_work = [reminders, self._quizzes]
+        probation = ProbationScheduler(self._database, self._settings, **common)
+        self.due_work = [reminders, self._quizzes, self._daily, probation]
         schedule_nudges(self._scheduler, nudges)
         schedule_housekeeping(self._scheduler, housekeeping)
         # The catch-ups as a task: the election watches its lock only once start() returns.
-        self._catching_up = asyncio.create_task(
-            self._catch_up(reminders, self._quizzes, nudges, housekeeping)
-        )
+        self._catching_up = asyncio.create_task(self._catch_up(self.due_work, nudges, housekeeping))
 
     async def _catch_up(
-        self,
-        reminders: ReminderScheduler,
-        quizzes: QuizScheduler,
-        nudges: SecretaryNudges,
-        housekeeping: Housekeeping,
+        self, due_work: list[DueWork], nudges: SecretaryNudges, housekeeping: Housekeeping
     ) -> None:
         try:
-            await reminders.start()
-            await quizzes.start()
+            for work in due_work:
+                await work.start()
             await nudges.run()  # a day the deployment had no leader
             await housekeeping.run()
         except Exception:
@@ -205,7 +206,7 @@ class LeaderWork:
                 await self._catching_up
         if self._dispatching is not None:
             await self._dispatching
-        self.dispatcher, self._quizzes, self._scheduler = None, None, None
+        self.dispatcher, self._quizzes, self._daily, self._scheduler = None, None, None, None
         self._dispatching = self._catching_up = None
         self.due_work = []
         self.ready.clear()

@@ -8,6 +8,7 @@ from handlers import (
     basics,
     broadcast,
     change_meeting,
+    daily,
     handbook,
     inbox,
     linking,
@@ -16,10 +17,13 @@ from handlers import (
     messenger_choice,
     new_meeting,
     privacy,
+    probation,
     quiz,
     quiz_import,
     quiz_report,
     quiz_setup,
+    rankings,
+    tour,
     web_login,
 )
 
@@ -38,10 +42,14 @@ def build_router() -> Router:
     change_meeting.register(router)
     meeting_setup.register(router, new_meeting.STEPS, change_meeting.STEPS)
     quiz.register(router)
+    daily.register(router)
     quiz_setup.register(router)
     quiz_import.register(router)
     quiz_report.register(router)
     attendance.register(router)
     web_login.register(router)
+    tour.register(router)
+    probation.register(router)
+    rankings.register(router)
     handbook.register(router)
     return router

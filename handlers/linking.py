@@ -13,6 +13,7 @@ from bot.services.conversations import FlowState
 from bot.services.linking import MAX_FAILURES, LinkAttempt, LinkResult, looks_like_code
 from bot.services.permissions import Action
 from bot.texts import text
+from handlers import tour
 from handlers.privacy import confirm_buttons
 
 FLOW = "link"
@@ -69,7 +70,8 @@ async def _outcome(ctx: Context, attempt: LinkAttempt) -> list[Reply]:
     if attempt.result is LinkResult.LINKED:
         await services.conversations.clear(ctx.account.id)
         member = await services.accounts.member(attempt.member_id or 0)
-        return [_welcome_linked(member.full_name, member.organisation_name)]
+        welcome = _welcome_linked(member.full_name, member.organisation_name)
+        return [welcome, await tour.first_step(ctx, member)]
     if attempt.result is LinkResult.LOCKED:
         await services.conversations.clear(ctx.account.id)
         until = attempt.locked_until or services.clock()

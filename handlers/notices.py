@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.messages import Reply
 from bot.services import notices
-from handlers import attendance, broadcast, meetings, quiz, quiz_report
+from handlers import attendance, broadcast, daily, meetings, probation, quiz, quiz_report
 
 _RENDERERS: dict[type, Callable[[Any, ZoneInfo], Reply]] = {
     notices.MeetingReminder: meetings.render_reminder,
@@ -22,6 +22,8 @@ _RENDERERS: dict[type, Callable[[Any, ZoneInfo], Reply]] = {
     notices.QuizInvitation: quiz.render_invitation,
     notices.QuizClosingSoon: quiz.render_closing_soon,
     notices.QuizResults: quiz_report.render_results,
+    notices.DailyQuestionPrompt: daily.render_question,
+    notices.ProbationReminder: probation.render_reminder,
     notices.BroadcastNotice: broadcast.render_notice,
     notices.BroadcastProgress: broadcast.render_progress,
     notices.BroadcastReport: broadcast.render_report,

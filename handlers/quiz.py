@@ -23,6 +23,8 @@ from bot.services.quizzes.attempts import Answered, Finished, Outcome, Shown, St
 from bot.services.quizzes.bank import QuizQuestion
 from bot.services.quizzes.catalogue import shipped_banks
 from bot.texts import text
+from handlers.answer_letters import LETTERS, choice_buttons
+from handlers.daily import progress_lines
 from handlers.guards import members_only
 
 # Practice keeps its questions in the conversation state under this name; a quiz keeps the
@@ -31,7 +33,6 @@ from handlers.guards import members_only
 PRACTICE_STATE = "luyentap"
 QUIZ_STATE = "tracnghiem"
 PRACTICE_QUESTIONS = 5
-LETTERS = "ABCDEF"
 # "C", "chắc là C", "đáp án là b nhé": an answer is a lone letter among a few words.
 MAX_ANSWER_WORDS = 5
 _WORD = re.compile(r"\w+")
@@ -83,11 +84,6 @@ def question_text(number: int, total: int, question: str, choices: Sequence[str]
     lines = [text("quiz.question", number=number, total=total, question=question), ""]
     lines += [f"{LETTERS[i]}. {choice}" for i, choice in enumerate(choices)]
     return "\n".join(lines)
-
-
-def choice_buttons(count: int, data: Callable[[int], str]) -> tuple[tuple[Button, ...], ...]:
-    """One row of letter buttons, each answerable by typing its letter on Zalo."""
-    return (tuple(Button(LETTERS[i], data(i), key=LETTERS[i]) for i in range(count)),)
 
 
 def _start_row(quiz_id: int) -> tuple[tuple[Button, ...], ...]:
@@ -287,10 +283,12 @@ async def open_quizzes(ctx: Context, member: MemberView) -> list[Reply]:
 
 @members_only
 async def results(ctx: Context, member: MemberView) -> list[Reply]:
+    """The member's quiz results, then the question a day: streak and mastery by topic."""
     found = await ctx.services.quiz_attempts.results(member.id, member.organisation_id)
-    if not found:
+    daily_lines = progress_lines(await ctx.services.daily.progress(member.id))
+    if not found and not daily_lines:
         return [Reply(text("quiz.results_none"))]
-    lines = [text("quiz.results_title")]
+    lines = [text("quiz.results_title")] if found else []
     for result in found:
         verdict = "passed" if result.passed else "failed"
         average = (
@@ -309,7 +307,9 @@ async def results(ctx: Context, member: MemberView) -> list[Reply]:
                 average=average,
             )
         )
-    return [Reply("\n".join(lines))]
+    if found and daily_lines:
+        lines.append("")
+    return [Reply("\n".join(lines + daily_lines))]
 
 
 # --- Practice ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from bot.cli import main
 from bot.db import Database
 from bot.demo import seed_activity, seed_demo
 from bot.messages import Channel, Incoming
-from bot.models import ChannelAccount, Member
+from bot.models import ChannelAccount, Member, utcnow
 from bot.services import Shared
 from bot.services.adoption import AdoptionRow, AdoptionService
 from bot.services.handbook import HandbookIndex
@@ -138,13 +138,21 @@ async def test_cli_writes_the_sheet_and_the_chart(
     assert sheet is not None
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert rows == [
-        ["Đơn vị", "Đảng viên", "Telegram", "Zalo", "Đã liên kết", "Tỷ lệ"],
-        ["Tỉnh", 8, 4, 4, 6, 0.75],
-        ["Xã A", 5, 2, 2, 3, 0.6],
-        ["Chi bộ 1", 4, 2, 2, 3, 0.75],
-        ["Chi bộ 2", 1, 0, 0, 0, 0],
-        ["Xã B", 3, 2, 2, 3, 1],
-        ["Chi bộ 3", 3, 2, 2, 3, 1],
+        [
+            "Đơn vị",
+            "Đảng viên",
+            "Telegram",
+            "Zalo",
+            "Đã liên kết",
+            "Tỷ lệ",
+            "Liên kết nhưng chưa hỏi gì sau hướng dẫn",
+        ],
+        ["Tỉnh", 8, 4, 4, 6, 0.75, 0],
+        ["Xã A", 5, 2, 2, 3, 0.6, 0],
+        ["Chi bộ 1", 4, 2, 2, 3, 0.75, 0],
+        ["Chi bộ 2", 1, 0, 0, 0, 0, 0],
+        ["Xã B", 3, 2, 2, 3, 1, 0],
+        ["Chi bộ 3", 3, 2, 2, 3, 1, 0],
     ]
     assert sheet["A1"].font.b and sheet["A2"].font.b and not sheet["A4"].font.b
     assert sheet["F2"].number_format == "0.0%"
@@ -241,3 +249,49 @@ async def test_with_a_token_console_accounts_reach_no_one_and_count_for_nothing(
         text("secretary.report_title"),
         "Chi bộ Văn phòng: 0/3 (0%) · Telegram 0 · Zalo 0",
     ]
+
+
+async def test_members_linked_who_never_asked_anything_after_the_tour_per_unit(
+    database: Database, units: dict[str, int], tmp_path: Path
+) -> None:
+    """Every account here linked with the tour; in Chi bộ 1 one member asked a question
+    on Zalo (their Telegram account asked nothing: the member still asked), in Chi bộ 3
+    one asked; accounts linked before the tour existed count for nothing."""
+    async with database.session() as session, session.begin():
+        accounts = list(
+            await session.scalars(
+                select(ChannelAccount)
+                .join(Member, Member.id == ChannelAccount.member_id)
+                .where(ChannelAccount.channel != "console")
+                .order_by(Member.card_number, ChannelAccount.channel)
+            )
+        )
+        for account in accounts:
+            account.tour_started_at = utcnow()
+        by_card: dict[str, list[ChannelAccount]] = {}
+        for account in accounts:
+            card = await session.scalar(
+                select(Member.card_number).where(Member.id == account.member_id)
+            )
+            assert card is not None
+            by_card.setdefault(card, []).append(account)
+        # Card 2: Telegram and Zalo in Chi bộ 1; card 7: Telegram in Chi bộ 3.
+        [zalo] = [a for a in by_card["2"] if a.channel == "zalo"]
+        zalo.asked_at = utcnow()
+        by_card["7"][0].asked_at = utcnow()
+        by_card["8"][0].tour_started_at = None  # Chi bộ 3: linked before the tour existed
+    async with database.session() as session:
+        rows = await AdoptionService(session).report(None)
+    assert [(r.unit_name, r.linked, r.idle_after_tour) for r in rows] == [
+        ("Tỉnh", 6, 3),
+        ("Xã A", 3, 2),
+        ("Chi bộ 1", 3, 2),
+        ("Chi bộ 2", 0, 0),
+        ("Xã B", 3, 1),
+        ("Chi bộ 3", 3, 1),
+    ]
+    out = tmp_path / "r.xlsx"
+    assert await sotay("report", "adoption", "--out", out) == 0
+    sheet = openpyxl.load_workbook(out).active
+    assert sheet is not None
+    assert [row[6] for row in sheet.iter_rows(min_row=2, values_only=True)] == [3, 2, 2, 0, 1, 1]

@@ -4,7 +4,7 @@ API server: consent, card number, a verified contact, codes, the lockout, unlink
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -91,6 +91,20 @@ async def share(
     return calls[-1].params
 
 
+async def welcomed(server: FakeTelegramServer, push: Callable[[], object]) -> dict:
+    """Does `push` (the step that links) and returns the welcome, after checking that the
+    first-run tour's first step follows it with «Tiếp» and «Bỏ qua»."""
+    before = len(server.calls_to("sendMessage", chat_id=USER))
+    push()
+    calls = await server.wait_for("sendMessage", before + 2, chat_id=USER)
+    welcome, tour = calls[before : before + 2]
+    assert tour.params["text"].startswith(
+        text("tour.step", number=1, total=5, title=text("tour.title_member"))
+    )
+    assert keyboard_labels(tour.params) == [text("tour.button_next"), text("tour.button_skip")]
+    return welcome.params
+
+
 async def to_card_step(server: FakeTelegramServer, user: int = USER) -> None:
     """/start (welcome and consent question), then agree."""
     before = len(server.calls_to("sendMessage", chat_id=user))
@@ -102,7 +116,8 @@ async def to_card_step(server: FakeTelegramServer, user: int = USER) -> None:
 async def link_by_phone(server: FakeTelegramServer) -> None:
     await to_card_step(server)
     await say(server, CARD)
-    assert (await share(server, PHONE))["text"].startswith("Liên kết thành công")
+    welcome = await welcomed(server, lambda: server.push_contact(USER, PHONE, contact_user_id=USER))
+    assert welcome["text"].startswith("Liên kết thành công")
 
 
 async def linked_member(database: Database, user: int = USER) -> int | None:
@@ -142,7 +157,9 @@ async def test_right_card_and_own_contact_link_the_account(
     assert prompt["text"] == text("link.ask_contact", button="Chia sẻ số điện thoại")
     assert prompt["reply_markup"]["keyboard"][0][0]["request_contact"] is True
     # Telegram sends numbers in international form.
-    welcome = await share(server, "+84 900 000 004")
+    welcome = await welcomed(
+        server, lambda: server.push_contact(USER, "+84 900 000 004", contact_user_id=USER)
+    )
     assert welcome["text"] == text("link.linked", name="Phạm Quốc Dũng", unit="Chi bộ Sở Tư pháp")
     assert welcome["reply_markup"] == {"remove_keyboard": True}
     async with database.session() as session:
@@ -228,7 +245,9 @@ async def test_an_activation_code_links_once(
         )
     code = next(c.code for c in issued if c.member_id == member.id)
     await to_card_step(server)
-    welcome = await say(server, code.lower().replace("-", " "))
+    welcome = await welcomed(
+        server, lambda: server.push_message(USER, code.lower().replace("-", " "))
+    )
     assert welcome["text"] == text("link.linked", name="Phạm Quốc Dũng", unit="Chi bộ Sở Tư pháp")
     # The same code from another account is refused.
     other = USER + 1

@@ -58,6 +58,7 @@ REFUSALS = {
         "quiz.not_yours",
         "quiz.not_targeted",
         "quiz.practice_stale",
+        "daily.not_yours",
         "unlink.not_found",
         "weblogin.not_allowed",
     )
@@ -86,6 +87,10 @@ COMMANDS: dict[str, Needs] = {
     "tracnghiem": MEMBER,
     "luyentap": MEMBER,
     "ketqua": MEMBER,
+    "hangngay": MEMBER,
+    "huongdan": MEMBER,
+    "dubi": MEMBER,
+    "tenxephang": MEMBER,
     "baocaoquiz": MEMBER,
     "thongbao_chitiet": MEMBER,
     "thongbao_huy": MEMBER,
@@ -100,6 +105,7 @@ COMMANDS: dict[str, Needs] = {
     "taphuan": Action.SCHEDULE_QUIZ,
     "taoquiz": Action.SCHEDULE_QUIZ,
     "nhapcauhoi": Action.SCHEDULE_QUIZ,
+    "xephang": Action.SCHEDULE_QUIZ,
 }
 
 
@@ -151,6 +157,11 @@ BUTTONS: dict[str, Press] = {
     "quiz:start": _row(MEMBER, lambda rows: f"quiz:start:{rows.quiz}"),
     "quiz:a": _row(MEMBER, lambda rows: "quiz:a:999999:0:0"),  # nobody's attempt
     "quizp": _flow("quizp:1:0:0"),
+    "daily:t": Press(MEMBER, lambda rows: "daily:t:420"),
+    "daily:stop": Press(MEMBER, lambda rows: "daily:stop"),
+    "daily:a": _row(MEMBER, lambda rows: "daily:a:999999:0"),  # nobody's question
+    "tour": Press(MEMBER, lambda rows: "tour:member:1"),
+    "tourend": Press(MEMBER, lambda rows: "tourend"),
     "qzr": _row(MEMBER, lambda rows: f"qzr:{rows.quiz}"),
     "inbox": _row(Action.ANSWER_QUESTIONS, lambda rows: f"inbox:{rows.question}"),
     "att": _row(

@@ -20,6 +20,9 @@ from bot.models import (
     ChannelAccount,
     CommitteeQuestion,
     ConversationState,
+    DailyCard,
+    DailyQuestion,
+    DailySubscription,
     Meeting,
     MeetingResponse,
     Member,
@@ -145,6 +148,31 @@ async def _seed(database: Database) -> tuple[int, list[int]]:
         session.add(attempt)
         await session.flush()
         session.add(QuizAnswer(attempt_id=attempt.id, question_id=question.id, correct=True))
+        member.named_in_rankings = True
+        session.add(DailySubscription(member_id=member.id, send_minute=7 * 60, since=NOW))
+        session.add(
+            DailyCard(
+                member_id=member.id,
+                question_id=question.id,
+                box=2,
+                due_on=NOW.date(),
+                answered_at=NOW,
+            )
+        )
+        session.add(
+            DailyQuestion(
+                member_id=member.id,
+                organisation_id=member.organisation_id,
+                day=NOW.date(),
+                question_id=question.id,
+                choices=["a", "b"],
+                right=0,
+                sent_at=NOW,
+                chosen=0,
+                correct=True,
+                answered_at=NOW,
+            )
+        )
         session.add(
             AuditEntry(
                 actor=f"member:{secretary}", action="codes.issue", target=f"member:{member.id}"

@@ -231,7 +231,14 @@ async def test_leader_work_stops_at_once_and_starts_again_for_a_new_term(
     for term in range(2):
         await work.start()
         await asyncio.wait_for(work.ready.wait(), 10)
-        assert work.dispatcher is not None and len(work.due_work) == 2
+        assert work.dispatcher is not None
+        # Meeting reminders, quiz windows, the question a day, the probationary year.
+        assert [type(w).__name__ for w in work.due_work] == [
+            "ReminderScheduler",
+            "QuizScheduler",
+            "DailyScheduler",
+            "ProbationScheduler",
+        ]
         await _queue(database, unit.member_ids)
         work.wake()
         wanted = 2 * (term + 1)

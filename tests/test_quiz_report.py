@@ -244,6 +244,7 @@ async def test_the_button_answers_with_the_workbook_and_the_chart(
     assert workbook.sheetnames == [
         "Tổng hợp",
         "Theo đơn vị",
+        "Xếp hạng",
         "Theo đảng viên",
         *order,
         "Câu sai nhiều",

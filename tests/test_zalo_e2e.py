@@ -118,9 +118,11 @@ async def test_start_consent_by_digit_then_an_activation_code_links(
             member.organisation_id, issued_by="test", now=datetime.now(UTC)
         )
     code = next(c.code for c in issued if c.member_id == member.id)
-    assert await say(server, code) == [
-        text("link.linked", name="Phạm Quốc Dũng", unit="Chi bộ Sở Tư pháp")
-    ]
+    welcome, tour = await say(server, code, replies=2)
+    assert welcome == text("link.linked", name="Phạm Quốc Dũng", unit="Chi bộ Sở Tư pháp")
+    # The first-run tour follows, its buttons numbered.
+    assert tour.startswith(text("tour.step", number=1, total=5, title=text("tour.title_member")))
+    assert tour.endswith(f"\n\n1. {text('tour.button_next')}\n2. {text('tour.button_skip')}")
     account = await _account(database)
     assert account is not None and account.member_id == member.id
     assert account.consent_at is not None and account.chat_id == USER

@@ -33,6 +33,14 @@ TOTAL_HEADERS = (
 )
 UNIT_HEADERS = ("Đơn vị", "Đảng viên", "Đã làm xong", "Đạt", "Điểm trung bình (%)")
 MEMBER_HEADERS = ("Họ và tên", "Đơn vị", "Điểm (%)", "Kết quả")
+RANKING_HEADERS = (
+    "Hạng",
+    "Đơn vị",
+    "Đảng viên",
+    "Tham gia (%)",
+    "Điểm trung bình (%)",
+    "Đảng viên đồng ý nêu tên",
+)
 UNIT_MEMBER_HEADERS = (
     "Họ và tên",
     "Đã liên kết",
@@ -99,7 +107,14 @@ def _totals_row(name: str, totals: Participation) -> list[object]:
 
 def write_quiz_results(target: Path | IO[bytes], report: QuizReport, timezone: ZoneInfo) -> None:
     workbook = Workbook(write_only=True)
-    used = {"tổng hợp", "theo đơn vị", "theo đảng viên", "câu sai nhiều", "câu trả lời"}
+    used = {
+        "tổng hợp",
+        "theo đơn vị",
+        "xếp hạng",
+        "theo đảng viên",
+        "câu sai nhiều",
+        "câu trả lời",
+    }
     totals = header_sheet(workbook, "Tổng hợp", TOTAL_HEADERS, (44, 11, 14, 11, 11, 9, 8, 11, 14))
     for unit in report.units:
         totals.append(text_cells(totals, _totals_row(unit.unit_name, unit.totals)))
@@ -115,6 +130,21 @@ def write_quiz_results(target: Path | IO[bytes], report: QuizReport, timezone: Z
         t = unit.totals
         by_unit.append(
             text_cells(by_unit, [unit.unit_name, t.members, t.finished, t.passed, t.average])
+        )
+    ranking = header_sheet(workbook, "Xếp hạng", RANKING_HEADERS, (8, 44, 12, 14, 16, 60))
+    for place, unit in enumerate(report.ranking, start=1):
+        ranking.append(
+            text_cells(
+                ranking,
+                [
+                    place,
+                    unit.unit_name,
+                    unit.members,
+                    unit.participation,
+                    unit.average,
+                    ", ".join(unit.named),
+                ],
+            )
         )
     people = header_sheet(workbook, "Theo đảng viên", MEMBER_HEADERS, (32, 44, 10, 16))
     for member in report.members:

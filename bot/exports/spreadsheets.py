@@ -24,7 +24,15 @@ if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 CODE_HEADERS = ("Họ và tên", "Đơn vị", "Mã kích hoạt", "Hết hạn")
-ADOPTION_HEADERS = ("Đơn vị", "Đảng viên", "Telegram", "Zalo", "Đã liên kết", "Tỷ lệ")
+ADOPTION_HEADERS = (
+    "Đơn vị",
+    "Đảng viên",
+    "Telegram",
+    "Zalo",
+    "Đã liên kết",
+    "Tỷ lệ",
+    "Liên kết nhưng chưa hỏi gì sau hướng dẫn",
+)
 _BOLD = Font(bold=True)
 
 
@@ -71,7 +79,12 @@ def _adoption_cells(sheet: WriteOnlyWorksheet, row: AdoptionRow) -> list[WriteOn
     unit = WriteOnlyCell(sheet, row.unit_name)
     unit.alignment = Alignment(indent=row.depth)
     counts = (row.members, row.telegram, row.zalo, row.linked)
-    return [unit, *(WriteOnlyCell(sheet, n) for n in counts), _percent(sheet, row.rate)]
+    return [
+        unit,
+        *(WriteOnlyCell(sheet, n) for n in counts),
+        _percent(sheet, row.rate),
+        WriteOnlyCell(sheet, row.idle_after_tour),
+    ]
 
 
 def _append(sheet: WriteOnlyWorksheet, cells: list[WriteOnlyCell], total: bool) -> None:
@@ -84,7 +97,7 @@ def _append(sheet: WriteOnlyWorksheet, cells: list[WriteOnlyCell], total: bool) 
 def write_adoption(path: Path, rows: Iterable[AdoptionRow]) -> None:
     """The adoption report, indented as the tree is, total rows in bold."""
     workbook = Workbook(write_only=True)
-    sheet = header_sheet(workbook, "Tỷ lệ liên kết", ADOPTION_HEADERS, (48, 12, 12, 12, 14, 10))
+    sheet = header_sheet(workbook, "Tỷ lệ liên kết", ADOPTION_HEADERS, (48, 12, 12, 12, 14, 10, 22))
     for row in rows:
         _append(sheet, _adoption_cells(sheet, row), row.is_total)
     workbook.save(path)
@@ -110,7 +123,7 @@ def write_overview(path: Path, overview: Overview) -> None:
     (turns taken of those due, share passed of those taken) and meeting attendance (present
     of the marks given). A share with nothing to count is blank."""
     workbook = Workbook(write_only=True)
-    widths = (48, 12, 12, 12, 14, 10, 14, 12, 12, 10, 10, 12)
+    widths = (48, 12, 12, 12, 14, 10, 22, 14, 12, 12, 10, 10, 12)
     sheet = header_sheet(workbook, f"Tổng quan năm {overview.year}", OVERVIEW_HEADERS, widths)
     for row in overview.rows:
         quizzes, meetings = row.quizzes, row.meetings

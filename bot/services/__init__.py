@@ -34,11 +34,14 @@ from bot.services.outbox import OutboxService
 from bot.services.overview import OverviewService
 from bot.services.permissions import PermissionService
 from bot.services.personal_data import PersonalDataService
+from bot.services.probation import ProbationService
 from bot.services.questions import QuestionService
 from bot.services.quizzes.attempts import QuizAttempts
 from bot.services.quizzes.catalogue import QuizCatalogue
+from bot.services.quizzes.daily import DailyQuestions
 from bot.services.quizzes.lifecycle import QuizSchedule
 from bot.services.quizzes.report import QuizReports
+from bot.services.rankings import RankingService
 from bot.services.web_logins import WebLoginService
 from bot.settings import Settings
 
@@ -210,6 +213,20 @@ class Services:
             self.quiz_catalogue,
             self.quiz_attempts,
         )
+
+    @cached_property
+    def daily(self) -> DailyQuestions:
+        """The question a day."""
+        return DailyQuestions(self._session, self.outbox, self.quiz_catalogue, self.clock, self._tz)
+
+    @cached_property
+    def probation(self) -> ProbationService:
+        """The probationary year's timeline and reminders."""
+        return ProbationService(self._session, self.outbox, self.clock, self._tz)
+
+    @cached_property
+    def rankings(self) -> RankingService:
+        return RankingService(self._session)
 
     @cached_property
     def quiz_reports(self) -> QuizReports:

@@ -162,6 +162,12 @@ class AccountService:
         )
         return result.rowcount or 0
 
+    async def mark_asked(self, account_id: int) -> None:
+        """A linked account asked the handbook something (what it asked is not kept here)."""
+        account = await self._session.get(ChannelAccount, account_id)
+        if account is not None and account.member_id is not None:
+            account.asked_at = utcnow()
+
     async def linked_channels(self, member_id: int) -> list[str]:
         """The messengers the member has a linked account on, the one linked first first."""
         channels = await self._session.scalars(

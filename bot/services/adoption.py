@@ -25,6 +25,9 @@ class AdoptionRow:
     zalo: int
     linked: int  # on Telegram, Zalo or both (or the console, when it is counted)
     console: int = 0  # linked on the console, when it is counted
+    # Linked on Telegram or Zalo since the first-run tour, and never asked anything since:
+    # whom a secretary should help in person.
+    idle_after_tour: int = 0
 
     @property
     def rate(self) -> float:
@@ -47,6 +50,8 @@ class AdoptionService:
         zalo = aliased(ChannelAccount)
         terminal = aliased(ChannelAccount)
         reached = telegram.id.isnot(None) | zalo.id.isnot(None)
+        toured = telegram.tour_started_at.isnot(None) | zalo.tour_started_at.isnot(None)
+        asked = telegram.asked_at.isnot(None) | zalo.asked_at.isnot(None)
         if console:
             reached = reached | terminal.id.isnot(None)
         # A member has at most one account per messenger, so the joins multiply nothing.
@@ -58,6 +63,7 @@ class AdoptionService:
                 func.count(zalo.id),
                 func.count(case((reached, 1))),
                 func.count(terminal.id) if console else literal(0),
+                func.count(case((toured & ~asked, 1))),
             )
             .join(Organisation, Organisation.id == Member.organisation_id)
             .outerjoin(
@@ -80,7 +86,7 @@ class AdoptionService:
         for org_id, *counts in await self._session.execute(query):
             # Add the unit's own counts to it and to each unit above it, up to the scope.
             for ancestor in tree.by_id[org_id].path.strip("/").split("/"):
-                total = totals.setdefault(int(ancestor), [0, 0, 0, 0, 0])
+                total = totals.setdefault(int(ancestor), [0, 0, 0, 0, 0, 0])
                 for i, count in enumerate(counts):
                     total[i] += count
 

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -24,6 +24,7 @@ from bot.keys import Keys, Purpose
 from bot.messages import Contact, Reply
 from bot.models import (
     ChannelAccount,
+    DailySubscription,
     LinkFailure,
     Member,
     Organisation,
@@ -209,6 +210,9 @@ class LinkingService:
         if await self._linked_elsewhere(member.id, account):
             return LinkAttempt(LinkResult.ALREADY_LINKED, member.id)
         account.member_id, account.linked_at = member.id, self._clock()
+        # The first-run tour starts now (handlers/tour.py); the adoption report counts the
+        # members who never ask anything from here on.
+        account.tour_started_at, account.asked_at = account.linked_at, None
         account.link_failures, account.link_window_started_at = 0, None
         await self._audit.record(
             f"account:{account.id}", "account.link", f"member:{member.id}", method=method
@@ -324,8 +328,16 @@ class LinkingService:
         return len(accounts)
 
     async def withdraw_consent(self, account_id: int) -> None:
-        """Without consent nothing may be processed, so the account is unlinked too."""
+        """Without consent nothing may be processed, so the account is unlinked too, and
+        the question a day stops (linking again does not restart it)."""
+        member_id = (await self._account(account_id)).member_id
         await self.unlink(account_id, actor=f"account:{account_id}")
+        if member_id is not None:
+            await self._session.execute(
+                update(DailySubscription)
+                .where(DailySubscription.member_id == member_id)
+                .values(active=False, stopped_at=self._clock())
+            )
         account = await self._account(account_id)
         account.consent_version, account.consent_at = None, None
         await self._audit.record(f"account:{account_id}", "consent.withdraw")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
@@ -82,6 +82,28 @@ class QuizResults:
 
 
 @dataclass(frozen=True)
+class DailyQuestionPrompt:
+    """The day's question to a member who opted in, its choices in the order shown."""
+
+    delivery_id: int
+    question: str
+    choices: tuple[str, ...]
+    topic: str
+
+
+@dataclass(frozen=True)
+class ProbationReminder:
+    """A month before a probationary year ends: to the member (`to` "member"), a sponsor
+    ("sponsor") or the unit's secretaries ("secretary")."""
+
+    to: str
+    member: str
+    unit: str
+    ends: date
+    consider_by: date
+
+
+@dataclass(frozen=True)
 class BroadcastNotice:
     body: str
     signature: str
@@ -113,6 +135,8 @@ Notice = (
     | QuizInvitation
     | QuizClosingSoon
     | QuizResults
+    | DailyQuestionPrompt
+    | ProbationReminder
     | BroadcastNotice
     | BroadcastProgress
     | BroadcastReport

@@ -144,3 +144,30 @@ async def enqueue_account_once(
         chat_id=account.chat_id,
     )
     return (await _insert_rows(session, [row])).inserted == 1
+
+
+async def enqueue_each_once(
+    session: AsyncSession,
+    key: str,
+    replies: dict[int, Reply],
+    *,
+    kind: str,
+    now: datetime,
+) -> Queued:
+    """Like enqueue_members_once, with a message of its own for each member (a daily
+    question differs from one member to the next)."""
+    rows = [
+        _row(
+            member_key(key, r.member_id),
+            kind,
+            to_payload(replies[r.member_id]),
+            now,
+            broadcast_id=None,
+            member_id=r.member_id,
+            account_id=r.account_id,
+            channel=r.channel,
+            chat_id=r.chat_id,
+        )
+        for r in await recipients(session, sorted(replies))
+    ]
+    return await _insert_rows(session, rows)

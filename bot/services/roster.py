@@ -103,6 +103,9 @@ class _Stored:
     organisation_id: int
     probationary: bool
     active: bool
+    admission_date: date | None
+    sponsor1_card: str | None
+    sponsor2_card: str | None
 
 
 class RosterService:
@@ -213,6 +216,9 @@ class RosterService:
                 Member.organisation_id,
                 Member.probationary,
                 Member.active,
+                Member.admission_date,
+                Member.sponsor1_card,
+                Member.sponsor2_card,
             )
         )
         return {card: _Stored(*rest) for card, *rest in result}
@@ -298,6 +304,7 @@ def _changes(
             if Column.TYPE in columns or before is None
             else before.probationary,
             "active": True,
+            **_probation(row, before, columns),
         }
         if before is None:
             new.append({"card_number": row.card_number, "created_at": now, **after})
@@ -326,6 +333,21 @@ async def _apply_roles(
     return await RoleService(session).apply_roster(wanted, own_units, actor=actor)
 
 
+def _probation(
+    row: RosterRow, before: _Stored | None, columns: frozenset[Column]
+) -> dict[str, Any]:
+    """The admission date and sponsors, each as the file says if it has the column."""
+    given = {
+        "admission_date": (Column.ADMISSION_DATE, row.admission_date),
+        "sponsor1_card": (Column.SPONSOR_1, row.sponsor_cards[0]),
+        "sponsor2_card": (Column.SPONSOR_2, row.sponsor_cards[1]),
+    }
+    return {
+        key: value if column in columns or before is None else getattr(before, key)
+        for key, (column, value) in given.items()
+    }
+
+
 def _by_line(problem: RowProblem) -> int:
     return problem.line
 
@@ -338,7 +360,17 @@ def _differs(row: RosterRow, before: _Stored, columns: frozenset[Column]) -> boo
         or (Column.BIRTH_DATE in columns and row.birth_date != before.birth_date)
         or (Column.PHONE in columns and row.phone != before.phone)
         or (Column.TYPE in columns and row.probationary != before.probationary)
+        or any(
+            before_value != value for before_value, value in _probation_pairs(row, before, columns)
+        )
     )
+
+
+def _probation_pairs(
+    row: RosterRow, before: _Stored, columns: frozenset[Column]
+) -> list[tuple[object, object]]:
+    after = _probation(row, before, columns)
+    return [(getattr(before, key), value) for key, value in after.items()]
 
 
 def _leaving(

@@ -42,6 +42,9 @@ class Column(StrEnum):
     UNIT = "Đơn vị"
     ROLE = "Vai trò"
     TYPE = "Loại"
+    ADMISSION_DATE = "Ngày kết nạp"
+    SPONSOR_1 = "Người giới thiệu 1"
+    SPONSOR_2 = "Người giới thiệu 2"
 
 
 REQUIRED_COLUMNS = (Column.FULL_NAME, Column.CARD_NUMBER, Column.UNIT)
@@ -83,6 +86,8 @@ class RosterRow:
     unit_path: tuple[str, ...]
     roles: frozenset[Role]
     probationary: bool
+    admission_date: date | None = None
+    sponsor_cards: tuple[str | None, str | None] = (None, None)
 
 
 @dataclass(frozen=True)
@@ -298,6 +303,22 @@ def _parse_row(line: int, values: dict[Column, object]) -> tuple[RosterRow | Non
     if probationary is None:
         reasons.append(f"unknown type “{type_text}” (chính thức or dự bị)")
 
+    admission_date: date | None = None
+    if Column.ADMISSION_DATE in values:
+        try:
+            admission_date = _cell_date(values[Column.ADMISSION_DATE])
+        except ValueError:
+            reasons.append("bad admission date (write it as dd/mm/yyyy)")
+
+    sponsors: list[str | None] = []
+    for column in (Column.SPONSOR_1, Column.SPONSOR_2):
+        sponsor = canonical_card(_cell_text(values.get(column))) or None
+        if sponsor is not None and len(sponsor) > MAX_CARD_LENGTH:
+            reasons.append(f"sponsor's card number longer than {MAX_CARD_LENGTH} characters")
+        elif sponsor is not None and sponsor == card:
+            reasons.append("a member cannot be their own sponsor")
+        sponsors.append(sponsor)
+
     if reasons:
         return None, reasons
     return (
@@ -310,6 +331,8 @@ def _parse_row(line: int, values: dict[Column, object]) -> tuple[RosterRow | Non
             unit_path=unit_path,
             roles=frozenset(roles),
             probationary=bool(probationary),
+            admission_date=admission_date,
+            sponsor_cards=(sponsors[0], sponsors[1]),
         ),
         reasons,
     )

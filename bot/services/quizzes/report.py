@@ -28,6 +28,7 @@ from bot.models import (
     QuizTarget,
 )
 from bot.services.permissions import Actor, PermissionService
+from bot.services.rankings import RankingService, UnitRank, ranked
 
 
 def rate(part: int, whole: int) -> int | None:
@@ -155,6 +156,8 @@ class QuizReport:
     # Every question answered at least once, the most often missed first.
     missed: tuple[MissedQuestion, ...]
     answers: tuple[AnswerRow, ...]
+    # Its units ranked by participation and average (bot/services/rankings.py).
+    ranking: tuple[UnitRank, ...] = ()
 
     @property
     def members(self) -> list[MemberResult]:
@@ -169,6 +172,23 @@ def _units(members: Sequence[MemberResult]) -> tuple[UnitResults, ...]:
     return tuple(
         UnitResults(unit_id, group[0].unit_name, tuple(group), Participation.of(group))
         for unit_id, group in grouped.items()
+    )
+
+
+def _ranking(units: Sequence[UnitResults], named: set[int]) -> list[UnitRank]:
+    return ranked(
+        UnitRank(
+            unit.unit_name,
+            unit.totals.members,
+            unit.totals.started,
+            unit.totals.average,
+            tuple(
+                f"{m.full_name} ({m.score}%)"
+                for m in unit.members
+                if m.member_id in named and m.score is not None
+            ),
+        )
+        for unit in units
     )
 
 
@@ -192,16 +212,19 @@ class QuizReports:
 
     async def build(self, quiz: Quiz) -> QuizReport:
         members = await self._members(quiz.id)
+        units = _units(members)
+        named = await RankingService(self._session).named_members(m.member_id for m in members)
         return QuizReport(
             quiz_id=quiz.id,
             title=quiz.title,
             pass_mark=quiz.pass_mark,
             closes_at=quiz.closes_at,
             closed=quiz.state == "closed",  # State.CLOSED; service.py imports this module
-            units=_units(members),
+            units=units,
             overall=Participation.of(members),
             missed=await self._missed(quiz.id),
             answers=await self._answers(quiz.id),
+            ranking=tuple(_ranking(units, named)),
         )
 
     async def closed_by_unit(self, start: datetime, end: datetime) -> dict[int, QuizTally]:
