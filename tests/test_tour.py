@@ -10,6 +10,7 @@ from sqlalchemy import select
 from bot.chat import ChatCore
 from bot.db import Database
 from bot.demo import seed_demo
+from bot.keys import Keys
 from bot.messages import Channel, Incoming
 from bot.models import Member
 from bot.services import Shared
@@ -83,13 +84,13 @@ async def test_skipping_ends_the_tour_at_any_step(chat: ChatCore, units: dict[st
 
 
 async def test_linking_starts_the_tour_and_asking_takes_the_member_off_the_idle_count(
-    database: Database, chat: ChatCore, clock: Clock, units: dict[str, int]
+    database: Database, chat: ChatCore, clock: Clock, units: dict[str, int], keys: Keys
 ) -> None:
     card = "90000002"  # Trần Thị Bình, not linked in the fixture
     async with database.session() as session, session.begin():
         member = await session.scalar(select(Member).where(Member.card_number == card))
         assert member is not None
-        issued = await CodeService(session).issue_for_unit(
+        issued = await CodeService(session, keys).issue_for_unit(
             member.organisation_id, issued_by="test", now=clock()
         )
     code = next(c.code for c in issued if c.member_id == member.id)

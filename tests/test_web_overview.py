@@ -97,7 +97,7 @@ async def test_the_xlsx_carries_the_quiz_and_attendance_columns(console: Console
     sheet = book.active
     assert sheet.title == "Tổng quan năm 2026"
     header, *rows = list(sheet.iter_rows(values_only=True))
-    assert header[6:] == (
+    assert header[7:] == (
         "Bài trắc nghiệm đã đóng",
         "Lượt làm bài",
         "Tỷ lệ làm bài",
@@ -117,7 +117,7 @@ async def test_a_units_blank_shares_are_blank_cells_in_the_xlsx(console: Console
     response = await console.client.get("/admin/tong-quan.xlsx")
     rows = list(load_workbook(io.BytesIO(await response.read())).active.iter_rows(values_only=True))
     west = next(row for row in rows if row[0] == "Chi bộ thôn Tây")
-    assert west[6:] == (0, 0, None, None, 0, None)
+    assert west[7:] == (0, 0, None, None, 0, None)
 
 
 async def test_admins_see_this_weeks_handbook_questions_not_found(console: Console) -> None:
