@@ -55,7 +55,9 @@ async def test_an_admin_grants_and_revokes_a_role(console: Console) -> None:
     async with console.database.session() as session:
         acts = list(
             await session.scalars(
-                select(AuditEntry.action).where(AuditEntry.action.startswith("role."))
+                select(AuditEntry.action)
+                .where(AuditEntry.action.startswith("role."))
+                .order_by(AuditEntry.id)
             )
         )
     assert acts[-2:] == ["role.grant", "role.revoke"]
