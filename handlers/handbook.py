@@ -140,7 +140,7 @@ async def question(ctx: Context) -> list[Reply]:
     typed = ctx.incoming.text or ""
     if _no_words(typed):
         return [Reply(text("handbook.emoji" if _emoji(typed) else "handbook.no_words"))]
-    await ctx.services.accounts.mark_asked(ctx.account.id)
+    await ctx.services.accounts.mark_asked(ctx.account)
     affair = own_affairs.recognise(typed)
     if affair is not None:
         # The member's own data answers it, not the handbook: nothing for the editors.

@@ -44,6 +44,9 @@ class AccountView:
     channel: Channel
     chat_id: str
     member: MemberView | None
+    # Whether the linked account asked the handbook since it was linked (the adoption
+    # report's "asked"): known here, the first question alone is written.
+    asked: bool = False
 
     @property
     def linked(self) -> bool:
@@ -66,6 +69,7 @@ def _view(account: ChannelAccount) -> AccountView:
         channel=Channel(account.channel),
         chat_id=account.chat_id,
         member=None if member is None else _member_view(member),
+        asked=account.asked_at is not None,
     )
 
 
@@ -162,11 +166,17 @@ class AccountService:
         )
         return result.rowcount or 0
 
-    async def mark_asked(self, account_id: int) -> None:
-        """A linked account asked the handbook something (what it asked is not kept here)."""
-        account = await self._session.get(ChannelAccount, account_id)
-        if account is not None and account.member_id is not None:
-            account.asked_at = utcnow()
+    async def mark_asked(self, account: AccountView) -> None:
+        """A linked account asked the handbook something (what it asked is not kept here).
+        Written once: a statement per question would be two of a question's five (the
+        account read again, then written; issue #16, throughput)."""
+        if account.member is None or account.asked:
+            return
+        await self._session.execute(
+            update(ChannelAccount)
+            .where(ChannelAccount.id == account.id, ChannelAccount.asked_at.is_(None))
+            .values(asked_at=utcnow())
+        )
 
     async def linked_channels(self, member_id: int) -> list[str]:
         """The messengers the member has a linked account on, the one linked first first."""
