@@ -79,10 +79,10 @@ class ChatCore:
             incoming = await self._prepared(incoming)
             async with self._database.session() as session, session.begin():
                 services = Services.for_session(session, self._shared)
-                account, row = await services.accounts.touch_with_state(
+                account, state = await services.accounts.touch_with_state(
                     incoming.channel, incoming.sender_id, incoming.chat_id
                 )
-                services.conversations.known(account.id, row)
+                services.conversations.known(account.id, state)
                 account_id = account.id
                 replies, keep_choices = await self._replies(incoming, traits, account, services)
                 if not traits.has_buttons and not keep_choices:

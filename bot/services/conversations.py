@@ -4,7 +4,7 @@ last shown on a messenger without buttons."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select, update
@@ -30,22 +30,30 @@ class FlowState:
 class ConversationService:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-        # Each account's row as read once in this transaction, None when it has none yet:
-        # a message reads its state, may change it and stores choices, with one query.
+        # Each account's row as read once in this transaction to be changed, None when it
+        # has none yet; and its state as the message's first statement read it
+        # (AccountService.touch_with_state): a message reads its state, may change it and
+        # stores choices, with no query of its own unless it changes the flow.
         self._rows: dict[int, ConversationState | None] = {}
+        self._known: dict[int, FlowState | None] = {}
 
-    def known(self, account_id: int, row: ConversationState | None) -> None:
-        """The account's row (or None: it has none) as read by another query of this
-        transaction (AccountService.touch_with_state), so it is not read again."""
-        self._rows[account_id] = row
+    def known(self, account_id: int, state: FlowState | None) -> None:
+        """The account's state (or None: it has no row) as read by another query of this
+        transaction, so it is not read again."""
+        self._known[account_id] = state
 
     def forget_read(self, account_id: int) -> None:
         """The account's row was deleted by a statement (erasure): read it again if needed."""
         self._rows.pop(account_id, None)
+        self._known.pop(account_id, None)
 
     async def _read(self, account_id: int) -> ConversationState | None:
+        """The row, to change it."""
         if account_id not in self._rows:
-            self._rows[account_id] = await self._session.get(ConversationState, account_id)
+            if account_id in self._known and self._known[account_id] is None:
+                self._rows[account_id] = None
+            else:
+                self._rows[account_id] = await self._session.get(ConversationState, account_id)
         return self._rows[account_id]
 
     async def flow_of(self, channel: str, external_id: str) -> str | None:
@@ -57,6 +65,8 @@ class ConversationService:
         )
 
     async def get(self, account_id: int) -> FlowState | None:
+        if account_id not in self._rows and account_id in self._known:
+            return self._known[account_id]
         row = await self._read(account_id)
         if row is None:
             return None
@@ -86,6 +96,9 @@ class ConversationService:
 
     async def clear(self, account_id: int) -> bool:
         """Leave any flow; True if there was one."""
+        current = await self.get(account_id)
+        if current is None or current.flow is None:
+            return False
         row = await self._read(account_id)
         if row is None or row.flow is None:
             return False
@@ -101,8 +114,21 @@ class ConversationService:
         )
 
     async def set_choices(self, account_id: int, choices: list[str]) -> None:
-        if not choices and await self._read(account_id) is None:
+        current = await self.get(account_id)
+        if current is None and not choices:
             return  # no row holds no choices
+        if current is not None and list(current.choices) == choices:
+            return
+        if current is not None and account_id not in self._rows:
+            # Only the choices change (a messenger without buttons, after each answer):
+            # written without reading the row.
+            await self._session.execute(
+                update(ConversationState)
+                .where(ConversationState.account_id == account_id)
+                .values(choices=choices, updated_at=utcnow())
+            )
+            self._known[account_id] = replace(current, choices=tuple(choices))
+            return
         row = await self._row(account_id)
         if list(row.choices or []) != choices:
             row.choices = choices

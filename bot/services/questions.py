@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.logmask import mask_numbers
@@ -17,6 +17,11 @@ from bot.services.permissions import Actor, PermissionDenied, Scope
 
 if TYPE_CHECKING:
     from bot.metrics import Metrics
+
+
+# A question is logged with each answer: a prebuilt Core insert, which costs far less to run
+# than an ORM object and its flush (issue #16, throughput).
+_LOG = insert(HandbookQuery)
 
 
 class QuestionService:
@@ -34,19 +39,21 @@ class QuestionService:
     async def log(self, result: SearchResult, asker: str | None = None) -> int:
         """The question, phone and card numbers cut to their last digits (editors need the
         words, not the numbers); `asker` is personal_data.asker_key of the account."""
-        row = HandbookQuery(
-            asked_at=self._clock(),
-            question=mask_numbers(result.query)[:2000],
-            asker_key=asker,
-            answered=result.answered,
-            entry_id=result.entry.id if result.entry else None,
-            score=round(result.score, 4),
+        connection = await self._session.connection()
+        result = await connection.execute(
+            _LOG,
+            {
+                "asked_at": self._clock(),
+                "question": mask_numbers(result.query)[:2000],
+                "asker_key": asker,
+                "answered": result.answered,
+                "entry_id": result.entry.id if result.entry else None,
+                "score": round(result.score, 4),
+            },
         )
-        self._session.add(row)
-        await self._session.flush()
         if self._metrics is not None:
             self._metrics.handbook_question(answered=result.answered)
-        return row.id
+        return int(result.inserted_primary_key[0])
 
     async def feedback(self, query_id: int, helpful: bool) -> bool:
         row = await self._session.get(HandbookQuery, query_id)
