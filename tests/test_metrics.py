@@ -9,8 +9,10 @@ from datetime import timedelta
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.channels.console import CONSOLE_TRAITS
 from bot.channels.delivery import (
     ChatNotFound,
     RecipientBlocked,
@@ -18,9 +20,17 @@ from bot.channels.delivery import (
     SenderUnauthorized,
     TransientError,
 )
+from bot.chat import ChatCore
 from bot.db import Database
+from bot.messages import Incoming
 from bot.metrics import Metrics, Outcome, SendResult, metrics_handler, send_result
 from bot.models import OutboxMessage, utcnow
+from bot.services import Shared
+from bot.services.handbook import HandbookIndex
+from bot.settings import Settings
+from bot.texts import text
+from handlers import build_router
+from handlers.notices import render_notice
 
 
 @pytest.fixture
@@ -272,3 +282,27 @@ async def test_a_conversation_is_counted_by_outcome_and_a_failing_handler_as_an_
     assert samples[(updates, (("messenger", "telegram"), ("outcome", "ignored")))] == 1
     assert samples[("sotay_handler_errors_total", (("messenger", "telegram"),))] == 1
     assert samples[("sotay_reply_seconds_count", (("messenger", "telegram"),))] == 3
+
+
+async def test_handbook_questions_asked_in_a_conversation_are_scraped(
+    database_url: str, database: Database, handbook: HandbookIndex
+) -> None:
+    """Through the real handlers: a question the handbook answers and one it does not."""
+    settings = Settings.from_mapping(
+        {"SOTAY_DATABASE_URL": database_url, "SOTAY_PUBLIC_HANDBOOK": "1"}
+    )
+    metrics = Metrics()
+    core = ChatCore(
+        database, build_router(), Shared(settings, handbook, metrics=metrics, render=render_notice)
+    )
+    for question in ("đảng phí đóng bao nhiêu", "giá vàng hôm nay thế nào"):
+        replies = await core.handle(Incoming("console", "5", "5", text=question), CONSOLE_TRAITS)
+        assert replies and replies[0].text != text("errors.internal")
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(generate_latest(metrics.registry).decode())
+        for s in family.samples
+    }
+    questions = "sotay_handbook_questions_total"
+    assert samples[(questions, (("result", "answered"),))] == 1
+    assert samples[(questions, (("result", "not_found"),))] == 1

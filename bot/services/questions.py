@@ -40,7 +40,7 @@ class QuestionService:
         """The question, phone and card numbers cut to their last digits (editors need the
         words, not the numbers); `asker` is personal_data.asker_key of the account."""
         connection = await self._session.connection()
-        result = await connection.execute(
+        inserted = await connection.execute(
             _LOG,
             {
                 "asked_at": self._clock(),
@@ -53,7 +53,7 @@ class QuestionService:
         )
         if self._metrics is not None:
             self._metrics.handbook_question(answered=result.answered)
-        return int(result.inserted_primary_key[0])
+        return int(inserted.inserted_primary_key[0])
 
     async def feedback(self, query_id: int, helpful: bool) -> bool:
         row = await self._session.get(HandbookQuery, query_id)
