@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.models import IntakeUpdate
+from bot.models import IntakeUpdate, UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -54,44 +54,102 @@ current_ticket: contextvars.ContextVar[Ticket | None] = contextvars.ContextVar(
 )
 
 
-# Marking an update done, in the transaction of every message: prebuilt, so that its
-# compiled form and cache key are too (issue #16, throughput).
-_FINISH = (
-    update(IntakeUpdate).where(IntakeUpdate.id == bindparam("row")).values(done_at=bindparam("now"))
+# The statements of every update, prebuilt so that their compiled forms and cache keys are
+# too: building one costs more than running it (issue #16, throughput).
+_WHEN = UTCDateTime()
+_EARLIER = aliased(IntakeUpdate)
+# Up to `limit` updates, each the oldest not done of its chat and not leased by a live
+# claim, after an update of its chat done and no longer leased.
+_DUE = (
+    select(IntakeUpdate.id)
+    .where(
+        IntakeUpdate.messenger == bindparam("of_messenger"),
+        IntakeUpdate.done_at.is_(None),
+        or_(
+            IntakeUpdate.lease_until.is_(None),
+            IntakeUpdate.lease_until < bindparam("now", type_=_WHEN),
+        ),
+        ~exists().where(
+            and_(
+                _EARLIER.messenger == IntakeUpdate.messenger,
+                _EARLIER.chat_key == IntakeUpdate.chat_key,
+                or_(_EARLIER.done_at.is_(None), _EARLIER.lease_until >= bindparam("now")),
+                _EARLIER.id < IntakeUpdate.id,
+            )
+        ),
+    )
+    .order_by(IntakeUpdate.id)
+    .limit(bindparam("limit"))
 )
+_LEASE = {
+    "lease_until": bindparam("until", type_=_WHEN),
+    "attempts": IntakeUpdate.attempts + 1,
+}
+_LEASED = (IntakeUpdate.id, IntakeUpdate.raw, IntakeUpdate.attempts)
+# SQLite runs one transaction at a time: picked and leased in one statement.
+_CLAIM_DUE = (
+    update(IntakeUpdate)
+    .where(IntakeUpdate.id.in_(_DUE.scalar_subquery()))
+    .values(_LEASE)
+    .returning(*_LEASED)
+)
+# PostgreSQL: picked, skipping those another process is claiming, then leased, as the
+# outbox claims (see OutboxService.claim).
+_PICK_DUE = _DUE.with_for_update(of=IntakeUpdate, skip_locked=True)
+_CLAIM_PICKED = (
+    update(IntakeUpdate)
+    .where(IntakeUpdate.id.in_(bindparam("ids", expanding=True)))
+    .values(_LEASE)
+    .returning(*_LEASED)
+)
+_SETTLE = (
+    update(IntakeUpdate)
+    .where(IntakeUpdate.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        done_at=func.coalesce(IntakeUpdate.done_at, bindparam("now", type_=_WHEN)),
+        lease_until=None,
+    )
+)
+_FINISH = (
+    update(IntakeUpdate)
+    .where(IntakeUpdate.id == bindparam("row"))
+    .values(done_at=bindparam("now", type_=_WHEN))
+)
+_STORE = {
+    dialect: insert(IntakeUpdate)
+    .on_conflict_do_nothing(index_elements=["messenger", "update_key"])
+    .returning(IntakeUpdate.id)
+    for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
 
 
 class IntakeService:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    def _insert(self) -> Any:
-        dialect = self._session.bind.dialect.name
-        return (pg_insert if dialect == "postgresql" else sqlite_insert)(IntakeUpdate)
+    async def _connection(self) -> AsyncConnection:
+        return await self._session.connection()
 
     async def store(self, messenger: str, arrivals: Sequence[Arrival], now: datetime) -> int:
         """Stores the updates not stored before; returns how many were new."""
         if not arrivals:
             return 0
-        statement = (
-            self._insert()
-            .values(
-                [
-                    {
-                        "messenger": messenger,
-                        "update_key": a.update_key,
-                        "chat_key": a.chat_key,
-                        "raw": a.raw,
-                        "received_at": now,
-                        "attempts": 0,
-                    }
-                    for a in arrivals
-                ]
-            )
-            .on_conflict_do_nothing(index_elements=["messenger", "update_key"])
+        connection = await self._connection()
+        result = await connection.execute(
+            _STORE[connection.dialect.name],
+            [
+                {
+                    "messenger": messenger,
+                    "update_key": a.update_key,
+                    "chat_key": a.chat_key,
+                    "raw": a.raw,
+                    "received_at": now,
+                    "attempts": 0,
+                }
+                for a in arrivals
+            ],
         )
-        result = await self._session.execute(statement)
-        return result.rowcount or 0
+        return len(result.all())
 
     async def claim(
         self, messenger: str, now: datetime, limit: int, lease: timedelta
@@ -100,39 +158,15 @@ class IntakeService:
         by a live claim, after an update of its chat done and no longer leased: a chat's
         next update waits until the one before it is handled and its replies sent, so a chat
         is never handled twice at once and keeps its order, in any number of processes."""
-        earlier = aliased(IntakeUpdate)
-        due = (
-            select(IntakeUpdate.id)
-            .where(
-                IntakeUpdate.messenger == messenger,
-                IntakeUpdate.done_at.is_(None),
-                or_(IntakeUpdate.lease_until.is_(None), IntakeUpdate.lease_until < now),
-                ~exists().where(
-                    and_(
-                        earlier.messenger == IntakeUpdate.messenger,
-                        earlier.chat_key == IntakeUpdate.chat_key,
-                        or_(earlier.done_at.is_(None), earlier.lease_until >= now),
-                        earlier.id < IntakeUpdate.id,
-                    )
-                ),
-            )
-            .order_by(IntakeUpdate.id)
-            .limit(limit)
-        )
-        picked: Any = due.scalar_subquery()
-        if self._session.bind.dialect.name == "postgresql":
-            # Picked, then updated, as the outbox claims (see OutboxService.claim).
-            picked = list(
-                await self._session.scalars(due.with_for_update(of=IntakeUpdate, skip_locked=True))
-            )
+        connection = await self._connection()
+        due = {"of_messenger": messenger, "now": now, "limit": limit, "until": now + lease}
+        if connection.dialect.name == "postgresql":
+            picked = list(await connection.scalars(_PICK_DUE, due))
             if not picked:
                 return []
-        result = await self._session.execute(
-            update(IntakeUpdate)
-            .where(IntakeUpdate.id.in_(picked))
-            .values(lease_until=now + lease, attempts=IntakeUpdate.attempts + 1)
-            .returning(IntakeUpdate.id, IntakeUpdate.raw, IntakeUpdate.attempts)
-        )
+            result = await connection.execute(_CLAIM_PICKED, {**due, "ids": picked})
+        else:
+            result = await connection.execute(_CLAIM_DUE, due)
         return sorted((ClaimedUpdate(*row) for row in result), key=lambda c: c.id)
 
     async def renew(self, row_ids: Sequence[int], until: datetime) -> None:
@@ -157,18 +191,15 @@ class IntakeService:
 
     async def settle(self, row_ids: Sequence[int], now: datetime) -> None:
         """Done, and their replies sent (or given up): the chats' next updates may go."""
-        await self._session.execute(
-            update(IntakeUpdate)
-            .where(IntakeUpdate.id.in_(row_ids))
-            .values(done_at=func.coalesce(IntakeUpdate.done_at, now), lease_until=None)
-        )
+        connection = await self._connection()
+        await connection.execute(_SETTLE, {"ids": list(row_ids), "now": now})
 
     async def finish_in(self, now: datetime) -> None:
         """Marks the update of this task, if any, done in the session's transaction; its
         lease holds its chat until the replies are sent (`settle`)."""
         ticket = current_ticket.get()
         if ticket is not None:
-            connection = await self._session.connection()
+            connection = await self._connection()
             await connection.execute(_FINISH, {"row": ticket.row_id, "now": now})
 
     async def waiting(self, messenger: str) -> int:
