@@ -396,17 +396,24 @@ class _Phrases:
             self._exact.setdefault(key, label)
             if len(key) > 1 or fold(key[0]) == key[0]:
                 self._folded.setdefault(tuple(map(fold, key)), label)
-        self._longest = max(map(len, self._exact), default=0)
+        # The longest phrase that starts with each word: most words of a question start
+        # none, and are passed over without trying a phrase of each size there.
+        self._longest_exact = _longest_from(self._exact)
+        self._longest_folded = _longest_from(self._folded)
 
     def find(self, words: Sequence[str]) -> list[str]:
         """The labels of the phrases in `words`, longest first at each place."""
         found = []
+        plain = [fold(word) == word for word in words]  # typed without diacritics
         i = 0
         while i < len(words):
-            for size in range(min(self._longest, len(words) - i), 0, -1):
+            longest = self._longest_exact.get(words[i], 0)
+            if plain[i]:
+                longest = max(longest, self._longest_folded.get(words[i], 0))
+            for size in range(min(longest, len(words) - i), 0, -1):
                 run = tuple(words[i : i + size])
                 label = self._exact.get(run)
-                if label is None and all(fold(word) == word for word in run):
+                if label is None and all(plain[i : i + size]):
                     label = self._folded.get(run)
                 if label is not None:
                     found.append(label)
@@ -415,6 +422,13 @@ class _Phrases:
             else:
                 i += 1
         return found
+
+
+def _longest_from(phrases: Iterable[tuple[str, ...]]) -> dict[str, int]:
+    longest: dict[str, int] = {}
+    for phrase in phrases:
+        longest[phrase[0]] = max(longest.get(phrase[0], 0), len(phrase))
+    return longest
 
 
 @dataclass(frozen=True, slots=True)
