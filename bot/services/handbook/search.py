@@ -23,7 +23,12 @@ entry writes beside another of the question's words in another order ("đóng đ
 "đảng phí đóng": top-1 -1, probe refusal -1); more weight for question-word pairs ("bao
 nhiêu", "ở đâu"); a stricter threshold without a Party anchor (0.45: refusal 0.96 → 1.00
 for one in-scope answer lost); unknown words at 0.4 of a never-seen word's idf, or lower
-title or keyword weights (+1 or +2 tuning questions each).
+title or keyword weights (+1 or +2 tuning questions each). Measured in the third #12 pass
+(tuning set search_queries_c.jsonl added) and not taken: a negation and the content word
+after it ("không tham gia", "chưa có") ranked as a content pair (no question moved); an
+entry ranked lower (x0.9 or x0.7) when the question never says its subject, the title
+words most of its sample questions say ("chuyên đề"): at 0.9 one right answer for one
+refusal turned wrong, at 0.7 bot questions lost; "ở" as a function word (no top-1 change).
 
 Everyday words the handbook does not use ("gạch tên", "đi Thái") reach it through
 content/synonyms.tsv, looked up in the question only: the index stays the entries' own
