@@ -21,6 +21,7 @@ the lead (`title_lead`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from itertools import pairwise
 
 from bot.services.handbook.function_words import is_function_word
 from bot.services.handbook.normalize import fold
@@ -40,20 +41,13 @@ def heading_key(words: Iterable[str]) -> frozenset[str]:
 
 
 def heading_pairs(segments: Iterable[Sequence[str]]) -> frozenset[str]:
-    """The words of a text (its adjacent content-syllable pairs, folded) in one set, and
-    each content syllable with no content neighbour: that one is a word on its own, "quyền"
-    in "những quyền gì" and in "Quyền của đảng viên"."""
-    words: set[str] = set()
-    for segment in segments:
-        content = [not is_function_word(word) for word in segment]
-        for i, word in enumerate(segment):
-            if not content[i]:
-                continue
-            if i + 1 < len(segment) and content[i + 1]:
-                words.add(f"{fold(word)} {fold(segment[i + 1])}")
-            elif not (i > 0 and content[i - 1]):
-                words.add(fold(word))
-    return frozenset(words)
+    """The words of a text (its adjacent content-syllable pairs, folded) in one set."""
+    return frozenset(
+        f"{fold(a)} {fold(b)}"
+        for words in segments
+        for a, b in pairwise(words)
+        if not (is_function_word(a) or is_function_word(b))
+    )
 
 
 def heading_keys(words: Sequence[str]) -> tuple[frozenset[str], ...]:
