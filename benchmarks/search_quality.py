@@ -10,6 +10,10 @@ Sets of questions in benchmarks/data, each reported apart with its own prefix:
   heldout3_            search_heldout3.jsonl: the same mix over every category, with
                        near-topic questions about State affairs, written before the
                        second round of #12 tuning and never used to tune
+  heldout4_            search_heldout4.jsonl: the same mix again (rights, fees, probation,
+                       admission, discipline, meetings, transfers, the bot), near-topic
+                       State affairs and plain off-topic questions, written before the
+                       third round of #12 tuning and never used to tune
   neartopic_           search_near_topic.jsonl: questions about State affairs that share
                        words with Party rules (civil service, unions, pensions, insurance,
                        taxes, Youth Union, wages, residence papers, marriage, traffic), and
@@ -197,6 +201,7 @@ def main() -> int:
         ("heldout_", "search_heldout.jsonl", args.heldout_failures),
         ("heldout2_", "search_heldout2.jsonl", args.heldout_failures),
         ("heldout3_", "search_heldout3.jsonl", args.heldout_failures),
+        ("heldout4_", "search_heldout4.jsonl", args.heldout_failures),
         ("neartopic_", "search_near_topic.jsonl", args.failures),
         ("neartopic_heldout_", "search_near_topic_heldout.jsonl", args.heldout_failures),
         ("neartopic_probe_", "search_near_topic_probe.jsonl", args.heldout_failures),

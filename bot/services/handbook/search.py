@@ -23,7 +23,12 @@ entry writes beside another of the question's words in another order ("đóng đ
 "đảng phí đóng": top-1 -1, probe refusal -1); more weight for question-word pairs ("bao
 nhiêu", "ở đâu"); a stricter threshold without a Party anchor (0.45: refusal 0.96 → 1.00
 for one in-scope answer lost); unknown words at 0.4 of a never-seen word's idf, or lower
-title or keyword weights (+1 or +2 tuning questions each).
+title or keyword weights (+1 or +2 tuning questions each). Measured in the third #12 pass
+(tuning set search_queries_c.jsonl added) and not taken: a negation and the content word
+after it ("không tham gia", "chưa có") ranked as a content pair (no question moved); an
+entry ranked lower (x0.9 or x0.7) when the question never says its subject, the title
+words most of its sample questions say ("chuyên đề"): at 0.9 one right answer for one
+refusal turned wrong, at 0.7 bot questions lost; "ở" as a function word (no top-1 change).
 
 Everyday words the handbook does not use ("gạch tên", "đi Thái") reach it through
 content/synonyms.tsv, looked up in the question only: the index stays the entries' own
@@ -190,6 +195,8 @@ class _Query:
     scope: Scope = field(default_factory=Scope)
     key: frozenset[str] = frozenset()  # its content syllables, as headings.py compares them
     pairs: frozenset[str] = frozenset()  # its content words (syllable pairs), likewise
+    # The same with its everyday phrases also said the handbook's way (content/synonyms.tsv).
+    meant: frozenset[str] = frozenset()
 
 
 def _accented(word: str) -> str:
@@ -372,7 +379,7 @@ class HandbookIndex:
         for doc in top[1:]:
             if scores[doc] < (1 - AMBIGUITY_GAP) * scores[top[0]]:
                 break
-            if self._headings.title_lead(parsed.pairs, doc, best) < (
+            if self._headings.title_lead(parsed.pairs, doc, best, parsed.meant) < (
                 _TITLE_MARGIN * self._unknown_idf
             ):
                 continue
@@ -564,6 +571,7 @@ class HandbookIndex:
         budget = _MAX_QUERY_TOKENS
         said: list[list[str]] = []
         typed: list[list[str]] = []
+        meant: list[list[str]] = []
         for segment in normalize(query, self._abbreviations):
             if budget <= 0:
                 break
@@ -605,18 +613,23 @@ class HandbookIndex:
                     parsed.boosts[pair] = max(
                         parsed.boosts.get(pair, 0.0), 1.0 if content else _FUNCTION_BOOST
                     )
-            self._add_concepts(parsed, tokens)
+            meant.extend(self._add_concepts(parsed, tokens))
         parsed.scope = self._scope.assess(said, typed)
         parsed.key = heading_key(word for words in said for word in words)
         parsed.pairs = heading_pairs(said)
+        parsed.meant = parsed.pairs | heading_pairs(meant)
         return parsed
 
-    def _add_concepts(self, parsed: _Query, tokens: list[_Token]) -> None:
+    def _add_concepts(self, parsed: _Query, tokens: list[_Token]) -> list[list[str]]:
         """The handbook phrases the segment's everyday phrases stand for: ranked at a lower
-        weight, and an alternative match for the content words of the everyday phrase."""
+        weight, and an alternative match for the content words of the everyday phrase.
+        Returns the segment as the handbook would say it, once per phrase found (the
+        everyday phrase replaced by the handbook's), for comparing titles."""
         words = [token.word for token in tokens]
+        meant: list[list[str]] = []
         # A bare syllable the handbook has (in any spelling) is that word, not a synonym.
         for start, end, phrases in self._synonyms.find(words, self._postings.__contains__):
+            meant.extend([*words[:start], *phrase, *words[end:]] for phrase in phrases)
             concepts = [terms for p in phrases if (terms := self._concepts.get(p)) is not None]
             for term in (term for terms in concepts for term in terms):
                 # A term most entries hold ranks none above another, yet costs a scan of
@@ -627,6 +640,7 @@ class HandbookIndex:
                 key = token.key or token.typed
                 if concepts and key in parsed.words:
                     parsed.concepts.setdefault(key, []).extend(concepts)
+        return meant
 
     def _coverage(self, parsed: _Query, doc: int) -> float:
         """Share of the question's information the entry covers, 0..1."""
