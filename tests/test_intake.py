@@ -10,7 +10,7 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from bot.channels.intake import MAX_ATTEMPTS, Intake
 from bot.channels.telegram import TELEGRAM_TRAITS, TelegramChannel
@@ -316,3 +316,65 @@ async def test_polled_updates_confirmed_to_telegram_survive_a_crash(
 
 async def _count_rows(database: Database) -> int:
     return len(await _rows(database))
+
+
+async def test_an_update_alone_takes_three_transactions(database: Database) -> None:
+    """Issue #16: at a quiet hour each update comes alone. Stored and claimed together,
+    handled, let go together with claiming the chat's next one: no transaction of its own
+    to claim (the loop, which would, waits a long poll interval here)."""
+    handled: list[int] = []
+    commits: list[int] = []
+
+    async def handle(raw: dict[str, Any]) -> None:
+        async with database.session() as session, session.begin():  # the conversation's
+            await session.execute(select(1))
+        handled.append(raw["key"])
+
+    intake = Intake(database, Channel.TELEGRAM, handle, poll_interval=30)
+    await intake.start()
+    await asyncio.sleep(0.1)  # the loop's first claim, at start, is behind it
+    event.listen(database.engine.sync_engine, "commit", lambda _conn: commits.append(1))
+    try:
+        await intake.store([_arrival(1, "a")])
+        await intake.store([_arrival(2, "a")])  # waits for 1, claimed as 1 is let go
+        for _ in range(100):
+            if len(handled) == 2 and len(commits) >= 6:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.1)
+    finally:
+        await intake.stop()
+    assert handled == [1, 2]
+    # store 1 + claim, handle 1, store 2 + claim (nothing: 1 is leased), let go of 1 +
+    # claim 2, handle 2, let go of 2 + claim (nothing).
+    assert len(commits) == 6
+    assert all(row.done_at is not None and row.lease_until is None for row in await _rows(database))
+
+
+async def test_an_update_waiting_for_a_free_slot_is_claimed_when_one_is(
+    database: Database,
+) -> None:
+    """One slot: the second chat's update waits for it, and is claimed once it is free,
+    not a poll interval later."""
+    handled: list[int] = []
+    release = asyncio.Event()
+
+    async def handle(raw: dict[str, Any]) -> None:
+        if raw["key"] == 1:
+            await release.wait()
+        handled.append(raw["key"])
+
+    intake = Intake(database, Channel.TELEGRAM, handle, concurrency=1, poll_interval=30)
+    await intake.start()
+    try:
+        await intake.store([_arrival(1, "a"), _arrival(2, "b")])
+        await asyncio.sleep(0.1)
+        assert handled == []
+        release.set()
+        for _ in range(100):
+            if len(handled) == 2:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        await intake.stop()
+    assert handled == [1, 2]
