@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import event, select, update
+from sqlalchemy.engine import Engine
 
 from bot.channels.intake import MAX_ATTEMPTS, Intake
 from bot.channels.telegram import TELEGRAM_TRAITS, TelegramChannel
@@ -333,7 +334,12 @@ async def test_an_update_alone_takes_three_transactions(database: Database) -> N
     intake = Intake(database, Channel.TELEGRAM, handle, poll_interval=30)
     await intake.start()
     await asyncio.sleep(0.1)  # the loop's first claim, at start, is behind it
-    event.listen(database.engine.sync_engine, "commit", lambda _conn: commits.append(1))
+
+    def count(_connection: object) -> None:
+        commits.append(1)
+
+    # Every engine's: on PostgreSQL the intake has connections of its own.
+    event.listen(Engine, "commit", count)
     try:
         await intake.store([_arrival(1, "a")])
         await intake.store([_arrival(2, "a")])  # waits for 1, claimed as 1 is let go
@@ -343,6 +349,7 @@ async def test_an_update_alone_takes_three_transactions(database: Database) -> N
             await asyncio.sleep(0.02)
         await asyncio.sleep(0.1)
     finally:
+        event.remove(Engine, "commit", count)
         await intake.stop()
     assert handled == [1, 2]
     # store 1 + claim, handle 1, store 2 + claim (nothing: 1 is leased), let go of 1 +
