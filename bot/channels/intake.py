@@ -99,9 +99,10 @@ class Intake:
 
     async def _then_claim(self, work: Callable[[IntakeService], Awaitable[T]]) -> T:
         """`work`, and in the same transaction a claim of what the free slots take: at a
-        quiet hour each update comes alone, and a transaction of its own to store, to claim
-        and to let go of it would be three of its four (each about 0.7 ms of CPU on
-        SQLite; issue #16, throughput). What is claimed starts once it is committed."""
+        quiet hour each update comes alone, and claims of their own after it is stored and
+        after it is let go would make it six transactions instead of three (each about
+        0.7 ms of CPU on SQLite; issue #16, throughput). What is claimed starts once it is
+        committed."""
         free = self._free()
         self._reserved += free
         claimed: list[ClaimedUpdate] = []
