@@ -71,27 +71,41 @@ log = logging.getLogger(__name__)
 # send_message would read each into a Message that a reply never looks at (an eighth of the
 # CPU of a handbook question: issue #16, throughput). PTB warns when do_api_request names an
 # endpoint it has a method for, which is the point here.
+# getUpdates likewise, so that each update is stored as Telegram sent it, not as PTB writes it
+# back (Update.to_dict, a sixth of the cost of reading it).
 _SEND_MESSAGE = "send_message"
+_GET_UPDATES = "get_updates"
 warnings.filterwarnings(
-    "ignore", message=r"Please use 'Bot\.send_message'", category=PTBUserWarning
+    "ignore",
+    message=r"Please use 'Bot\.(send_message|get_updates)'",
+    category=PTBUserWarning,
 )
+# Updates this process stored, as PTB read them: most are handled here, and are then not read
+# again from their stored dicts (issue #16, throughput). Those another process handles are
+# let go, the oldest first, past this many.
+PARSED_KEPT = 2000
 
 TELEGRAM_TRAITS = ChannelTraits(has_buttons=True, text_limit=4096, can_share_contact=True)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 POLL_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
+POLL_READ_TIMEOUT = 5.0
 
 
-def arrival(data: dict[str, Any]) -> Arrival:
-    """A webhook body or getUpdates result as the intake stores it. Raises ValueError for a
-    body that is not a Telegram update (a wrong shape, a date no calendar has)."""
+def parse(data: dict[str, Any], bot: Bot | None = None) -> Update:
+    """A webhook body or getUpdates result read by PTB. Raises ValueError for a body that is
+    not a Telegram update (a wrong shape, a date no calendar has)."""
     update_id = data.get("update_id")
     if not isinstance(update_id, int) or isinstance(update_id, bool):
         raise ValueError("no update_id")
     try:
-        update = Update.de_json(data, None)
+        return Update.de_json(data, bot)
     except (AttributeError, KeyError, TypeError, ValueError, OverflowError, OSError) as exc:
         raise ValueError("not a Telegram update") from exc
-    return _arrival(update, data)
+
+
+def arrival(data: dict[str, Any]) -> Arrival:
+    """A webhook body or getUpdates result as the intake stores it; ValueError as parse()."""
+    return _arrival(parse(data), data)
 
 
 def _arrival(update: Update, data: dict[str, Any]) -> Arrival:
@@ -218,6 +232,7 @@ class TelegramChannel:
         )
         self.intake = Intake(self._database, Channel.TELEGRAM, self._handle)
         self._poller: asyncio.Task[None] | None = None
+        self._parsed: dict[int, Update] = {}
 
     async def start(self) -> None:
         await self.application.initialize()
@@ -259,7 +274,16 @@ class TelegramChannel:
     async def receive(self, data: dict[str, Any]) -> None:
         """Stores an update the web app received, before it answers 200. Raises ValueError
         for a body that is not an update."""
-        await self.intake.store([arrival(data)])
+        update = parse(data, self.application.bot)
+        self._keep([update])
+        await self.intake.store([_arrival(update, data)])
+
+    def _keep(self, updates: list[Update]) -> None:
+        """Keeps updates about to be stored for their handling (PARSED_KEPT)."""
+        for update in updates:
+            self._parsed[update.update_id] = update
+        while len(self._parsed) > PARSED_KEPT:
+            del self._parsed[next(iter(self._parsed))]
 
     async def _poll(self) -> None:
         """getUpdates in a loop. Telegram drops the updates before `offset` when it is
@@ -269,11 +293,21 @@ class TelegramChannel:
         failures = 0
         while True:
             try:
-                updates = await bot.get_updates(
-                    offset=offset, timeout=self._poll_timeout, allowed_updates=ALLOWED_UPDATES
+                batch = await bot.do_api_request(
+                    _GET_UPDATES,
+                    api_kwargs={
+                        "offset": offset,
+                        "timeout": self._poll_timeout,
+                        "allowed_updates": ALLOWED_UPDATES,
+                    },
+                    # As Bot.get_updates: the long poll's own seconds, then the usual wait.
+                    read_timeout=self._poll_timeout + POLL_READ_TIMEOUT,
                 )
-                if updates:
-                    await self.intake.store(_arrivals(updates))
+                if batch:
+                    updates = [Update.de_json(data, bot) for data in batch]
+                    self._keep(updates)
+                    arrivals = [_arrival(u, data) for u, data in zip(updates, batch, strict=True)]
+                    await self.intake.store(arrivals)
                     offset = updates[-1].update_id + 1
                 failures = 0
             except Exception as error:  # network, Telegram, the database
@@ -311,7 +345,9 @@ class TelegramChannel:
         """Handles a stored update. A pressed button is handled first and its spinner
         stopped after, best effort: Telegram refuses to answer a query older than about
         15 s (after downtime, behind a backlog), and that must not drop the press."""
-        update = Update.de_json(raw, self.application.bot)
+        update = self._parsed.pop(raw.get("update_id"), None) or Update.de_json(
+            raw, self.application.bot
+        )
         try:
             incoming = to_incoming(update)
             if incoming is None:
@@ -321,12 +357,6 @@ class TelegramChannel:
         finally:
             if update.callback_query is not None:
                 await _answer_query(update.callback_query)
-
-
-def _arrivals(updates: tuple[Update, ...]) -> list[Arrival]:
-    """A getUpdates batch as the intake stores it, from the updates PTB has read already
-    (read again from their dicts, they would cost twice: issue #16, throughput)."""
-    return [_arrival(update, update.to_dict()) for update in updates]
 
 
 async def _answer_query(query: CallbackQuery) -> None:

@@ -141,8 +141,10 @@ async def _read_params(request: web.Request) -> Params:
             raise ApiError(400, "Bad Request: can't parse JSON body") from None
         if not isinstance(body, dict):
             raise ApiError(400, "Bad Request: JSON body must be an object")
+        # As the Bot API does: a string is read as the same field sent in a form would be
+        # (PTB's JSON payload sends every value so: "10", "{\"inline_keyboard\": …}").
         for key, value in body.items():
-            params[key] = _decode_value(key, value) if key in _JSON_FIELDS else value
+            params[key] = _decode_value(key, value)
         return _normalized(params)
     files: dict[str, UploadedFile] = {}
     form = await request.post()
