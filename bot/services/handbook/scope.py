@@ -103,6 +103,11 @@ OUTSIDE_DOMAINS: Mapping[str, tuple[str, ...]] = {
         "nâng hạng",
         "không chuyên trách",
         "dôi dư",
+        # A State office's posts: no entry is about appointing to them.
+        "bổ nhiệm lại",
+        "trưởng phòng",
+        "phó phòng",
+        "cấp phòng",
     ),
     "công đoàn": (
         "công đoàn",
@@ -322,6 +327,8 @@ OUTSIDE_DOMAINS: Mapping[str, tuple[str, ...]] = {
         "trợ cấp thôi việc",
         "thử việc",
         "xin việc",
+        # An employee's rights; a Party member who is one names the Party as well.
+        "người lao động",
     ),
     "đất đai, nhà ở": (
         "đất đai",
