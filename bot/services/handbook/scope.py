@@ -316,6 +316,8 @@ OUTSIDE_DOMAINS: Mapping[str, tuple[str, ...]] = {
         "ô tô",
         "xe đạp điện",
         "cảnh sát giao thông",
+        "giữ xe",
+        "thu giữ xe",
     ),
     "lao động, việc làm": (
         "hợp đồng lao động",
@@ -384,6 +386,19 @@ OUTSIDE_DOMAINS: Mapping[str, tuple[str, ...]] = {
         "giấy phép kinh doanh",
         "học bổng",
         "ký túc xá",
+        # The commune's administration, police and courts (a member's own dealings with
+        # them; "công an bắt" alone stays a Party question: content/synonyms.tsv).
+        "thủ tục hành chính",
+        "công an xã",
+        "công an phường",
+        "tòa lao động",
+        "tòa án lao động",
+        "kiện công ty",
+        # Neighbourhood meetings and funds are the residents', not the chi bộ's.
+        "họp tổ dân phố",
+        "họp thôn",
+        "họp xóm",
+        "quỹ tổ dân phố",
     ),
 }
 
