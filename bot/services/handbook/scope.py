@@ -384,6 +384,10 @@ OUTSIDE_DOMAINS: Mapping[str, tuple[str, ...]] = {
         "hòa giải",
         "đăng ký kinh doanh",
         "giấy phép kinh doanh",
+        # Registering a household business is the State's; whether a member may run one
+        # names the Party ("đảng viên có được mở hộ kinh doanh không").
+        "đăng ký hộ kinh doanh",
+        "hộ kinh doanh cá thể",
         "học bổng",
         "ký túc xá",
         # The commune's administration, police and courts (a member's own dealings with
