@@ -277,7 +277,15 @@ def test_shipped_handbook_refuses_out_of_scope(shipped: HandbookIndex, query: st
     assert shipped.search(query).decision is Decision.NOT_FOUND
 
 
-@pytest.mark.parametrize("query", ["gio mo cua sieu thi", "mua ve may bay di da nang"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "gio mo cua sieu thi",
+        "mua ve may bay di da nang",
+        # "xang" is not corrected into "dang", the Party: a typo keeps its first letter.
+        "gia xang hom nay bao nhieu",
+    ],
+)
 def test_lone_syllables_among_function_words_answer_nothing(
     shipped: HandbookIndex, query: str
 ) -> None:

@@ -522,6 +522,13 @@ class HandbookIndex:
             score_cutoff=1 if len(typed) <= 5 else 2,
             limit=10,
         )
+        # A typo keeps its first letter ("dnag") or swaps it with the second ("adng"):
+        # "xang" (xăng) is not "dang" (đảng), which made "gia xang hom nay" a Party question.
+        found = [
+            candidate
+            for candidate in found
+            if candidate[0][0] == typed[0] or candidate[0][:2] == typed[1::-1]
+        ]
         if not found:
             return None
 
