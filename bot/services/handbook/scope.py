@@ -390,6 +390,11 @@ OUTSIDE_DOMAINS: Mapping[str, tuple[str, ...]] = {
         "hộ kinh doanh cá thể",
         "học bổng",
         "ký túc xá",
+        # Schools' exams ("điểm thi" alone may be the bot's quiz).
+        "thi đại học",
+        "điểm thi đại học",
+        "thi tốt nghiệp",
+        "thi vào lớp 10",
         # The commune's administration, police and courts (a member's own dealings with
         # them; "công an bắt" alone stays a Party question: content/synonyms.tsv).
         "thủ tục hành chính",
