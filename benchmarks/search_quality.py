@@ -14,6 +14,9 @@ Sets of questions in benchmarks/data, each reported apart with its own prefix:
                        admission, discipline, meetings, transfers, the bot), near-topic
                        State affairs and plain off-topic questions, written before the
                        third round of #12 tuning and never used to tune
+  heldout5_            search_heldout5.jsonl: one or more questions for every entry, typed
+                       as members type them, 42 near-topic State affairs and 10 off-topic,
+                       written before the fourth round of #12 tuning and never used to tune
   neartopic_           search_near_topic.jsonl: questions about State affairs that share
                        words with Party rules (civil service, unions, pensions, insurance,
                        taxes, Youth Union, wages, residence papers, marriage, traffic), and
@@ -202,6 +205,7 @@ def main() -> int:
         ("heldout2_", "search_heldout2.jsonl", args.heldout_failures),
         ("heldout3_", "search_heldout3.jsonl", args.heldout_failures),
         ("heldout4_", "search_heldout4.jsonl", args.heldout_failures),
+        ("heldout5_", "search_heldout5.jsonl", args.heldout_failures),
         ("neartopic_", "search_near_topic.jsonl", args.failures),
         ("neartopic_heldout_", "search_near_topic_heldout.jsonl", args.heldout_failures),
         ("neartopic_probe_", "search_near_topic_probe.jsonl", args.heldout_failures),

@@ -42,6 +42,11 @@ def shipped() -> HandbookIndex:
         ("hồ sơ nghỉ hưu gồm những giấy tờ gì", "lương hưu, chế độ hưu trí"),
         ("được bằng khen thì có được thưởng tiền không", "thi đua, khen thưởng"),
         ("thue dat nop o dau", "thuế"),
+        ("quy trinh bo nhiem lai truong phong", "công chức, viên chức"),
+        ("quyen loi nguoi lao dong khi nghi viec", "lao động, việc làm"),
+        ("thủ tục hành chính cấp xã sau sáp nhập", "pháp luật và chính quyền"),
+        ("hop to dan pho thu quy gi", "pháp luật và chính quyền"),
+        ("cong an xa co quyen thu giu xe khong", "pháp luật và chính quyền"),
     ],
 )
 def test_state_affairs_sharing_words_are_refused_with_their_domain(

@@ -275,3 +275,44 @@ def test_shipped_handbook_answers(shipped: HandbookIndex, query: str, expected: 
 )
 def test_shipped_handbook_refuses_out_of_scope(shipped: HandbookIndex, query: str) -> None:
     assert shipped.search(query).decision is Decision.NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "gio mo cua sieu thi",
+        "mua ve may bay di da nang",
+        # "xang" is not corrected into "dang", the Party: a typo keeps its first letter.
+        "gia xang hom nay bao nhieu",
+    ],
+)
+def test_lone_syllables_among_function_words_answer_nothing(
+    shipped: HandbookIndex, query: str
+) -> None:
+    # Each matches an entry's syllables one at a time ("mở", "nặng"), never one of its words.
+    result = shipped.search(query)
+    assert result.decision is Decision.NOT_FOUND
+    assert result.entry is None
+
+
+def test_a_question_naming_the_bot_needs_no_shared_word(shipped: HandbookIndex) -> None:
+    # "bot" anchors it (scope.py), though no two content syllables of it stand together.
+    result = shipped.search("cac lenh cua bot la gi")
+    assert result.answered
+    assert result.entry is not None and result.entry.id == "bot-tro-giup"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("dang phi moi thang bao nhieu", "dang-phi-muc-dong"),
+        ("đảng phí hàng tháng đóng bao nhiêu", "dang-phi-muc-dong"),
+        ("chi bo sinh hoat dinh ky vao ngay nao trong thang", "sinh-hoat-chi-bo-thuong-ky"),
+    ],
+)
+def test_every_month_said_the_members_way_is_the_handbooks_hang_thang(
+    shipped: HandbookIndex, query: str, expected: str
+) -> None:
+    result = shipped.search(query)
+    assert result.answered
+    assert result.entry is not None and result.entry.id == expected
