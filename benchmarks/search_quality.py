@@ -13,10 +13,12 @@ Sets of questions in benchmarks/data, each reported apart with its own prefix:
   heldout4_            search_heldout4.jsonl: the same mix again (rights, fees, probation,
                        admission, discipline, meetings, transfers, the bot), near-topic
                        State affairs and plain off-topic questions, written before the
-                       third round of #12 tuning and never used to tune
+                       third round of #12 tuning; its misses chose the fifth round's
+                       synonyms, so it is a tuning set since
   heldout5_            search_heldout5.jsonl: one or more questions for every entry, typed
                        as members type them, 42 near-topic State affairs and 10 off-topic,
-                       written before the fourth round of #12 tuning and never used to tune
+                       written before the fourth round of #12 tuning; used to tune the
+                       fifth, like heldout4_
   neartopic_           search_near_topic.jsonl: questions about State affairs that share
                        words with Party rules (civil service, unions, pensions, insurance,
                        taxes, Youth Union, wages, residence papers, marriage, traffic), and
