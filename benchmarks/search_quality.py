@@ -42,7 +42,8 @@ of the raw question against the entry titles, refusing below the cutoff that is 
 on the labelled questions (the most questions right), which flatters it; its top-1 with no
 cutoff is printed too. A gap between a set and its held-out twin means the tuning fits the
 phrasings rather than the way people ask. `--failures` prints the misses of the sets used
-for tuning only; the held-out sets' misses stay unseen unless `--heldout-failures`.
+for tuning (heldout_, heldout4_ and heldout5_ among them); the misses of those never used
+stay unseen unless `--heldout-failures`.
 Run from the repository root:
   .venv/bin/python benchmarks/search_quality.py [--failures] [--heldout-failures]
 """
@@ -203,11 +204,11 @@ def main() -> int:
     print(f"entries: {len(index.entries)}")
     cutoff = _report("", index, _read(labelled), args.failures, None)
     sets = [
-        ("heldout_", "search_heldout.jsonl", args.heldout_failures),
+        ("heldout_", "search_heldout.jsonl", args.failures),
         ("heldout2_", "search_heldout2.jsonl", args.heldout_failures),
         ("heldout3_", "search_heldout3.jsonl", args.heldout_failures),
-        ("heldout4_", "search_heldout4.jsonl", args.heldout_failures),
-        ("heldout5_", "search_heldout5.jsonl", args.heldout_failures),
+        ("heldout4_", "search_heldout4.jsonl", args.failures),
+        ("heldout5_", "search_heldout5.jsonl", args.failures),
         ("neartopic_", "search_near_topic.jsonl", args.failures),
         ("neartopic_heldout_", "search_near_topic_heldout.jsonl", args.heldout_failures),
         ("neartopic_probe_", "search_near_topic_probe.jsonl", args.heldout_failures),
