@@ -47,6 +47,8 @@ def shipped() -> HandbookIndex:
         ("thủ tục hành chính cấp xã sau sáp nhập", "pháp luật và chính quyền"),
         ("hop to dan pho thu quy gi", "pháp luật và chính quyền"),
         ("cong an xa co quyen thu giu xe khong", "pháp luật và chính quyền"),
+        ("trợ cấp hưu trí xã hội cho người 75 tuổi", "lương hưu, chế độ hưu trí"),
+        ("di xuat khau lao dong han quoc can dieu kien gi", "lao động, việc làm"),
     ],
 )
 def test_state_affairs_sharing_words_are_refused_with_their_domain(
@@ -72,6 +74,7 @@ def test_state_affairs_sharing_words_are_refused_with_their_domain(
         ("công đoàn có được giới thiệu người vào Đảng không", {"doan-thanh-nien-gioi-thieu"}),
         ("đảng viên bị phạt nồng độ cồn có bị kỷ luật đảng không", None),
         ("đảng viên chuyển hộ khẩu sang tỉnh khác thì chuyển sinh hoạt đảng thế nào", None),
+        ("đảng viên đi xuất khẩu lao động thì sinh hoạt đảng thế nào", None),
     ],
 )
 def test_party_questions_with_the_same_words_are_answered(
@@ -184,6 +187,8 @@ def test_a_close_candidate_is_chosen_by_what_its_title_says_that_the_question_sa
         ("đảng viên chơi lô đề, cá độ bóng đá có sao không", "nhung-dieu-dang-vien-khong-duoc-lam"),
         ("đảng viên mở tiệm sửa xe ở nhà được không", "dang-vien-kinh-te-tu-nhan"),
         ("bot có lưu số căn cước của tôi không", "bot-quyen-rieng-tu"),
+        ("đảng viên chính thức có những quyền hạn gì", "quyen-dang-vien"),
+        ("bon phan cua nguoi dang vien la gi", "nhiem-vu-dang-vien"),
     ],
 )
 def test_the_members_everyday_words_answer_with_the_handbooks(
