@@ -19,6 +19,10 @@ Sets of questions in benchmarks/data, each reported apart with its own prefix:
                        as members type them, 42 near-topic State affairs and 10 off-topic,
                        written before the fourth round of #12 tuning; used to tune the
                        fifth, like heldout4_
+  heldout6_            search_heldout6.jsonl: 267 questions over every entry (three or more
+                       for the core ones), 70 near-topic State affairs over eleven domains
+                       and 24 off-topic, written blind (from the entries alone) during the
+                       fifth round of #12 tuning and never used to tune
   neartopic_           search_near_topic.jsonl: questions about State affairs that share
                        words with Party rules (civil service, unions, pensions, insurance,
                        taxes, Youth Union, wages, residence papers, marriage, traffic), and
@@ -209,6 +213,7 @@ def main() -> int:
         ("heldout3_", "search_heldout3.jsonl", args.heldout_failures),
         ("heldout4_", "search_heldout4.jsonl", args.failures),
         ("heldout5_", "search_heldout5.jsonl", args.failures),
+        ("heldout6_", "search_heldout6.jsonl", args.heldout_failures),
         ("neartopic_", "search_near_topic.jsonl", args.failures),
         ("neartopic_heldout_", "search_near_topic_heldout.jsonl", args.heldout_failures),
         ("neartopic_probe_", "search_near_topic_probe.jsonl", args.heldout_failures),
