@@ -19,10 +19,12 @@ Sets of questions in benchmarks/data, each reported apart with its own prefix:
                        as members type them, 42 near-topic State affairs and 10 off-topic,
                        written before the fourth round of #12 tuning; used to tune the
                        fifth, like heldout4_
-  heldout6_            search_heldout6.jsonl: 267 questions over every entry (three or more
-                       for the core ones), 70 near-topic State affairs over eleven domains
-                       and 24 off-topic, written blind (from the entries alone) during the
-                       fifth round of #12 tuning and never used to tune
+  heldout6a_           search_heldout6a.jsonl and search_heldout6b.jsonl: one set written
+  heldout6b_           blind (from the entries alone) during the fifth round of #12 tuning,
+                       dealt alternately into two halves of 134 and 133 in-scope questions
+                       (every entry in each, nearly), 35 near-topic State affairs over eleven
+                       domains and 12 off-topic each: 6a is the sixth round's tuning set, 6b
+                       is never used to tune
   neartopic_           search_near_topic.jsonl: questions about State affairs that share
                        words with Party rules (civil service, unions, pensions, insurance,
                        taxes, Youth Union, wages, residence papers, marriage, traffic), and
@@ -213,7 +215,8 @@ def main() -> int:
         ("heldout3_", "search_heldout3.jsonl", args.heldout_failures),
         ("heldout4_", "search_heldout4.jsonl", args.failures),
         ("heldout5_", "search_heldout5.jsonl", args.failures),
-        ("heldout6_", "search_heldout6.jsonl", args.heldout_failures),
+        ("heldout6a_", "search_heldout6a.jsonl", args.failures),
+        ("heldout6b_", "search_heldout6b.jsonl", args.heldout_failures),
         ("neartopic_", "search_near_topic.jsonl", args.failures),
         ("neartopic_heldout_", "search_near_topic_heldout.jsonl", args.heldout_failures),
         ("neartopic_probe_", "search_near_topic_probe.jsonl", args.heldout_failures),
