@@ -6,7 +6,8 @@ Sets of questions in benchmarks/data, each reported apart with its own prefix:
                        (later used to tune the #12 ranking work)
   heldout2_            search_heldout2.jsonl: questions typed the way members type (no
                        diacritics, typos, đv/cb/ĐU) and near-topic ones, written before the
-                       #12 ranking work and never used to tune
+                       #12 ranking work and never used to tune (its near-topic misses
+                       chose the sixth scope pass: a near-topic tuning set since)
   heldout3_            search_heldout3.jsonl: the same mix over every category, with
                        near-topic questions about State affairs, written before the
                        second round of #12 tuning and never used to tune

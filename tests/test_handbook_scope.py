@@ -49,6 +49,11 @@ def shipped() -> HandbookIndex:
         ("cong an xa co quyen thu giu xe khong", "pháp luật và chính quyền"),
         ("trợ cấp hưu trí xã hội cho người 75 tuổi", "lương hưu, chế độ hưu trí"),
         ("di xuat khau lao dong han quoc can dieu kien gi", "lao động, việc làm"),
+        # "cb" is "cán bộ" before the civil service, not "chi bộ" (an anchor).
+        ("cb công chức cấp huyện được nâng lương khi nào", "công chức, viên chức"),
+        ("mất thẻ atm thì khóa thẻ thế nào", "ngân hàng"),
+        ("lãi suất gửi tiết kiệm bây giờ bao nhiêu", "ngân hàng"),
+        ("hop phu huynh cuoi nam hoc vao thang may", "pháp luật và chính quyền"),
     ],
 )
 def test_state_affairs_sharing_words_are_refused_with_their_domain(
@@ -75,6 +80,9 @@ def test_state_affairs_sharing_words_are_refused_with_their_domain(
         ("đảng viên bị phạt nồng độ cồn có bị kỷ luật đảng không", None),
         ("đảng viên chuyển hộ khẩu sang tỉnh khác thì chuyển sinh hoạt đảng thế nào", None),
         ("đảng viên đi xuất khẩu lao động thì sinh hoạt đảng thế nào", None),
+        ("chi bộ mở tài khoản ngân hàng để thu đảng phí được không", {"quan-ly-dang-phi"}),
+        ("đóng đảng phí qua thẻ atm được không", {"dang-phi-cach-dong"}),
+        ("cb hop xet ket nap dang vien moi the nao", {"quy-trinh-xet-ket-nap"}),
     ],
 )
 def test_party_questions_with_the_same_words_are_answered(

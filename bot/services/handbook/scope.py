@@ -18,8 +18,8 @@ So a question is read for two kinds of concept:
 - Outside concepts: the vocabulary of the State and mass-organisation affairs members most
   often confuse with Party rules (civil service, trade unions, the Youth Union and other
   associations, social and health insurance, social assistance (poor households, people
-  with merit), pensions, taxes, wages, residence and identity
-  papers, civil status, traffic, labour, land, military service, State law). They are the
+  with merit), pensions, taxes, wages, residence and identity papers, civil status,
+  traffic, labour, banks, land, military service, State law and schools). They are the
   domains' own terms ("công chức", "đoàn phí", "lương hưu", "tạm trú", "bằng lái"), not
   the everyday words they share with the handbook, so none of them is a word a Party rule
   is about in its own right.
@@ -51,7 +51,10 @@ office's posts, employees, the commune's administration, police and labour court
 neighbourhood meetings, household businesses and schools' exams: search_heldout4.jsonl went
 0.96 → 0.98, the other sets were unchanged. A fifth added the social pension ("hưu trí xã
 hội") and working abroad ("xuất khẩu lao động") from misses of heldout4 and heldout5, which
-are tuning sets since (both 1.00); the others unchanged.
+are tuning sets since (both 1.00); the others unchanged. A sixth added banks' own terms
+("thẻ atm", "lãi suất"), schools' ("họp phụ huynh", "năm học") and read "cb công chức" as
+"cán bộ" (content/abbreviations.tsv) from the near-topic misses of search_heldout2.jsonl,
+which is a near-topic tuning set since (0.895 → 0.974); no other figure moved.
 """
 
 from __future__ import annotations
@@ -341,6 +344,19 @@ OUTSIDE_DOMAINS: Mapping[str, tuple[str, ...]] = {
         # An employee's rights; a Party member who is one names the Party as well.
         "người lao động",
     ),
+    # A member's own bank: fees paid by transfer name the Party ("đóng đảng phí qua ngân
+    # hàng"), and a member's debts are a Party question ("nợ ngân hàng có bị kỷ luật").
+    "ngân hàng": (
+        "thẻ ngân hàng",
+        "thẻ atm",
+        "cây atm",
+        "mã pin",
+        "sổ tiết kiệm",
+        "lãi suất",
+        "internet banking",
+        "chuyển tiền nhầm",
+        "chuyển khoản nhầm",
+    ),
     "đất đai, nhà ở": (
         "đất đai",
         "sổ đỏ",
@@ -399,6 +415,14 @@ OUTSIDE_DOMAINS: Mapping[str, tuple[str, ...]] = {
         "hộ kinh doanh cá thể",
         "học bổng",
         "ký túc xá",
+        # Schools' own affairs ("học sinh" alone may be a student asking to join).
+        "phụ huynh",
+        "họp phụ huynh",
+        "năm học",
+        "học bạ",
+        "hạnh kiểm",
+        "giáo viên chủ nhiệm",
+        "kỷ luật học sinh",
         # Schools' exams ("điểm thi" alone may be the bot's quiz).
         "thi đại học",
         "điểm thi đại học",
