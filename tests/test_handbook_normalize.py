@@ -16,6 +16,7 @@ from bot.services.handbook.normalize import (
     is_syllable,
     load_abbreviations,
     normalize,
+    proper_names,
 )
 
 ABBREVIATIONS = Abbreviations.from_mapping(
@@ -136,3 +137,10 @@ def test_check_abbreviations_reports_each_problem(tmp_path: Path) -> None:
     assert "already expands" in problems[0]
     assert "TAB" in problems[1]
     assert "ordinary syllable" in problems[2]
+
+
+def test_proper_names_are_capitalised_words_inside_a_sentence() -> None:
+    names = proper_names("Nhà em chuyển vào Sài Gòn. Ở đó ĐU phường hỏi? Em hỏi bí thư")
+    # "Nhà", "Ở" and "Em" start sentences; "ĐU" is an abbreviation.
+    assert names == {"sai", "gon"}
+    assert proper_names("dang vien chuyen vao sai gon") == frozenset()

@@ -316,3 +316,19 @@ def test_every_month_said_the_members_way_is_the_handbooks_hang_thang(
     result = shipped.search(query)
     assert result.answered
     assert result.entry is not None and result.entry.id == expected
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "Con chuyển hẳn lên Đà Lạt ở với vợ thì làm thủ tục chuyển đảng thế nào ạ?",
+        "Nhà em dọn về Sài Gòn ở luôn thì chuyển sinh hoạt đảng thế nào?",
+    ],
+)
+def test_a_place_the_handbook_never_names_does_not_hide_the_question(
+    shipped: HandbookIndex, query: str
+) -> None:
+    # A name says where, not what: it costs the question no share of its information.
+    result = shipped.search(query)
+    assert result.answered
+    assert result.entry is not None and result.entry.id == "chuyen-sinh-hoat-chinh-thuc"

@@ -53,6 +53,7 @@ _VNI_WORD = re.compile(r"[a-z]+[1-9][a-z1-9]*")
 # emoji, symbols); "_" counts as punctuation too.
 _SEGMENT_BREAK = re.compile(r"[^\w\s]+|_+")
 _TOKEN = re.compile(r"[^\W_]+")
+_SENTENCE_BREAK = re.compile(r"[.!?\n]+")
 
 
 # Caches: a handbook has a few thousand distinct syllables, so building 10,000 entries
@@ -201,6 +202,16 @@ def _words(text: str) -> Iterator[list[str]]:
         tokens = [canonical_tone(t) for t in _TOKEN.findall(segment)]
         if tokens:
             yield tokens
+
+
+def proper_names(text: str) -> frozenset[str]:
+    """The folded words written capitalised inside a sentence ("vào Sài Gòn", "sang Đức"):
+    names of places and people. A word in capitals is an abbreviation ("ĐU"), not a name."""
+    names: set[str] = set()
+    for sentence in _SENTENCE_BREAK.split(unicodedata.normalize("NFC", text)):
+        words = _TOKEN.findall(sentence)[1:]
+        names.update(fold(w).lower() for w in words if w[0].isupper() and not w.isupper())
+    return frozenset(names)
 
 
 @dataclass(frozen=True, slots=True)

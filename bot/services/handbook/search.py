@@ -75,7 +75,13 @@ from rapidfuzz.distance import DamerauLevenshtein
 from bot.services.handbook.entries import Entry
 from bot.services.handbook.function_words import is_function_word
 from bot.services.handbook.headings import Headings, heading_key, heading_pairs
-from bot.services.handbook.normalize import Abbreviations, fold, is_syllable, normalize
+from bot.services.handbook.normalize import (
+    Abbreviations,
+    fold,
+    is_syllable,
+    normalize,
+    proper_names,
+)
 from bot.services.handbook.scope import Scope, ScopeSignal
 from bot.services.handbook.synonyms import Synonyms
 
@@ -610,6 +616,7 @@ class HandbookIndex:
         said: list[list[str]] = []
         typed: list[list[str]] = []
         meant: list[list[str]] = []
+        names = proper_names(query)
         for segment in normalize(query, self._abbreviations):
             if budget <= 0:
                 break
@@ -620,8 +627,9 @@ class HandbookIndex:
             for i, token in enumerate(tokens):
                 if token.key is None:
                     # An unknown function word or number says nothing about the topic; a
-                    # known number does ("Quy định 37").
-                    if not (token.function or token.typed.isdigit()):
+                    # known number does ("Quy định 37"). Nor does an unknown name: it says
+                    # where or who ("chuyển vào Sài Gòn sống thì chuyển đảng thế nào").
+                    if not (token.function or token.typed.isdigit() or token.typed in names):
                         information = _UNKNOWN_SHARE * self._unknown_idf
                         parsed.words.setdefault(token.typed, _Word(information, 0.0, []))
                     continue
@@ -653,14 +661,16 @@ class HandbookIndex:
                     )
                     if content:
                         parsed.known_pairs.add(pair)
-            meant.extend(self._add_concepts(parsed, tokens))
+            meant.extend(self._add_concepts(parsed, tokens, names))
         parsed.scope = self._scope.assess(said, typed)
         parsed.key = heading_key(word for words in said for word in words)
         parsed.pairs = heading_pairs(said)
         parsed.meant = parsed.pairs | heading_pairs(meant)
         return parsed
 
-    def _add_concepts(self, parsed: _Query, tokens: list[_Token]) -> list[list[str]]:
+    def _add_concepts(
+        self, parsed: _Query, tokens: list[_Token], names: frozenset[str]
+    ) -> list[list[str]]:
         """The handbook phrases the segment's everyday phrases stand for: ranked at a lower
         weight, and an alternative match for the content words of the everyday phrase.
         Returns the segment as the handbook would say it, once per phrase found (the
@@ -678,6 +688,10 @@ class HandbookIndex:
                     parsed.boosts[term] = max(parsed.boosts.get(term, 0.0), _SYNONYM_BOOST)
             for token in tokens[start:end]:
                 key = token.key or token.typed
+                if concepts and token.key is None and token.typed in names:
+                    # A name the synonyms give a meaning ("Thái Lan": nước ngoài) says what.
+                    information = _UNKNOWN_SHARE * self._unknown_idf
+                    parsed.words.setdefault(key, _Word(information, 0.0, []))
                 if concepts and key in parsed.words:
                     parsed.concepts.setdefault(key, []).extend(concepts)
         return meant
