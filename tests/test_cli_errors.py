@@ -354,6 +354,10 @@ def _wait_for(process: subprocess.Popen[str], text: str, stream: str) -> None:
         seen += line
 
 
+def _sigint_as_from_a_terminal() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize(
     ("argv", "ready", "stream", "code", "says"),
     [
@@ -373,6 +377,9 @@ def test_ctrl_c_leaves_at_once(
         stderr=subprocess.PIPE,
         text=True,
         env=_env(demo_database),
+        # As from a terminal: a job a script starts in the background inherits SIGINT
+        # ignored, and Python then installs no Ctrl+C handler of its own.
+        preexec_fn=_sigint_as_from_a_terminal,
     )
     assert process.stdin is not None
     if argv[0] == "ask":
