@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -194,6 +195,8 @@ def write(directory: Path, name: str, text: str) -> None:
         (VALID.replace("id: {id}", "id: khac-ten-file"), "differs from the file name"),
         (VALID.replace("id: {id}", "id: Dang_Phi"), "lowercase ASCII"),
         (VALID.replace("category:", "tags: [x]\ncategory:"), "unknown field 'tags'"),
+        (VALID.replace("keywords:", "phrasings: []\nkeywords:"), "missing field 'phrasings'"),
+        (VALID.replace("keywords:", "phrasings: Đóng ở đâu?\nkeywords:"), "must be a list"),
     ],
 )
 def test_check_entries_reports_each_problem(tmp_path: Path, text: str, problem: str) -> None:
@@ -332,3 +335,36 @@ def test_a_place_the_handbook_never_names_does_not_hide_the_question(
     result = shipped.search(query)
     assert result.answered
     assert result.entry is not None and result.entry.id == "chuyen-sinh-hoat-chinh-thuc"
+
+
+def test_phrasings_are_optional_and_found_as_the_members_say_them(tmp_path: Path) -> None:
+    write(tmp_path, "dang-phi", VALID.replace("{id}", "dang-phi"))
+    [salaried] = load_entries(tmp_path)
+    assert salaried.phrasings == ()
+    farmer = VALID.replace("title: Mức đóng đảng phí", "title: Đảng phí khi không hưởng lương")
+    farmer = farmer.replace(
+        "keywords:", "phrasings:\n  - Bố em làm ruộng thì đóng đảng phí mấy đồng?\nkeywords:"
+    )
+    write(tmp_path, "khong-luong", farmer.replace("{id}", "khong-luong"))
+    assert check_entries(tmp_path) == []
+    entries = load_entries(tmp_path)
+    phrased = next(e for e in entries if e.id == "khong-luong")
+    assert phrased.phrasings == ("Bố em làm ruộng thì đóng đảng phí mấy đồng?",)
+    question = "bo em lam ruong thi dong dang phi may dong"
+    unphrased = [salaried, replace(phrased, phrasings=())]
+    assert HandbookIndex.build(unphrased, {}).search(question).decision is Decision.NOT_FOUND
+    result = HandbookIndex.build(entries, {}).search(question)
+    assert result.answered
+    assert result.entry is not None and result.entry.id == "khong-luong"
+
+
+def test_a_phrasing_counts_less_than_a_sample_question_with_the_same_words(
+    tmp_path: Path,
+) -> None:
+    # Phrasings rank like the body: the entry whose editors asked it outright comes first.
+    write(tmp_path, "dang-phi", VALID.replace("{id}", "dang-phi"))
+    [entry] = load_entries(tmp_path)
+    asked = replace(entry, id="asked", questions=("Đảng viên ở xa quê đóng ở đâu?",))
+    phrased = replace(entry, id="phrased", phrasings=("Đảng viên ở xa quê đóng ở đâu?",))
+    result = HandbookIndex.build([phrased, asked], {}).search("dang vien o xa que dong o dau")
+    assert result.entry is not None and result.entry.id == "asked"

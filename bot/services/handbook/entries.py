@@ -33,8 +33,12 @@ _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?$\n?(.*)\Z", re.S | re.M)
 _TEXT_FIELDS = ("id", "title", "category")
 _LIST_FIELDS = ("questions", "keywords")
+# More ways members ask, in their own words: optional, for the search only (search.py).
+_OPTIONAL_LIST_FIELDS = ("phrasings",)
 _REVIEW_FIELDS = ("reviewed", "reviewed_by")
-_KNOWN_FIELDS = frozenset((*_TEXT_FIELDS, *_LIST_FIELDS, *_REVIEW_FIELDS, "sources", "updated"))
+_KNOWN_FIELDS = frozenset(
+    (*_TEXT_FIELDS, *_LIST_FIELDS, *_OPTIONAL_LIST_FIELDS, *_REVIEW_FIELDS, "sources", "updated")
+)
 # Documents named in a body ("Quy định 69-QĐ/TW", "Hướng dẫn 33-HD/BTCTW").
 _DOCUMENT_NUMBER = re.compile(r"\b\d+-[A-ZĐ]+[a-zđ]*/[A-ZĐ]+\b")
 # A review is signed by a body of the Party: "Ban Tổ chức Tỉnh ủy", "Ủy ban Kiểm tra ...".
@@ -59,6 +63,7 @@ class Entry:
     questions: tuple[str, ...]
     keywords: tuple[str, ...]
     body: str
+    phrasings: tuple[str, ...] = ()
     citations: tuple[Citation, ...] = ()
     updated: date = date.min
     reviewed: date | None = None
@@ -205,8 +210,10 @@ def _parse(path: Path, register: Register) -> tuple[Entry | None, list[str]]:
         else:
             texts[field] = str(value).strip()
     lists: dict[str, tuple[str, ...]] = {}
-    for field in _LIST_FIELDS:
+    for field in (*_LIST_FIELDS, *_OPTIONAL_LIST_FIELDS):
         value = meta.get(field)
+        if field in _OPTIONAL_LIST_FIELDS and value is None:
+            continue
         if not value:
             problems.append(f"{name}: missing field '{field}' (a non-empty list)")
         elif not isinstance(value, list) or not all(
@@ -240,7 +247,7 @@ def _parse(path: Path, register: Register) -> tuple[Entry | None, list[str]]:
         problems += _claims(body, citations, register, name)
     if (
         len(texts) < len(_TEXT_FIELDS)
-        or len(lists) < len(_LIST_FIELDS)
+        or not all(field in lists for field in _LIST_FIELDS)
         or updated is None
         or citations is None
     ):
