@@ -28,7 +28,12 @@ Sets of questions in benchmarks/data, each reported apart with its own prefix:
                        was kept from it and then, measured (0.910), tuned the seventh
   heldout7_            search_heldout7.jsonl: written blind from the entries alone during the
                        sixth and seventh rounds (279 in-scope over all 100 entries, 70
-                       near-topic over sixteen domains, 24 off-topic), never used to tune
+                       near-topic over sixteen domains, 24 off-topic); it chose the weight
+                       of the phrasings among six ways of indexing them, no more
+  heldout8_            search_heldout8.jsonl: written blind from the entries (phrasings
+                       included) after the seventh round, 250 in-scope over all 100
+                       entries, 60 near-topic over sixteen domains, 20 off-topic; never
+                       used to tune
   neartopic_           search_near_topic.jsonl: questions about State affairs that share
                        words with Party rules (civil service, unions, pensions, insurance,
                        taxes, Youth Union, wages, residence papers, marriage, traffic), and
@@ -222,6 +227,7 @@ def main() -> int:
         ("heldout6a_", "search_heldout6a.jsonl", args.failures),
         ("heldout6b_", "search_heldout6b.jsonl", args.failures),
         ("heldout7_", "search_heldout7.jsonl", args.heldout_failures),
+        ("heldout8_", "search_heldout8.jsonl", args.heldout_failures),
         ("neartopic_", "search_near_topic.jsonl", args.failures),
         ("neartopic_heldout_", "search_near_topic_heldout.jsonl", args.heldout_failures),
         ("neartopic_probe_", "search_near_topic_probe.jsonl", args.heldout_failures),
