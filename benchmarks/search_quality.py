@@ -33,7 +33,8 @@ Sets of questions in benchmarks/data, each reported apart with its own prefix:
   heldout8_            search_heldout8.jsonl: written blind from the entries (phrasings
                        included) after the seventh round, 250 in-scope over all 100
                        entries, 60 near-topic over sixteen domains, 20 off-topic; never
-                       used to tune
+                       used to tune (it measured one change, a second batch of phrasings,
+                       which was not taken)
   neartopic_           search_near_topic.jsonl: questions about State affairs that share
                        words with Party rules (civil service, unions, pensions, insurance,
                        taxes, Youth Union, wages, residence papers, marriage, traffic), and

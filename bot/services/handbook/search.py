@@ -53,7 +53,10 @@ refusal 0.976 → 0.952. As a heading field (weight 2.5, full credit) they gaine
 refused less (probe near-topic 0.975 → 0.925); at weights 0.5-1.5, as ranking alone or as
 coverage alone, or three or four per entry, they gained less. A few said the core words of a
 neighbour's question ("Đảng phí đóng mỗi tháng hay mỗi quý?" took "đảng phí đóng bao nhiêu"
-to how to pay) and were reworded or dropped; the core questions' tests guard that.
+to how to pay) and were reworded or dropped; the core questions' tests guard that. A second
+batch, five more per entry in the chattiest style, raised the blind sets again (held-out 8
+0.816 → 0.836, its colloquial questions 0.613 → 0.661) but lowered nine others (held-out 3
+0.948 → 0.925, refusal on four) and answered "đv dự bị mấy tháng" with discipline: not taken.
 
 Everyday words the handbook does not use ("gạch tên", "đi Thái") reach it through
 content/synonyms.tsv, looked up in the question only: the index stays the entries' own
